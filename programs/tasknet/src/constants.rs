@@ -1,0 +1,27 @@
+//! PDA seeds and size limits.
+
+use anchor_lang::prelude::*;
+
+#[constant]
+pub const TASK_SEED: &[u8] = b"task";
+#[constant]
+pub const VAULT_SEED: &[u8] = b"vault";
+#[constant]
+pub const STAKE_SEED: &[u8] = b"stake";
+#[constant]
+pub const ROUND_SEED: &[u8] = b"round";
+#[constant]
+pub const SUBMISSION_SEED: &[u8] = b"submission";
+#[constant]
+pub const AUDIT_SEED: &[u8] = b"audit";
+#[constant]
+pub const VOTE_SEED: &[u8] = b"vote";
+
+#[constant]
+pub const MAX_NAME_LEN: usize = 32;
+#[constant]
+pub const MAX_METADATA_URI_LEN: usize = 128;
+#[constant]
+pub const MAX_ENDPOINT_LEN: usize = 96;
+#[constant]
+pub const MAX_VALUE_LEN: usize = 256;

@@ -1,0 +1,163 @@
+use anchor_lang::prelude::*;
+
+use crate::logic::{Ineligible, ScheduleError, StakeMathError};
+
+#[error_code]
+pub enum TasknetError {
+    // Task set-up and inputs.
+    #[msg("round, submit and audit windows must be at least one slot")]
+    ScheduleEmptyWindow,
+    #[msg("the submit window must not be longer than a round")]
+    ScheduleSubmitLongerThanRound,
+    #[msg("commit-reveal tasks need a reveal window, plain tasks must have none")]
+    ScheduleRevealWindowMismatch,
+    #[msg("submit, reveal and audit windows must end by the start of the round after next")]
+    ScheduleAuditPastNextRound,
+    #[msg("schedule boundaries overflow a slot number")]
+    ScheduleOverflow,
+    #[msg("a basis-point value is above 10000")]
+    InvalidBps,
+    #[msg("task name is empty or longer than 32 bytes")]
+    InvalidName,
+    #[msg("metadata URI is longer than 128 bytes")]
+    MetadataUriTooLong,
+    #[msg("endpoint URL is longer than 96 bytes")]
+    EndpointTooLong,
+    #[msg("value is empty or longer than 256 bytes")]
+    InvalidValueLength,
+    #[msg("amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("minimum stake must be greater than zero")]
+    ZeroMinStake,
+    #[msg("arithmetic overflow")]
+    ArithmeticOverflow,
+
+    // Authority and account identity.
+    #[msg("only the task's creator may do this")]
+    NotTaskCreator,
+    #[msg("the account belongs to another task")]
+    WrongTask,
+    #[msg("the stake account belongs to another node")]
+    WrongStake,
+    #[msg("the submission belongs to another node")]
+    NotSubmissionOwner,
+    #[msg("the account belongs to another round")]
+    WrongRound,
+    #[msg("the audit belongs to another submission")]
+    WrongAudit,
+    #[msg("the payout account does not match the one recorded on chain")]
+    WrongPayoutAccount,
+
+    // Task state.
+    #[msg("the task is not active")]
+    TaskNotActive,
+    #[msg("the task is not paused")]
+    TaskNotPaused,
+    #[msg("the task is closed")]
+    TaskClosed,
+    #[msg("the bounty can be withdrawn only while the task is paused or closed")]
+    BountyLocked,
+    #[msg("not enough bounty available")]
+    InsufficientBounty,
+    #[msg("the task still holds reward pools or challenge bonds: close its rounds and resolve its audits first")]
+    TaskHasObligations,
+
+    // Stake.
+    #[msg("the node is unbonding")]
+    StakeUnbonding,
+    #[msg("the node's stake became active after this round began")]
+    StakeNotActiveForRound,
+    #[msg("the node's active stake is below the task's minimum")]
+    StakeBelowMinimum,
+    #[msg("the previous top-up is still activating; top up again next round")]
+    StakeStillActivating,
+    #[msg("the node has no stake to unbond")]
+    NothingToUnstake,
+    #[msg("the stake is not unbonding")]
+    NotUnbonding,
+    #[msg("the unbonding period has not ended")]
+    UnbondingNotFinished,
+    #[msg("audits against this node are unresolved")]
+    OpenAuditsAgainstNode,
+
+    // Windows.
+    #[msg("the round is not the one open for submissions now")]
+    NotCurrentRound,
+    #[msg("outside the submit window")]
+    OutsideSubmitWindow,
+    #[msg("outside the reveal window")]
+    OutsideRevealWindow,
+    #[msg("outside the audit window")]
+    OutsideAuditWindow,
+    #[msg("the round's audit window has not ended")]
+    AuditWindowOpen,
+    #[msg("the round's claim deadline has not passed")]
+    ClaimDeadlineNotReached,
+
+    // Submissions and audits.
+    #[msg("this task uses commit-reveal: submit a commitment")]
+    CommitmentRequired,
+    #[msg("this task does not use commit-reveal: submit the value")]
+    ValueRequired,
+    #[msg("the node already submitted in this round")]
+    AlreadySubmitted,
+    #[msg("the submission is already revealed")]
+    AlreadyRevealed,
+    #[msg("the revealed value and salt do not match the commitment")]
+    RevealMismatch,
+    #[msg("only revealed submissions can be challenged")]
+    NotRevealed,
+    #[msg("the submission is already challenged")]
+    AlreadyChallenged,
+    #[msg("a node cannot challenge its own submission")]
+    SelfChallenge,
+    #[msg("a node cannot vote on its own submission")]
+    SelfVote,
+    #[msg("the node already voted in this audit")]
+    AlreadyVoted,
+    #[msg("the audit is already resolved")]
+    AuditAlreadyResolved,
+    #[msg("the audit is not resolved")]
+    AuditNotResolved,
+    #[msg("the round has unresolved audits")]
+    AuditsPending,
+    #[msg("the submission's audit account must be passed")]
+    AuditAccountRequired,
+    #[msg("the audit's votes must be closed first")]
+    VotesOutstanding,
+    #[msg("the submission earns no reward")]
+    NotClaimable,
+    #[msg("the reward was already claimed")]
+    AlreadyClaimed,
+}
+
+impl From<ScheduleError> for TasknetError {
+    fn from(e: ScheduleError) -> Self {
+        match e {
+            ScheduleError::EmptyWindow => Self::ScheduleEmptyWindow,
+            ScheduleError::SubmitLongerThanRound => Self::ScheduleSubmitLongerThanRound,
+            ScheduleError::RevealWindowMismatch => Self::ScheduleRevealWindowMismatch,
+            ScheduleError::AuditPastNextRound => Self::ScheduleAuditPastNextRound,
+            ScheduleError::Overflow => Self::ScheduleOverflow,
+        }
+    }
+}
+
+impl From<StakeMathError> for TasknetError {
+    fn from(e: StakeMathError) -> Self {
+        match e {
+            StakeMathError::Overflow => Self::ArithmeticOverflow,
+            StakeMathError::StillActivating => Self::StakeStillActivating,
+        }
+    }
+}
+
+impl From<Ineligible> for TasknetError {
+    fn from(e: Ineligible) -> Self {
+        match e {
+            Ineligible::Unbonding => Self::StakeUnbonding,
+            Ineligible::NotActiveForRound => Self::StakeNotActiveForRound,
+            Ineligible::BelowMinimum => Self::StakeBelowMinimum,
+        }
+    }
+}

@@ -1,0 +1,74 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::TasknetError;
+use crate::events::SubmissionClosed;
+use crate::state::*;
+
+/// After the claim deadline anyone may close a submission (and its audit,
+/// once the audit's votes are closed); rent returns to who paid it.
+#[derive(Accounts)]
+pub struct CloseSubmission<'info> {
+    pub task: Box<Account<'info, Task>>,
+    #[account(
+        mut,
+        close = node,
+        has_one = task @ TasknetError::WrongTask,
+        has_one = node @ TasknetError::WrongPayoutAccount,
+    )]
+    pub submission: Box<Account<'info, Submission>>,
+    /// CHECK: receives the submission's rent; must be the submitting node.
+    #[account(mut)]
+    pub node: UncheckedAccount<'info>,
+    /// Required when the submission was audited.
+    #[account(mut, has_one = submission @ TasknetError::WrongAudit)]
+    pub audit: Option<Box<Account<'info, Audit>>>,
+    /// CHECK: receives the audit's rent; must be the recorded challenger.
+    #[account(mut)]
+    pub challenger: Option<UncheckedAccount<'info>>,
+}
+
+impl CloseSubmission<'_> {
+    pub fn validate(&self) -> Result<()> {
+        let submission = &self.submission;
+        require!(
+            Clock::get()?.slot >= self.task.schedule.claim_deadline(submission.round),
+            TasknetError::ClaimDeadlineNotReached
+        );
+        if submission.audited {
+            let audit = self
+                .audit
+                .as_ref()
+                .ok_or(TasknetError::AuditAccountRequired)?;
+            let challenger = self
+                .challenger
+                .as_ref()
+                .ok_or(TasknetError::AuditAccountRequired)?;
+            require_keys_eq!(
+                challenger.key(),
+                audit.challenger,
+                TasknetError::WrongPayoutAccount
+            );
+            require!(
+                audit.verdict != AuditVerdict::Pending,
+                TasknetError::AuditNotResolved
+            );
+            require!(audit.votes_open == 0, TasknetError::VotesOutstanding);
+        }
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        if let (Some(audit), Some(challenger)) = (&ctx.accounts.audit, &ctx.accounts.challenger) {
+            if ctx.accounts.submission.audited {
+                audit.close(challenger.to_account_info())?;
+            }
+        }
+        let submission = &ctx.accounts.submission;
+        emit!(SubmissionClosed {
+            task: submission.task,
+            round: submission.round,
+            node: submission.node,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::errors::TasknetError;
+use crate::events::TaskCreated;
+use crate::logic::{Bonded, Schedule, BPS_DENOMINATOR};
+use crate::state::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct CreateTaskArgs {
+    pub task_id: u64,
+    pub name: String,
+    pub metadata_uri: String,
+    pub code_hash: [u8; 32],
+    pub schedule: Schedule,
+    pub economics: Economics,
+    /// Commit–reveal on or off; must agree with `schedule.reveal_slots`.
+    pub commit_reveal: bool,
+}
+
+#[derive(Accounts)]
+#[instruction(args: CreateTaskArgs)]
+pub struct CreateTask<'info> {
+    #[account(mut)]
+    pub creator: Signer<'info>,
+    #[account(
+        init,
+        payer = creator,
+        space = 8 + Task::INIT_SPACE,
+        seeds = [TASK_SEED, creator.key().as_ref(), &args.task_id.to_le_bytes()],
+        bump,
+    )]
+    pub task: Box<Account<'info, Task>>,
+    #[account(
+        init,
+        payer = creator,
+        space = 8 + Vault::INIT_SPACE,
+        seeds = [VAULT_SEED, task.key().as_ref()],
+        bump,
+    )]
+    pub vault: Account<'info, Vault>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn validate_economics(economics: &Economics) -> Result<()> {
+    let bps = [
+        economics.slash_bps,
+        economics.challenger_share_bps,
+        economics.vote_threshold_bps,
+        economics.quorum_bps,
+    ];
+    require!(
+        bps.iter().all(|b| u64::from(*b) <= BPS_DENOMINATOR),
+        TasknetError::InvalidBps
+    );
+    require!(economics.min_stake > 0, TasknetError::ZeroMinStake);
+    require!(economics.challenge_bond > 0, TasknetError::ZeroAmount);
+    Ok(())
+}
+
+impl CreateTask<'_> {
+    pub fn validate(&self, args: &CreateTaskArgs) -> Result<()> {
+        require!(
+            !args.name.is_empty() && args.name.len() <= MAX_NAME_LEN,
+            TasknetError::InvalidName
+        );
+        require!(
+            args.metadata_uri.len() <= MAX_METADATA_URI_LEN,
+            TasknetError::MetadataUriTooLong
+        );
+        args.schedule
+            .validate(args.commit_reveal)
+            .map_err(TasknetError::from)?;
+        validate_economics(&args.economics)
+    }
+
+    pub fn handler(ctx: Context<Self>, args: CreateTaskArgs) -> Result<()> {
+        let task = &mut ctx.accounts.task;
+        task.set_inner(Task {
+            creator: ctx.accounts.creator.key(),
+            task_id: args.task_id,
+            name: args.name,
+            metadata_uri: args.metadata_uri,
+            code_hash: args.code_hash,
+            schedule: args.schedule,
+            economics: args.economics,
+            state: TaskState::Active,
+            ledger: Ledger::default(),
+            bonded: Bonded::default(),
+            node_count: 0,
+            total_paid: 0,
+            total_slashed: 0,
+            bump: ctx.bumps.task,
+            vault_bump: ctx.bumps.vault,
+        });
+        ctx.accounts.vault.set_inner(Vault {
+            task: task.key(),
+            bump: ctx.bumps.vault,
+        });
+        emit!(TaskCreated {
+            task: task.key(),
+            creator: task.creator,
+            task_id: task.task_id,
+            start_slot: task.schedule.start_slot,
+            commit_reveal: args.commit_reveal,
+        });
+        Ok(())
+    }
+}

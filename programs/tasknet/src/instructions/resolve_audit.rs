@@ -1,0 +1,142 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::VAULT_SEED;
+use crate::errors::TasknetError;
+use crate::events::AuditResolved;
+use crate::logic::{slash_split, verdict, SlashSplit, Verdict};
+use crate::state::*;
+use crate::utils::pay_out;
+
+/// Anyone may resolve an audit once its window has closed. The verdict is
+/// computed here, on-chain, from the stake-weighted votes.
+#[derive(Accounts)]
+pub struct ResolveAudit<'info> {
+    #[account(mut)]
+    pub task: Box<Account<'info, Task>>,
+    #[account(mut, seeds = [VAULT_SEED, task.key().as_ref()], bump = task.vault_bump)]
+    pub vault: Account<'info, Vault>,
+    #[account(
+        mut,
+        has_one = task @ TasknetError::WrongTask,
+        constraint = round_account.round == audit.round @ TasknetError::WrongRound,
+    )]
+    pub round_account: Box<Account<'info, Round>>,
+    #[account(mut, has_one = task @ TasknetError::WrongTask)]
+    pub submission: Box<Account<'info, Submission>>,
+    #[account(
+        mut,
+        has_one = task @ TasknetError::WrongTask,
+        has_one = submission @ TasknetError::WrongAudit,
+    )]
+    pub audit: Box<Account<'info, Audit>>,
+    #[account(
+        mut,
+        has_one = task @ TasknetError::WrongTask,
+        constraint = node_stake.node == audit.node @ TasknetError::WrongStake,
+    )]
+    pub node_stake: Box<Account<'info, Stake>>,
+    /// CHECK: receives the bond and slash share; must be the recorded challenger.
+    #[account(mut, address = audit.challenger @ TasknetError::WrongPayoutAccount)]
+    pub challenger: UncheckedAccount<'info>,
+    /// CHECK: receives the bond on a valid verdict; must be the audited node.
+    #[account(mut, address = audit.node @ TasknetError::WrongPayoutAccount)]
+    pub node: UncheckedAccount<'info>,
+}
+
+impl ResolveAudit<'_> {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.audit.verdict == AuditVerdict::Pending,
+            TasknetError::AuditAlreadyResolved
+        );
+        require!(
+            Clock::get()?.slot >= self.task.schedule.audit_end(self.audit.round),
+            TasknetError::AuditWindowOpen
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let accounts = ctx.accounts;
+        let vault = accounts.vault.to_account_info();
+        let task = &mut accounts.task;
+        let audit = &mut accounts.audit;
+        let stake = &mut accounts.node_stake;
+        let submission = &mut accounts.submission;
+        let round_account = &mut accounts.round_account;
+
+        let outcome = verdict(
+            audit.invalid_weight,
+            audit.valid_weight,
+            round_account.eligible_stake,
+            task.economics.vote_threshold_bps,
+            task.economics.quorum_bps,
+        );
+        task.ledger.bonds_held = checked_sub(task.ledger.bonds_held, audit.bond)?;
+        let mut slash = SlashSplit::default();
+        match outcome {
+            Verdict::Invalid => {
+                slash = slash_split(
+                    stake.bonded.active,
+                    stake.bonded.pending,
+                    stake.unbonding,
+                    task.economics.slash_bps,
+                    task.economics.challenger_share_bps,
+                );
+                // Unbonding stake already left the task's bonded totals.
+                task.bonded
+                    .remove_node_stake(
+                        slash.from_active,
+                        slash.from_pending,
+                        stake.bonded.pending_round,
+                    )
+                    .map_err(TasknetError::from)?;
+                stake.bonded.active = checked_sub(stake.bonded.active, slash.from_active)?;
+                stake.bonded.pending = checked_sub(stake.bonded.pending, slash.from_pending)?;
+                stake.unbonding = checked_sub(stake.unbonding, slash.from_unbonding)?;
+                stake.slashed_total = checked_add(stake.slashed_total, slash.total())?;
+                task.ledger.staked_total = checked_sub(task.ledger.staked_total, slash.total())?;
+                task.ledger.bounty_available =
+                    checked_add(task.ledger.bounty_available, slash.to_bounty)?;
+                task.total_slashed = checked_add(task.total_slashed, slash.total())?;
+                pay_out(
+                    &vault,
+                    &accounts.challenger,
+                    checked_add(audit.bond, slash.to_challenger)?,
+                )?;
+                submission.status = SubmissionStatus::Invalid;
+                audit.verdict = AuditVerdict::Invalid;
+                round_account.invalidated = round_account
+                    .invalidated
+                    .checked_add(1)
+                    .ok_or(TasknetError::ArithmeticOverflow)?;
+            }
+            Verdict::Valid => {
+                // A failed challenge pays its bond to the node it accused.
+                pay_out(&vault, &accounts.node, audit.bond)?;
+                submission.status = SubmissionStatus::Valid;
+                audit.verdict = AuditVerdict::Valid;
+            }
+        }
+        round_account.open_audits = round_account
+            .open_audits
+            .checked_sub(1)
+            .ok_or(TasknetError::ArithmeticOverflow)?;
+        stake.open_audits = stake
+            .open_audits
+            .checked_sub(1)
+            .ok_or(TasknetError::ArithmeticOverflow)?;
+        emit!(AuditResolved {
+            task: task.key(),
+            round: audit.round,
+            submission: submission.key(),
+            node: audit.node,
+            invalid: outcome == Verdict::Invalid,
+            invalid_weight: audit.invalid_weight,
+            valid_weight: audit.valid_weight,
+            slashed: slash.total(),
+            to_challenger: slash.to_challenger,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,70 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::errors::TasknetError;
+use crate::events::Revealed;
+use crate::logic::{commitment, Phase, SALT_LEN};
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct Reveal<'info> {
+    pub node: Signer<'info>,
+    pub task: Box<Account<'info, Task>>,
+    #[account(
+        mut,
+        has_one = task @ TasknetError::WrongTask,
+        constraint = round_account.round == submission.round @ TasknetError::WrongRound,
+    )]
+    pub round_account: Box<Account<'info, Round>>,
+    #[account(
+        mut,
+        has_one = task @ TasknetError::WrongTask,
+        has_one = node @ TasknetError::NotSubmissionOwner,
+    )]
+    pub submission: Box<Account<'info, Submission>>,
+}
+
+impl Reveal<'_> {
+    pub fn validate(&self, value: &[u8], salt: &[u8; SALT_LEN]) -> Result<()> {
+        let task = &self.task;
+        let submission = &self.submission;
+        require!(
+            task.schedule.commit_reveal(),
+            TasknetError::ValueRequired
+        );
+        require!(
+            submission.status == SubmissionStatus::Committed,
+            TasknetError::AlreadyRevealed
+        );
+        require!(
+            task.schedule.phase(submission.round, Clock::get()?.slot) == Phase::Reveal,
+            TasknetError::OutsideRevealWindow
+        );
+        require!(
+            !value.is_empty() && value.len() <= MAX_VALUE_LEN,
+            TasknetError::InvalidValueLength
+        );
+        require!(
+            commitment(value, salt, &submission.node) == submission.commitment,
+            TasknetError::RevealMismatch
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, value: Vec<u8>, _salt: [u8; SALT_LEN]) -> Result<()> {
+        let submission = &mut ctx.accounts.submission;
+        submission.value = value;
+        submission.status = SubmissionStatus::Revealed;
+        let round_account = &mut ctx.accounts.round_account;
+        round_account.revealed = round_account
+            .revealed
+            .checked_add(1)
+            .ok_or(TasknetError::ArithmeticOverflow)?;
+        emit!(Revealed {
+            task: submission.task,
+            round: submission.round,
+            node: submission.node,
+        });
+        Ok(())
+    }
+}

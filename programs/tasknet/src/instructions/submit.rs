@@ -1,0 +1,163 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::*;
+use crate::errors::TasknetError;
+use crate::events::Submitted;
+use crate::logic::{round_pool, Phase};
+use crate::state::*;
+
+/// What a node posts in the submit window.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub enum SubmissionPayload {
+    /// `sha256(value ‖ salt ‖ node)`, for commit–reveal tasks.
+    Commitment([u8; 32]),
+    /// The value itself, for plain tasks.
+    Value(Vec<u8>),
+}
+
+#[derive(Accounts)]
+#[instruction(round: u64)]
+pub struct Submit<'info> {
+    #[account(mut)]
+    pub node: Signer<'info>,
+    #[account(mut)]
+    pub task: Box<Account<'info, Task>>,
+    #[account(
+        mut,
+        has_one = task @ TasknetError::WrongTask,
+        has_one = node @ TasknetError::WrongStake,
+    )]
+    pub stake: Box<Account<'info, Stake>>,
+    /// Opened by the round's first submission, which pays its rent.
+    #[account(
+        init_if_needed,
+        payer = node,
+        space = 8 + Round::INIT_SPACE,
+        seeds = [ROUND_SEED, task.key().as_ref(), &round.to_le_bytes()],
+        bump,
+    )]
+    pub round_account: Box<Account<'info, Round>>,
+    #[account(
+        init_if_needed,
+        payer = node,
+        space = 8 + Submission::INIT_SPACE,
+        seeds = [SUBMISSION_SEED, task.key().as_ref(), &round.to_le_bytes(), node.key().as_ref()],
+        bump,
+    )]
+    pub submission: Box<Account<'info, Submission>>,
+    pub system_program: Program<'info, System>,
+}
+
+impl Submit<'_> {
+    pub fn validate(&self, round: u64, payload: &SubmissionPayload) -> Result<()> {
+        let task = &self.task;
+        require!(task.is_active(), TasknetError::TaskNotActive);
+        let slot = Clock::get()?.slot;
+        require!(
+            task.schedule.phase(round, slot) == Phase::Submit,
+            TasknetError::OutsideSubmitWindow
+        );
+        // A zeroed `node` marks a submission `init_if_needed` just created.
+        require!(
+            self.submission.node == Pubkey::default(),
+            TasknetError::AlreadySubmitted
+        );
+        self.stake
+            .bonded
+            .eligibility(self.stake.unbonding, task.economics.min_stake, round)
+            .map_err(TasknetError::from)?;
+        match payload {
+            SubmissionPayload::Commitment(_) => {
+                require!(
+                    task.schedule.commit_reveal(),
+                    TasknetError::ValueRequired
+                );
+            }
+            SubmissionPayload::Value(value) => {
+                require!(
+                    !task.schedule.commit_reveal(),
+                    TasknetError::CommitmentRequired
+                );
+                require!(
+                    !value.is_empty() && value.len() <= MAX_VALUE_LEN,
+                    TasknetError::InvalidValueLength
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, round: u64, payload: SubmissionPayload) -> Result<()> {
+        let slot = Clock::get()?.slot;
+        let node = ctx.accounts.node.key();
+        let task = &mut ctx.accounts.task;
+        let round_account = &mut ctx.accounts.round_account;
+
+        // The first submission opens the round and fixes its pool.
+        let mut opened_with_pool = None;
+        if round_account.task == Pubkey::default() {
+            let pool = round_pool(
+                task.economics.reward_per_round,
+                task.ledger.bounty_available,
+            );
+            task.ledger.bounty_available = checked_sub(task.ledger.bounty_available, pool)?;
+            task.ledger.pools_outstanding = checked_add(task.ledger.pools_outstanding, pool)?;
+            round_account.set_inner(Round {
+                task: task.key(),
+                round,
+                reward_pool: pool,
+                eligible_stake: task.bonded.weight_at(round),
+                submissions: 0,
+                revealed: 0,
+                invalidated: 0,
+                open_audits: 0,
+                claimed_count: 0,
+                claimed_sum: 0,
+                rent_payer: node,
+                bump: ctx.bumps.round_account,
+            });
+            opened_with_pool = Some(pool);
+        }
+
+        let (commitment, value, status) = match payload {
+            SubmissionPayload::Commitment(c) => (c, Vec::new(), SubmissionStatus::Committed),
+            SubmissionPayload::Value(v) => (
+                solana_sha256_hasher::hash(&v).to_bytes(),
+                v,
+                SubmissionStatus::Revealed,
+            ),
+        };
+        let revealed = status == SubmissionStatus::Revealed;
+        round_account.submissions = round_account
+            .submissions
+            .checked_add(1)
+            .ok_or(TasknetError::ArithmeticOverflow)?;
+        if revealed {
+            round_account.revealed = round_account
+                .revealed
+                .checked_add(1)
+                .ok_or(TasknetError::ArithmeticOverflow)?;
+        }
+        ctx.accounts.submission.set_inner(Submission {
+            task: task.key(),
+            round,
+            node,
+            commitment,
+            value,
+            slot,
+            status,
+            audited: false,
+            bump: ctx.bumps.submission,
+        });
+        let stake = &mut ctx.accounts.stake;
+        stake.submissions = checked_add(stake.submissions, 1)?;
+        emit!(Submitted {
+            task: task.key(),
+            round,
+            node,
+            revealed,
+            round_opened_with_pool: opened_with_pool,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! tasknet: a task creator funds a bounty; staked nodes run the task's code
+//! every round, submit (commit–reveal) their results, audit each other with
+//! stake-weighted votes, and claim rewards. Cheats are slashed on-chain.
+//!
+//! Every account is a small PDA (see `state`); no account grows with the
+//! number of nodes or rounds. The pure rules (schedule, shares, slashing,
+//! verdicts, stake activation) live in `logic` and are shared with the node.
+
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod logic;
+pub mod state;
+mod utils;
+
+use instructions::*;
+use logic::SALT_LEN;
+
+declare_id!("HNFcjxJ3E3e3dudZgeh2SrAw4bfmVxxK8t8GWct1bYek");
+
+#[program]
+pub mod tasknet {
+    use super::*;
+
+    // ---- creator ----
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn create_task(ctx: Context<CreateTask>, args: CreateTaskArgs) -> Result<()> {
+        CreateTask::handler(ctx, args)
+    }
+
+    /// Anyone may fund a task.
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn fund_task(ctx: Context<FundTask>, amount: u64) -> Result<()> {
+        FundTask::handler(ctx, amount)
+    }
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn update_task(ctx: Context<UpdateTask>, args: UpdateTaskArgs) -> Result<()> {
+        UpdateTask::handler(ctx, args)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn pause_task(ctx: Context<PauseTask>) -> Result<()> {
+        PauseTask::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn resume_task(ctx: Context<ResumeTask>) -> Result<()> {
+        ResumeTask::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn withdraw_bounty(ctx: Context<WithdrawBounty>, amount: u64) -> Result<()> {
+        WithdrawBounty::handler(ctx, amount)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn close_task(ctx: Context<CloseTask>) -> Result<()> {
+        CloseTask::handler(ctx)
+    }
+
+    // ---- node ----
+
+    #[access_control(ctx.accounts.validate(amount, &endpoint))]
+    pub fn stake(ctx: Context<StakeOnTask>, amount: u64, endpoint: Option<String>) -> Result<()> {
+        StakeOnTask::handler(ctx, amount, endpoint)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn unstake(ctx: Context<Unstake>) -> Result<()> {
+        Unstake::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn withdraw_stake(ctx: Context<WithdrawStake>) -> Result<()> {
+        WithdrawStake::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate(round, &payload))]
+    pub fn submit(ctx: Context<Submit>, round: u64, payload: SubmissionPayload) -> Result<()> {
+        Submit::handler(ctx, round, payload)
+    }
+
+    #[access_control(ctx.accounts.validate(&value, &salt))]
+    pub fn reveal(ctx: Context<Reveal>, value: Vec<u8>, salt: [u8; SALT_LEN]) -> Result<()> {
+        Reveal::handler(ctx, value, salt)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn challenge(ctx: Context<Challenge>) -> Result<()> {
+        Challenge::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn vote(ctx: Context<CastVote>, invalid: bool) -> Result<()> {
+        CastVote::handler(ctx, invalid)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn claim(ctx: Context<Claim>) -> Result<()> {
+        Claim::handler(ctx)
+    }
+
+    // ---- anyone (crank) ----
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn resolve_audit(ctx: Context<ResolveAudit>) -> Result<()> {
+        ResolveAudit::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn close_round(ctx: Context<CloseRound>) -> Result<()> {
+        CloseRound::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn close_submission(ctx: Context<CloseSubmission>) -> Result<()> {
+        CloseSubmission::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn close_vote(ctx: Context<CloseVote>) -> Result<()> {
+        CloseVote::handler(ctx)
+    }
+}

@@ -1,0 +1,15 @@
+//! Pure protocol logic: no accounts, no syscalls. The program and the node
+//! both call these functions, so the schedule and the money rules exist once.
+
+pub mod commitment;
+pub mod schedule;
+pub mod settlement;
+pub mod stake_weight;
+
+pub use commitment::*;
+pub use schedule::*;
+pub use settlement::*;
+pub use stake_weight::*;
+
+/// Basis points in one whole.
+pub const BPS_DENOMINATOR: u64 = 10_000;

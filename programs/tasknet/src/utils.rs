@@ -1,0 +1,35 @@
+//! Lamport movements in and out of a task vault. Every change to a ledger
+//! field is paired with exactly one of these.
+
+use anchor_lang::prelude::*;
+use anchor_lang::system_program::{transfer, Transfer};
+
+/// Moves `amount` from a signer's system account into the vault.
+pub fn deposit<'info>(
+    from: &Signer<'info>,
+    vault: &AccountInfo<'info>,
+    system_program: &Program<'info, System>,
+    amount: u64,
+) -> Result<()> {
+    transfer(
+        CpiContext::new(
+            system_program.key(),
+            Transfer {
+                from: from.to_account_info(),
+                to: vault.clone(),
+            },
+        ),
+        amount,
+    )
+}
+
+/// Moves `amount` out of the program-owned vault. No CPI is needed: the
+/// program owns the vault and may debit it directly.
+pub fn pay_out<'info>(vault: &AccountInfo<'info>, to: &AccountInfo<'info>, amount: u64) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    vault.sub_lamports(amount)?;
+    to.add_lamports(amount)?;
+    Ok(())
+}
