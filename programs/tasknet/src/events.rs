@@ -3,6 +3,26 @@
 
 use anchor_lang::prelude::*;
 
+/// Emits an event as `Program data: <base64>` (Anchor's `emit!` format).
+///
+/// Natively (program-test, `tasknet localnet`) Anchor's `emit!` discards the
+/// data and `msg!` prints to stdout, since there are no syscalls; there the
+/// same bytes go to the runtime's log collector through the syscall stubs,
+/// as `Program log: Program data: <base64>`, so tests and the node can read
+/// events either way.
+pub fn emit<E: anchor_lang::Event>(event: E) {
+    #[cfg(target_os = "solana")]
+    anchor_lang::solana_program::log::sol_log_data(&[&event.data()]);
+    #[cfg(not(target_os = "solana"))]
+    {
+        use base64::Engine;
+        anchor_lang::compat::solana_sysvar::program_stubs::sol_log(&format!(
+            "Program data: {}",
+            base64::engine::general_purpose::STANDARD.encode(event.data())
+        ));
+    }
+}
+
 #[event]
 pub struct TaskCreated {
     pub task: Pubkey,

@@ -25,7 +25,11 @@ pub fn deposit<'info>(
 
 /// Moves `amount` out of the program-owned vault. No CPI is needed: the
 /// program owns the vault and may debit it directly.
-pub fn pay_out<'info>(vault: &AccountInfo<'info>, to: &AccountInfo<'info>, amount: u64) -> Result<()> {
+pub fn pay_out<'info>(
+    vault: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
     if amount == 0 {
         return Ok(());
     }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TasknetError;
-use crate::events::Challenged;
+use crate::events::{emit, Challenged};
 use crate::logic::Phase;
 use crate::state::*;
 use crate::utils::deposit;
@@ -140,7 +140,7 @@ impl Challenge<'_> {
             .open_audits
             .checked_add(1)
             .ok_or(TasknetError::ArithmeticOverflow)?;
-        emit!(Challenged {
+        emit(Challenged {
             task: task.key(),
             round: submission.round,
             submission: submission.key(),

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::VAULT_SEED;
 use crate::errors::TasknetError;
-use crate::events::RewardClaimed;
+use crate::events::{emit, RewardClaimed};
 use crate::logic::reward_share;
 use crate::state::*;
 use crate::utils::pay_out;
@@ -67,7 +67,7 @@ impl Claim<'_> {
             &ctx.accounts.node.to_account_info(),
             share,
         )?;
-        emit!(RewardClaimed {
+        emit(RewardClaimed {
             task: task.key(),
             round: round_account.round,
             node: ctx.accounts.node.key(),

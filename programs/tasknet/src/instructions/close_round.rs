@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
-use crate::events::RoundClosed;
+use crate::events::{emit, RoundClosed};
 use crate::state::*;
 
 /// After the claim deadline anyone may close a round: what was not claimed
@@ -41,7 +41,7 @@ impl CloseRound<'_> {
         let task = &mut ctx.accounts.task;
         task.ledger.pools_outstanding = checked_sub(task.ledger.pools_outstanding, unclaimed)?;
         task.ledger.bounty_available = checked_add(task.ledger.bounty_available, unclaimed)?;
-        emit!(RoundClosed {
+        emit(RoundClosed {
             task: task.key(),
             round: round_account.round,
             returned_to_bounty: unclaimed,

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
-use crate::events::SubmissionClosed;
+use crate::events::{emit, SubmissionClosed};
 use crate::state::*;
 
 /// After the claim deadline anyone may close a submission (and its audit,
@@ -64,7 +64,7 @@ impl CloseSubmission<'_> {
             }
         }
         let submission = &ctx.accounts.submission;
-        emit!(SubmissionClosed {
+        emit(SubmissionClosed {
             task: submission.task,
             round: submission.round,
             node: submission.node,

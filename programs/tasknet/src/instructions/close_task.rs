@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::VAULT_SEED;
 use crate::errors::TasknetError;
-use crate::events::TaskClosed;
+use crate::events::{emit, TaskClosed};
 use crate::state::*;
 use crate::utils::pay_out;
 
@@ -41,7 +41,7 @@ impl CloseTask<'_> {
         pay_out(&vault, &creator, bounty)?;
 
         let accounts_closed = task.ledger.staked_total == 0 && task.node_count == 0;
-        emit!(TaskClosed {
+        emit(TaskClosed {
             task: task.key(),
             bounty_returned: bounty,
             accounts_closed,

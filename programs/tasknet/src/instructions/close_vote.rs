@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
-use crate::events::VoteClosed;
+use crate::events::{emit, VoteClosed};
 use crate::state::*;
 
 /// Once an audit is resolved anyone may close its votes, returning each
@@ -37,7 +37,7 @@ impl CloseVote<'_> {
             .votes_open
             .checked_sub(1)
             .ok_or(TasknetError::ArithmeticOverflow)?;
-        emit!(VoteClosed {
+        emit(VoteClosed {
             audit: audit.key(),
             voter: ctx.accounts.vote.voter,
         });

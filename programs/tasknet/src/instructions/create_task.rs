@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TasknetError;
-use crate::events::TaskCreated;
+use crate::events::{emit, TaskCreated};
 use crate::logic::{Bonded, Schedule, BPS_DENOMINATOR};
 use crate::state::*;
 
@@ -97,7 +97,7 @@ impl CreateTask<'_> {
             task: task.key(),
             bump: ctx.bumps.vault,
         });
-        emit!(TaskCreated {
+        emit(TaskCreated {
             task: task.key(),
             creator: task.creator,
             task_id: task.task_id,

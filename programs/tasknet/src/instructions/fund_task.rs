@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::VAULT_SEED;
 use crate::errors::TasknetError;
-use crate::events::TaskFunded;
+use crate::events::{emit, TaskFunded};
 use crate::state::*;
 use crate::utils::deposit;
 
@@ -20,7 +20,10 @@ pub struct FundTask<'info> {
 impl FundTask<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
         require!(amount > 0, TasknetError::ZeroAmount);
-        require!(self.task.state != TaskState::Closed, TasknetError::TaskClosed);
+        require!(
+            self.task.state != TaskState::Closed,
+            TasknetError::TaskClosed
+        );
         Ok(())
     }
 
@@ -33,7 +36,7 @@ impl FundTask<'_> {
             &ctx.accounts.system_program,
             amount,
         )?;
-        emit!(TaskFunded {
+        emit(TaskFunded {
             task: task.key(),
             funder: ctx.accounts.funder.key(),
             amount,

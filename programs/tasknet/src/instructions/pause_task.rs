@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
-use crate::events::TaskPaused;
+use crate::events::{emit, TaskPaused};
 use crate::state::*;
 
 /// Stops new stakes and submissions. Rounds already open still reveal,
@@ -21,8 +21,8 @@ impl PauseTask<'_> {
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         ctx.accounts.task.state = TaskState::Paused;
-        emit!(TaskPaused {
-            task: ctx.accounts.task.key()
+        emit(TaskPaused {
+            task: ctx.accounts.task.key(),
         });
         Ok(())
     }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::VAULT_SEED;
 use crate::errors::TasknetError;
-use crate::events::AuditResolved;
+use crate::events::{emit, AuditResolved};
 use crate::logic::{slash_split, verdict, SlashSplit, Verdict};
 use crate::state::*;
 use crate::utils::pay_out;
@@ -126,7 +126,7 @@ impl ResolveAudit<'_> {
             .open_audits
             .checked_sub(1)
             .ok_or(TasknetError::ArithmeticOverflow)?;
-        emit!(AuditResolved {
+        emit(AuditResolved {
             task: task.key(),
             round: audit.round,
             submission: submission.key(),

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
-use crate::events::TaskResumed;
+use crate::events::{emit, TaskResumed};
 use crate::state::*;
 
 #[derive(Accounts)]
@@ -22,8 +22,8 @@ impl ResumeTask<'_> {
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         ctx.accounts.task.state = TaskState::Active;
-        emit!(TaskResumed {
-            task: ctx.accounts.task.key()
+        emit(TaskResumed {
+            task: ctx.accounts.task.key(),
         });
         Ok(())
     }

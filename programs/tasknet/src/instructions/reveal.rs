@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TasknetError;
-use crate::events::Revealed;
+use crate::events::{emit, Revealed};
 use crate::logic::{commitment, Phase, SALT_LEN};
 use crate::state::*;
 
@@ -28,10 +28,7 @@ impl Reveal<'_> {
     pub fn validate(&self, value: &[u8], salt: &[u8; SALT_LEN]) -> Result<()> {
         let task = &self.task;
         let submission = &self.submission;
-        require!(
-            task.schedule.commit_reveal(),
-            TasknetError::ValueRequired
-        );
+        require!(task.schedule.commit_reveal(), TasknetError::ValueRequired);
         require!(
             submission.status == SubmissionStatus::Committed,
             TasknetError::AlreadyRevealed
@@ -60,7 +57,7 @@ impl Reveal<'_> {
             .revealed
             .checked_add(1)
             .ok_or(TasknetError::ArithmeticOverflow)?;
-        emit!(Revealed {
+        emit(Revealed {
             task: submission.task,
             round: submission.round,
             node: submission.node,

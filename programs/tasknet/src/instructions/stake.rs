@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TasknetError;
-use crate::events::Staked;
+use crate::events::{emit, Staked};
 use crate::state::*;
 use crate::utils::deposit;
 
@@ -75,7 +75,7 @@ impl StakeOnTask<'_> {
             &ctx.accounts.system_program,
             amount,
         )?;
-        emit!(Staked {
+        emit(Staked {
             task: task.key(),
             node: stake.node,
             amount,

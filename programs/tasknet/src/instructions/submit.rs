@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TasknetError;
-use crate::events::Submitted;
+use crate::events::{emit, Submitted};
 use crate::logic::{round_pool, Phase};
 use crate::state::*;
 
@@ -68,10 +68,7 @@ impl Submit<'_> {
             .map_err(TasknetError::from)?;
         match payload {
             SubmissionPayload::Commitment(_) => {
-                require!(
-                    task.schedule.commit_reveal(),
-                    TasknetError::ValueRequired
-                );
+                require!(task.schedule.commit_reveal(), TasknetError::ValueRequired);
             }
             SubmissionPayload::Value(value) => {
                 require!(
@@ -151,7 +148,7 @@ impl Submit<'_> {
         });
         let stake = &mut ctx.accounts.stake;
         stake.submissions = checked_add(stake.submissions, 1)?;
-        emit!(Submitted {
+        emit(Submitted {
             task: task.key(),
             round,
             node,

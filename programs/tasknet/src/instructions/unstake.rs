@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
-use crate::events::UnstakeStarted;
+use crate::events::{emit, UnstakeStarted};
 use crate::logic::Bonded;
 use crate::state::*;
 
@@ -23,7 +23,10 @@ pub struct Unstake<'info> {
 impl Unstake<'_> {
     pub fn validate(&self) -> Result<()> {
         require!(self.stake.unbonding == 0, TasknetError::StakeUnbonding);
-        require!(self.stake.bonded.total() > 0, TasknetError::NothingToUnstake);
+        require!(
+            self.stake.bonded.total() > 0,
+            TasknetError::NothingToUnstake
+        );
         Ok(())
     }
 
@@ -43,7 +46,7 @@ impl Unstake<'_> {
         } else {
             task.schedule.unbonding_frees_at(slot)
         };
-        emit!(UnstakeStarted {
+        emit(UnstakeStarted {
             task: task.key(),
             node: stake.node,
             amount: stake.unbonding,

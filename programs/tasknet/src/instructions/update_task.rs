@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::MAX_METADATA_URI_LEN;
 use crate::errors::TasknetError;
-use crate::events::TaskUpdated;
+use crate::events::{emit, TaskUpdated};
 use crate::state::*;
 
 /// Fields a creator may change in place. The schedule never changes, so
@@ -24,7 +24,10 @@ pub struct UpdateTask<'info> {
 
 impl UpdateTask<'_> {
     pub fn validate(&self, args: &UpdateTaskArgs) -> Result<()> {
-        require!(self.task.state != TaskState::Closed, TasknetError::TaskClosed);
+        require!(
+            self.task.state != TaskState::Closed,
+            TasknetError::TaskClosed
+        );
         if let Some(uri) = &args.metadata_uri {
             require!(
                 uri.len() <= MAX_METADATA_URI_LEN,
@@ -51,7 +54,7 @@ impl UpdateTask<'_> {
         if let Some(min_stake) = args.min_stake {
             task.economics.min_stake = min_stake;
         }
-        emit!(TaskUpdated {
+        emit(TaskUpdated {
             task: task.key(),
             reward_per_round: task.economics.reward_per_round,
             min_stake: task.economics.min_stake,

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TasknetError;
-use crate::events::Voted;
+use crate::events::{emit, Voted};
 use crate::logic::Phase;
 use crate::state::*;
 
@@ -56,7 +56,11 @@ impl CastVote<'_> {
         let stake = &self.voter_stake;
         let weight = stake
             .bonded
-            .eligibility(stake.unbonding, self.task.economics.min_stake, self.audit.round)
+            .eligibility(
+                stake.unbonding,
+                self.task.economics.min_stake,
+                self.audit.round,
+            )
             .map_err(TasknetError::from)?;
         Ok(weight)
     }
@@ -86,7 +90,7 @@ impl CastVote<'_> {
             invalid,
             bump: ctx.bumps.vote,
         });
-        emit!(Voted {
+        emit(Voted {
             task: audit.task,
             audit: audit_key,
             voter,

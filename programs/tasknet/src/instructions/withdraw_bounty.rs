@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::VAULT_SEED;
 use crate::errors::TasknetError;
-use crate::events::BountyWithdrawn;
+use crate::events::{emit, BountyWithdrawn};
 use crate::state::*;
 use crate::utils::pay_out;
 
@@ -35,7 +35,7 @@ impl WithdrawBounty<'_> {
             &ctx.accounts.creator.to_account_info(),
             amount,
         )?;
-        emit!(BountyWithdrawn {
+        emit(BountyWithdrawn {
             task: task.key(),
             amount,
             bounty_available: task.ledger.bounty_available,

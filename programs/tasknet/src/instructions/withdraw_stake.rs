@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::VAULT_SEED;
 use crate::errors::TasknetError;
-use crate::events::StakeWithdrawn;
+use crate::events::{emit, StakeWithdrawn};
 use crate::state::*;
 use crate::utils::pay_out;
 
@@ -49,7 +49,7 @@ impl WithdrawStake<'_> {
             &ctx.accounts.node.to_account_info(),
             amount,
         )?;
-        emit!(StakeWithdrawn {
+        emit(StakeWithdrawn {
             task: task.key(),
             node: ctx.accounts.node.key(),
             amount,

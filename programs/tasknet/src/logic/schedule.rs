@@ -219,15 +219,30 @@ mod tests {
         let ok = sched();
         assert_eq!(ok.validate(true), Ok(()));
         assert_eq!(ok.validate(false), Err(ScheduleError::RevealWindowMismatch));
-        let s = Schedule { submit_slots: 11, ..ok };
+        let s = Schedule {
+            submit_slots: 11,
+            ..ok
+        };
         assert_eq!(s.validate(true), Err(ScheduleError::SubmitLongerThanRound));
-        let s = Schedule { audit_slots: 14, ..ok };
+        let s = Schedule {
+            audit_slots: 14,
+            ..ok
+        };
         assert_eq!(s.validate(true), Err(ScheduleError::AuditPastNextRound));
-        let s = Schedule { audit_slots: 0, ..ok };
+        let s = Schedule {
+            audit_slots: 0,
+            ..ok
+        };
         assert_eq!(s.validate(true), Err(ScheduleError::EmptyWindow));
-        let s = Schedule { start_slot: u64::MAX - 5, ..ok };
+        let s = Schedule {
+            start_slot: u64::MAX - 5,
+            ..ok
+        };
         assert_eq!(s.validate(true), Err(ScheduleError::Overflow));
-        let s = Schedule { reveal_slots: 0, ..ok };
+        let s = Schedule {
+            reveal_slots: 0,
+            ..ok
+        };
         assert_eq!(s.validate(false), Ok(()));
     }
 

@@ -126,8 +126,20 @@ mod tests {
 
     #[test]
     fn shares_and_dust() {
-        assert_eq!(reward_share(1_000, 3), Some(RewardShare { share: 333, dust: 1 }));
-        assert_eq!(reward_share(1_000, 4), Some(RewardShare { share: 250, dust: 0 }));
+        assert_eq!(
+            reward_share(1_000, 3),
+            Some(RewardShare {
+                share: 333,
+                dust: 1
+            })
+        );
+        assert_eq!(
+            reward_share(1_000, 4),
+            Some(RewardShare {
+                share: 250,
+                dust: 0
+            })
+        );
         assert_eq!(reward_share(1_000, 0), None);
         assert_eq!(reward_share(0, 5), Some(RewardShare { share: 0, dust: 0 }));
     }

@@ -8,7 +8,9 @@
 use anchor_lang::prelude::*;
 
 /// Active plus not-yet-active stake, for one node or for a whole task.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
 pub struct Bonded {
     /// Stake active since before the start of every round that can still be
     /// submitted to or voted on.
@@ -143,7 +145,11 @@ impl Bonded {
         Ok(())
     }
 
-    fn add_pending(&mut self, amount: u64, activates: u64) -> core::result::Result<(), StakeMathError> {
+    fn add_pending(
+        &mut self,
+        amount: u64,
+        activates: u64,
+    ) -> core::result::Result<(), StakeMathError> {
         self.pending = self
             .pending
             .checked_add(amount)
@@ -182,7 +188,10 @@ mod tests {
     fn node_top_ups_never_backdate_weight() {
         let mut b = Bonded::default();
         b.add_node_stake(100, Some(0)).unwrap(); // active from 1
-        assert_eq!(b.add_node_stake(10, Some(1)), Err(StakeMathError::StillActivating));
+        assert_eq!(
+            b.add_node_stake(10, Some(1)),
+            Err(StakeMathError::StillActivating)
+        );
         b.add_node_stake(10, Some(0)).unwrap(); // same activation round: joins
         assert_eq!(b.weight_at(1), 110);
         b.add_node_stake(5, Some(2)).unwrap(); // merges, new pending for 3
@@ -196,13 +205,34 @@ mod tests {
         let mut task = Bonded::default();
         task.add_task_stake(100, Some(0)).unwrap(); // node A, pending for 1
         task.add_task_stake(50, Some(1)).unwrap(); // node B: A's merges
-        assert_eq!(task, Bonded { active: 100, pending: 50, pending_round: 2 });
+        assert_eq!(
+            task,
+            Bonded {
+                active: 100,
+                pending: 50,
+                pending_round: 2
+            }
+        );
         // A leaves: its pending bucket (round 1) was merged at task level.
         task.remove_node_stake(0, 100, 1).unwrap();
-        assert_eq!(task, Bonded { active: 0, pending: 50, pending_round: 2 });
+        assert_eq!(
+            task,
+            Bonded {
+                active: 0,
+                pending: 50,
+                pending_round: 2
+            }
+        );
         // B leaves while still pending.
         task.remove_node_stake(0, 50, 2).unwrap();
-        assert_eq!(task, Bonded { active: 0, pending: 0, pending_round: 2 });
+        assert_eq!(
+            task,
+            Bonded {
+                active: 0,
+                pending: 0,
+                pending_round: 2
+            }
+        );
     }
 
     proptest! {

@@ -32,7 +32,9 @@ pub struct Economics {
 
 /// Lamports the task vault holds, by purpose. The vault's lamports minus its
 /// rent always equal `Ledger::total`.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
 pub struct Ledger {
     /// Funded and not yet committed to a round.
     pub bounty_available: u64,

@@ -1,0 +1,7 @@
+//! Off-chain side of tasknet. `sdk` derives the program's addresses and
+//! builds its instructions from the program crate's own types, so the node,
+//! the CLI and the tests all speak exactly what the program expects.
+
+pub mod sdk;
+
+pub use tasknet;
