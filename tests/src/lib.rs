@@ -38,6 +38,11 @@ fn entry(
 }
 
 pub fn program_test() -> ProgramTest {
+    // program-test logs every instruction at debug level to stderr unless
+    // RUST_LOG says otherwise; transaction logs are in `Sent::logs` anyway.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
     let mut test = ProgramTest::new("tasknet", tasknet::ID, processor!(entry));
     test.prefer_bpf(false);
     test
@@ -484,4 +489,54 @@ impl Sent {
         );
         found.remove(0)
     }
+}
+
+impl Fixture {
+    /// Funds and stakes one more node now; returns its index.
+    pub async fn add_node(&mut self, stake: u64) -> usize {
+        let node = self.h.funded_keypair(stake + 10 * LAMPORTS_PER_SOL).await;
+        self.h
+            .send(
+                &[sdk::stake(&node.pubkey(), &self.task, stake, None)],
+                &[&node],
+            )
+            .await
+            .ok();
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    /// Commit (and reveal, on commit–reveal tasks) `value` for each node in
+    /// `nodes`, warping from the round start through the submit window.
+    pub async fn submit_all(&mut self, round: u64, nodes: &[usize], value: &[u8]) {
+        self.warp_to(self.schedule.round_start(round)).await;
+        for &i in nodes {
+            self.submit(i, round, value).await.ok();
+        }
+        if self.schedule.commit_reveal() {
+            self.warp_to(self.schedule.submit_end(round)).await;
+            for &i in nodes {
+                self.reveal(i, round, value).await.ok();
+            }
+        }
+    }
+}
+
+/// `ix` with `key` no longer marked as a signer (to test signer checks).
+pub fn unsigned(mut ix: Instruction, key: &Pubkey) -> Instruction {
+    for meta in ix.accounts.iter_mut().filter(|m| m.pubkey == *key) {
+        meta.is_signer = false;
+    }
+    ix
+}
+
+/// `ix` with account `from` replaced by `to` (to test owner and PDA checks).
+pub fn swap_account(mut ix: Instruction, from: &Pubkey, to: &Pubkey) -> Instruction {
+    let mut swapped = false;
+    for meta in ix.accounts.iter_mut().filter(|m| m.pubkey == *from) {
+        meta.pubkey = *to;
+        swapped = true;
+    }
+    assert!(swapped, "{from} is not an account of this instruction");
+    ix
 }
