@@ -17,11 +17,8 @@ pub const AUDIT_SEED: &[u8] = b"audit";
 #[constant]
 pub const VOTE_SEED: &[u8] = b"vote";
 
-#[constant]
+// Byte limits of the variable-length fields (fixed account sizes).
 pub const MAX_NAME_LEN: usize = 32;
-#[constant]
 pub const MAX_METADATA_URI_LEN: usize = 128;
-#[constant]
 pub const MAX_ENDPOINT_LEN: usize = 96;
-#[constant]
 pub const MAX_VALUE_LEN: usize = 256;
