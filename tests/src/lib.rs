@@ -4,13 +4,13 @@
 
 #![allow(deprecated)]
 
-use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::system_instruction;
 use anchor_lang::AccountDeserialize;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_keypair::Keypair;
-use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_program_test::ProgramTestContext;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use tasknet::errors::TasknetError;
@@ -22,31 +22,7 @@ use tasknet_client::sdk::{self, pda};
 pub use solana_instruction::error::InstructionError;
 pub use solana_transaction_error::TransactionError;
 
-/// Anchor's generated entrypoint ties every lifetime to one `'info`;
-/// program-test wants a plain `fn`. The bank keeps the accounts alive for the
-/// whole call, so narrowing the lifetimes to one is sound here.
-fn entry(
-    program_id: &Pubkey,
-    accounts: &[AccountInfo],
-    data: &[u8],
-) -> anchor_lang::solana_program::entrypoint::ProgramResult {
-    // SAFETY: all three borrows outlive this call; see above.
-    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    let program_id: &Pubkey = unsafe { std::mem::transmute(program_id) };
-    let data: &[u8] = unsafe { std::mem::transmute(data) };
-    tasknet::entry(program_id, accounts, data)
-}
-
-pub fn program_test() -> ProgramTest {
-    // program-test logs every instruction at debug level to stderr unless
-    // RUST_LOG says otherwise; transaction logs are in `Sent::logs` anyway.
-    if std::env::var_os("RUST_LOG").is_none() {
-        std::env::set_var("RUST_LOG", "error");
-    }
-    let mut test = ProgramTest::new("tasknet", tasknet::ID, processor!(entry));
-    test.prefer_bpf(false);
-    test
-}
+pub use tasknet_client::localnet::program_test;
 
 /// The outcome of one transaction.
 #[derive(Debug)]
