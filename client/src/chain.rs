@@ -193,6 +193,11 @@ impl ChainClient {
         Ok(response.value)
     }
 
+    /// `raw_account` taking the address by value (for joined futures).
+    pub async fn raw_account_owned(&self, address: Pubkey) -> Result<Option<Account>, ChainError> {
+        self.raw_account(&address).await
+    }
+
     /// Reads and decodes an Anchor account; `None` if it does not exist.
     pub async fn account<T: AccountDeserialize>(
         &self,
@@ -361,9 +366,7 @@ impl ChainClient {
             Some(status) if status.satisfies_commitment(self.config.commitment) => {
                 Some(match status.err {
                     None => Outcome::Confirmed(*signature),
-                    Some(err) => {
-                        Outcome::Failed(*signature, ChainError::from_transaction(err.into()))
-                    }
+                    Some(err) => Outcome::Failed(*signature, ChainError::from_transaction(err)),
                 })
             }
             _ => None,
@@ -405,13 +408,13 @@ pub fn decode_account<T: AccountDeserialize>(
 }
 
 fn is_transient(e: &ClientError) -> bool {
-    match e.kind() {
-        ClientErrorKind::Io(_) | ClientErrorKind::Reqwest(_) | ClientErrorKind::Middleware(_) => {
-            true
-        }
-        ClientErrorKind::RpcError(RpcError::RpcRequestError(_)) => true,
-        _ => false,
-    }
+    matches!(
+        e.kind(),
+        ClientErrorKind::Io(_)
+            | ClientErrorKind::Reqwest(_)
+            | ClientErrorKind::Middleware(_)
+            | ClientErrorKind::RpcError(RpcError::RpcRequestError(_))
+    )
 }
 
 fn rpc_error(e: ClientError) -> ChainError {

@@ -4,8 +4,11 @@
 //! `localnet` is the embedded development chain.
 
 pub mod chain;
+pub mod demo;
 pub mod errors;
+pub mod keys;
 pub mod localnet;
+pub mod node;
 pub mod sdk;
 
 pub use tasknet;

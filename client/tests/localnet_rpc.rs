@@ -287,6 +287,14 @@ async fn transactions_statuses_and_program_accounts() {
     );
     let t: Task = chain.account(&task).await.unwrap().unwrap();
     assert_eq!(t.name, "rpc-test");
+    // getSignaturesForAddress: newest first, including the airdrop.
+    let history = rpc
+        .get_signatures_for_address(&creator.pubkey())
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[0].signature, signature.to_string());
+    assert!(history.iter().all(|h| h.err.is_none()));
 
     // getProgramAccounts with dataSize and memcmp filters.
     chain
@@ -360,7 +368,7 @@ async fn bad_transactions_are_refused() {
         .unwrap();
     let ix = system_instruction::transfer(&payer.pubkey(), &Pubkey::new_unique(), 1);
     let mut tx = Transaction::new_signed_with_payer(
-        &[ix.clone()],
+        std::slice::from_ref(&ix),
         Some(&payer.pubkey()),
         &[&payer],
         blockhash,

@@ -53,6 +53,8 @@ impl Default for LocalnetConfig {
 /// What the chain remembers of a processed transaction.
 #[derive(Clone, Debug)]
 pub(crate) struct TxRecord {
+    /// Order of processing, to sort transactions within a slot.
+    pub sequence: u64,
     pub slot: u64,
     pub transaction: VersionedTransaction,
     pub result: Result<(), TransactionError>,
@@ -64,8 +66,9 @@ pub(crate) struct TxRecord {
 }
 
 pub(crate) struct Chain {
-    /// Held while warping and while processing, so a transaction never
-    /// meets a bank that is being frozen.
+    /// Held while warping and while executing (process or simulate): a
+    /// transaction never meets a bank being frozen, and Agave's program
+    /// cache never sees a warp in the middle of an execution.
     pub ctx: Mutex<ProgramTestContext>,
     pub banks: BanksClient,
     pub faucet: Keypair,
@@ -164,11 +167,17 @@ impl Localnet {
         self.chain.slot.load(Ordering::SeqCst)
     }
 
-    /// Stops the server and the clock.
+    /// Stops the server and the clock. Clients with idle keep-alive
+    /// connections get a moment to finish; then the server is cut off.
     pub async fn stop(mut self) {
         self.shutdown_now();
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
+        if let Some(mut server) = self.server.take() {
+            if tokio::time::timeout(Duration::from_secs(1), &mut server)
+                .await
+                .is_err()
+            {
+                server.abort();
+            }
         }
     }
 

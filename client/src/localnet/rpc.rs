@@ -134,17 +134,18 @@ async fn dispatch(chain: &Arc<Chain>, method: &str, params: &Value) -> RpcResult
         "sendTransaction" => send_transaction(chain, params).await,
         "getSignatureStatuses" => get_signature_statuses(chain, params).await,
         "getTransaction" => get_transaction(chain, params).await,
+        "getSignaturesForAddress" => get_signatures_for_address(chain, params).await,
         _ => Err(RpcError::new(METHOD_NOT_FOUND, "Method not found")),
     }
 }
 
 // ---- parameters ----
 
-fn param<'a>(params: &'a Value, index: usize) -> Option<&'a Value> {
+fn param(params: &Value, index: usize) -> Option<&Value> {
     params.get(index).filter(|v| !v.is_null())
 }
 
-fn required<'a>(params: &'a Value, index: usize) -> Result<&'a Value, RpcError> {
+fn required(params: &Value, index: usize) -> Result<&Value, RpcError> {
     param(params, index)
         .ok_or_else(|| RpcError::invalid_params("Invalid params: missing parameter"))
 }
@@ -426,6 +427,10 @@ struct Simulation {
 }
 
 async fn simulate(chain: &Chain, tx: &VersionedTransaction) -> Result<Simulation, RpcError> {
+    // Executing (even simulating) while the slot clock builds the next bank
+    // deadlocks inside Agave's program cache (a nested read lock behind the
+    // warp's write lock), so execution and warps take turns.
+    let _turn = chain.ctx.lock().await;
     let outcome = chain
         .banks
         .simulate_transaction(tx.clone())
@@ -534,7 +539,9 @@ async fn process(chain: &Chain, tx: VersionedTransaction) -> Result<(), RpcError
         .metadata
         .map(|m| (m.log_messages, m.compute_units_consumed))
         .unwrap_or_default();
+    let mut transactions = chain.transactions.lock().await;
     let record = TxRecord {
+        sequence: transactions.len() as u64,
         slot: slot(chain),
         transaction: tx,
         result: outcome.result,
@@ -545,7 +552,7 @@ async fn process(chain: &Chain, tx: VersionedTransaction) -> Result<(), RpcError
         post_balances,
     };
     let signature = record.transaction.signatures[0];
-    chain.transactions.lock().await.insert(signature, record);
+    transactions.insert(signature, record);
     Ok(())
 }
 
@@ -652,4 +659,43 @@ async fn get_transaction(chain: &Chain, params: &Value) -> RpcResult {
         },
         "version": "legacy",
     }))
+}
+
+async fn get_signatures_for_address(chain: &Chain, params: &Value) -> RpcResult {
+    let address = pubkey_param(required(params, 0)?)?;
+    let limit = param(params, 1)
+        .and_then(|c| c.get("limit"))
+        .and_then(Value::as_u64)
+        .unwrap_or(1_000) as usize;
+    let records = chain.transactions.lock().await;
+    let mut found: Vec<(&Signature, &TxRecord)> = records
+        .iter()
+        .filter(|(_, r)| {
+            r.transaction
+                .message
+                .static_account_keys()
+                .contains(&address)
+        })
+        .collect();
+    // Newest first, as a validator answers.
+    found.sort_by(|a, b| {
+        b.1.slot
+            .cmp(&a.1.slot)
+            .then(b.1.sequence.cmp(&a.1.sequence))
+    });
+    let list: Vec<Value> = found
+        .into_iter()
+        .take(limit)
+        .map(|(signature, r)| {
+            json!({
+                "signature": signature.to_string(),
+                "slot": r.slot,
+                "err": r.result.as_ref().err().map(ui_error),
+                "memo": null,
+                "blockTime": null,
+                "confirmationStatus": "finalized",
+            })
+        })
+        .collect();
+    Ok(Value::Array(list))
 }

@@ -1,0 +1,55 @@
+//! `tasknet demo` as a user runs it: defaults, exit code, report.
+
+use std::process::Command;
+
+#[test]
+fn demo_with_defaults_passes_its_own_check() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with("tasknet demo:"),
+        "only the report on stdout: {stdout}"
+    );
+    assert!(
+        stdout.contains("3 honest node(s), 2 cheater(s) [copier, liar], 3 round(s)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("check passed"), "{stdout}");
+    // One table row per round, one per node.
+    let rounds = stdout
+        .lines()
+        .filter(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            cells.len() == 8 && cells[0].parse::<u64>().is_ok()
+        })
+        .count();
+    assert_eq!(rounds, 3, "{stdout}");
+    for role in ["honest", "copier", "liar"] {
+        assert!(
+            stdout.lines().any(|l| l.contains(&format!("  {role}  "))),
+            "{role} row missing: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn demo_rejects_bad_flags_in_one_line() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
+        .args(["demo", "--rounds", "many"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: invalid value 'many' for '--rounds <ROUNDS>'"),
+        "{stderr}"
+    );
+}
