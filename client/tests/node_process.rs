@@ -140,8 +140,10 @@ fn log_file(s: &Setup) -> std::fs::File {
         .unwrap()
 }
 
-fn spawn_node(s: &Setup) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tasknet"))
+/// `tasknet node run` for the set-up's node and task, with the example task.
+fn node_command(s: &Setup) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tasknet"));
+    command
         .args([
             "node",
             "run",
@@ -157,7 +159,12 @@ fn spawn_node(s: &Setup) -> Child {
         .arg("--db")
         .arg(s.dir.path().join("node.db"))
         .arg("--command")
-        .arg(example_command())
+        .arg(example_command());
+    command
+}
+
+fn spawn_node(s: &Setup) -> Child {
+    node_command(s)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(log_file(s))
@@ -294,23 +301,7 @@ async fn a_killed_node_restarts_reveals_and_claims_without_duplicates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn code_with_another_hash_is_refused() {
     let s = setup([7; 32]).await;
-    let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
-        .args([
-            "node",
-            "run",
-            "--url",
-            &s.net.url,
-            "--task",
-            &s.task.to_string(),
-        ])
-        .arg("--keypair")
-        .arg(s.dir.path().join("node.json"))
-        .arg("--db")
-        .arg(s.dir.path().join("node.db"))
-        .arg("--command")
-        .arg(example_command())
-        .output()
-        .unwrap();
+    let output = node_command(&s).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.lines().last().unwrap_or_default();

@@ -77,31 +77,22 @@ async fn create_task_stores_the_task_and_rejects_bad_input() {
         };
         create(&mut h, &creator, args).await.err(error);
     }
-    let mut args = task_args(7, true);
-    args.economics.slash_bps = 10_001;
-    create(&mut h, &creator, args)
-        .await
-        .err(TasknetError::InvalidBps);
-    let mut args = task_args(7, true);
-    args.economics.min_stake = 0;
-    create(&mut h, &creator, args)
-        .await
-        .err(TasknetError::ZeroMinStake);
-    let mut args = task_args(7, true);
-    args.name = "x".repeat(33);
-    create(&mut h, &creator, args)
-        .await
-        .err(TasknetError::InvalidName);
-    let mut args = task_args(7, true);
-    args.name = String::new();
-    create(&mut h, &creator, args)
-        .await
-        .err(TasknetError::InvalidName);
-    let mut args = task_args(7, true);
-    args.metadata_uri = "u".repeat(129);
-    create(&mut h, &creator, args)
-        .await
-        .err(TasknetError::MetadataUriTooLong);
+    type Tweak = fn(&mut tasknet::instructions::CreateTaskArgs);
+    let bad_inputs: [(Tweak, TasknetError); 5] = [
+        (|a| a.economics.slash_bps = 10_001, TasknetError::InvalidBps),
+        (|a| a.economics.min_stake = 0, TasknetError::ZeroMinStake),
+        (|a| a.name = "x".repeat(33), TasknetError::InvalidName),
+        (|a| a.name = String::new(), TasknetError::InvalidName),
+        (
+            |a| a.metadata_uri = "u".repeat(129),
+            TasknetError::MetadataUriTooLong,
+        ),
+    ];
+    for (tweak, error) in bad_inputs {
+        let mut args = task_args(7, true);
+        tweak(&mut args);
+        create(&mut h, &creator, args).await.err(error);
+    }
 
     // Wrong PDA: the task address of another id.
     let ix = sdk::create_task(&creator.pubkey(), task_args(7, true));

@@ -246,6 +246,17 @@ impl Node {
             .await?)
     }
 
+    async fn my_submission(
+        &self,
+        task: &Pubkey,
+        round: u64,
+    ) -> Result<Option<Submission>, NodeError> {
+        Ok(self
+            .chain
+            .account(&pda::submission(task, round, &self.pubkey()))
+            .await?)
+    }
+
     async fn eligible(
         &self,
         task_key: &Pubkey,
@@ -322,11 +333,7 @@ impl Node {
         if !task.schedule.commit_reveal() {
             return Ok(());
         }
-        let Some(mine) = self
-            .chain
-            .account::<Submission>(&pda::submission(&spec.task, round, &me))
-            .await?
-        else {
+        let Some(mine) = self.my_submission(&spec.task, round).await? else {
             return Ok(());
         };
         if mine.status != SubmissionStatus::Committed {
@@ -426,11 +433,7 @@ impl Node {
             }
         }
         let me = self.pubkey();
-        let Some(mine) = self
-            .chain
-            .account::<Submission>(&pda::submission(&spec.task, round, &me))
-            .await?
-        else {
+        let Some(mine) = self.my_submission(&spec.task, round).await? else {
             return Ok(());
         };
         if !matches!(

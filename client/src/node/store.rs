@@ -60,6 +60,18 @@ pub struct OwnSubmission {
     pub salt: [u8; 32],
 }
 
+/// Maps `SELECT id, action, signature, tx, last_valid, state FROM outbox`.
+fn outbox_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: row.get(0)?,
+        action: row.get(1)?,
+        signature: row.get(2)?,
+        tx: row.get(3)?,
+        last_valid_block_height: row.get::<_, i64>(4)? as u64,
+        state: TxState::parse(&row.get::<_, String>(5)?),
+    })
+}
+
 pub struct Store {
     conn: Mutex<Connection>,
 }
@@ -202,16 +214,7 @@ impl Store {
                 "SELECT id, action, signature, tx, last_valid, state FROM outbox
                  WHERE task = ?1 AND round = ?2 AND action = ?3 ORDER BY id DESC LIMIT 1",
                 params![task.to_string(), round as i64, action],
-                |row| {
-                    Ok(OutboxEntry {
-                        id: row.get(0)?,
-                        action: row.get(1)?,
-                        signature: row.get(2)?,
-                        tx: row.get(3)?,
-                        last_valid_block_height: row.get::<_, i64>(4)? as u64,
-                        state: TxState::parse(&row.get::<_, String>(5)?),
-                    })
-                },
+                outbox_entry,
             )
             .optional()?)
     }
@@ -256,16 +259,7 @@ impl Store {
         let mut stmt = conn.prepare(
             "SELECT id, action, signature, tx, last_valid, state FROM outbox WHERE state = 'pending'",
         )?;
-        let rows = stmt.query_map([], |row| {
-            Ok(OutboxEntry {
-                id: row.get(0)?,
-                action: row.get(1)?,
-                signature: row.get(2)?,
-                tx: row.get(3)?,
-                last_valid_block_height: row.get::<_, i64>(4)? as u64,
-                state: TxState::parse(&row.get::<_, String>(5)?),
-            })
-        })?;
+        let rows = stmt.query_map([], outbox_entry)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
