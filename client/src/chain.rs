@@ -33,8 +33,6 @@ use crate::sdk;
 
 /// Most compute units one transaction may ask for.
 const MAX_COMPUTE_UNITS: u32 = 1_400_000;
-/// Transport retries before an RPC call gives up.
-const TRANSPORT_RETRIES: u32 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -85,6 +83,9 @@ pub struct SendConfig {
     pub rebroadcast_interval: Duration,
     /// How many fresh blockhashes to try before giving up.
     pub max_blockhash_attempts: u32,
+    /// Transport retries (with exponential backoff) before an RPC call
+    /// gives up.
+    pub transport_retries: u32,
 }
 
 impl Default for SendConfig {
@@ -95,6 +96,7 @@ impl Default for SendConfig {
             poll_interval: Duration::from_millis(250),
             rebroadcast_interval: Duration::from_secs(2),
             max_blockhash_attempts: 3,
+            transport_retries: 6,
         }
     }
 }
@@ -154,7 +156,7 @@ impl ChainClient {
         loop {
             match call().await {
                 Ok(v) => return Ok(v),
-                Err(e) if is_transient(&e) && attempt < TRANSPORT_RETRIES => {
+                Err(e) if is_transient(&e) && attempt < self.config.transport_retries => {
                     attempt += 1;
                     tracing::debug!(attempt, "transient RPC error, retrying: {e}");
                     tokio::time::sleep(delay).await;
@@ -422,4 +424,29 @@ fn rpc_error(e: ClientError) -> ChainError {
         return ChainError::from_transaction(tx_error);
     }
     ChainError::Rpc(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn transport_failures_are_retried_then_reported() {
+        // Nothing listens on port 1.
+        let chain = ChainClient::new(
+            "http://127.0.0.1:1",
+            SendConfig {
+                transport_retries: 2,
+                ..SendConfig::default()
+            },
+        );
+        let started = std::time::Instant::now();
+        let e = chain.slot().await.unwrap_err();
+        assert!(matches!(e, ChainError::Transport { .. }), "{e}");
+        assert!(e
+            .to_string()
+            .starts_with("RPC unreachable at http://127.0.0.1:1"));
+        // Two backoffs: 100 ms, then 200 ms.
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    }
 }

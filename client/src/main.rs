@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tasknet_client::chain::SendConfig;
 use tasknet_client::demo::{self, DemoConfig};
 use tasknet_client::keys::read_keypair;
-use tasknet_client::localnet::{Localnet, LocalnetConfig};
+use tasknet_client::localnet::{divert_program_stdout, Localnet, LocalnetConfig};
 use tasknet_client::node::code::{ExternalCommand, IteratedHash, TaskCode};
 use tasknet_client::node::{Node, NodeConfig, Strategy, TaskSpec};
 
@@ -100,28 +100,6 @@ enum NodeCommand {
         #[arg(long)]
         priority_fee: Option<u64>,
     },
-}
-
-/// The embedded bank runs the program natively, where the program's `msg!`
-/// lines are printed on stdout. They belong to the chain, not to this
-/// command's output: point fd 1 at /dev/null and return the real stdout.
-#[cfg(unix)]
-fn divert_program_stdout() -> std::io::Result<std::fs::File> {
-    use std::os::fd::FromRawFd;
-    std::io::stdout().flush()?;
-    // SAFETY: plain fd syscalls; the duplicated fd is owned by the File.
-    unsafe {
-        let saved = libc::dup(1);
-        if saved < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-        if null < 0 || libc::dup2(null, 1) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        libc::close(null);
-        Ok(std::fs::File::from_raw_fd(saved))
-    }
 }
 
 fn init_logging(default: &str) {

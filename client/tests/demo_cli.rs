@@ -53,3 +53,32 @@ fn demo_rejects_bad_flags_in_one_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn localnet_command_serves_json_rpc() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tasknet"))
+        .args(["localnet", "--bind", "127.0.0.1:0", "--slot-ms", "50"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(
+        first.contains("single-bank development chain (no consensus)"),
+        "{first}"
+    );
+    let url = first.split_whitespace().last().unwrap().to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let version = runtime.block_on(async {
+        solana_rpc_client::nonblocking::rpc_client::RpcClient::new(url)
+            .get_version()
+            .await
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(version.unwrap().solana_core, "3.1.12");
+}

@@ -97,3 +97,141 @@ async fn a_liar_is_slashed_and_a_copier_gains_nothing() {
         }
     }
 }
+
+/// One node process runs several tasks at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_runs_several_tasks() {
+    use std::sync::Arc;
+
+    use solana_keypair::Keypair;
+    use solana_signer::Signer;
+    use tasknet::instructions::CreateTaskArgs;
+    use tasknet::logic::Schedule;
+    use tasknet::state::Economics;
+    use tasknet_client::chain::{ChainClient, SendConfig};
+    use tasknet_client::demo::{airdrop, LAMPORTS_PER_SOL};
+    use tasknet_client::localnet::{Localnet, LocalnetConfig};
+    use tasknet_client::node::code::{IteratedHash, TaskCode};
+    use tasknet_client::node::{Node, NodeConfig, Strategy, TaskSpec};
+    use tasknet_client::sdk::{self, pda};
+
+    let _serial = SERIAL.lock().await;
+    let net = Localnet::start(LocalnetConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        slot_duration: Duration::from_millis(50),
+    })
+    .await
+    .unwrap();
+    let send = SendConfig {
+        poll_interval: Duration::from_millis(50),
+        ..SendConfig::default()
+    };
+    let chain = ChainClient::new(&net.url, send.clone());
+    let creator = Keypair::new();
+    let node = Keypair::new();
+    airdrop(&chain, &creator.pubkey(), 10 * LAMPORTS_PER_SOL)
+        .await
+        .unwrap();
+    airdrop(&chain, &node.pubkey(), 10 * LAMPORTS_PER_SOL)
+        .await
+        .unwrap();
+    let start_slot = chain.slot().await.unwrap() + 40;
+    let mut tasks = Vec::new();
+    for (task_id, commit_reveal) in [(1u64, true), (2, false)] {
+        let args = CreateTaskArgs {
+            task_id,
+            name: format!("task {task_id}"),
+            metadata_uri: String::new(),
+            code_hash: IteratedHash.code_hash(),
+            schedule: Schedule {
+                start_slot,
+                round_slots: 60,
+                submit_slots: 20,
+                reveal_slots: if commit_reveal { 15 } else { 0 },
+                audit_slots: 15,
+                claim_rounds: 1,
+            },
+            economics: Economics {
+                reward_per_round: 1_000_000 * task_id,
+                min_stake: LAMPORTS_PER_SOL,
+                challenge_bond: 1_000,
+                slash_bps: 1_000,
+                challenger_share_bps: 1_000,
+                vote_threshold_bps: 5_000,
+                quorum_bps: 0,
+            },
+            commit_reveal,
+        };
+        let task = pda::task(&creator.pubkey(), task_id);
+        chain
+            .send(&[sdk::create_task(&creator.pubkey(), args)], &creator, &[])
+            .await
+            .unwrap();
+        chain
+            .send(
+                &[sdk::fund_task(&creator.pubkey(), &task, LAMPORTS_PER_SOL)],
+                &creator,
+                &[],
+            )
+            .await
+            .unwrap();
+        chain
+            .send(
+                &[sdk::stake(&node.pubkey(), &task, LAMPORTS_PER_SOL, None)],
+                &node,
+                &[],
+            )
+            .await
+            .unwrap();
+        tasks.push(task);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let runner = Arc::new(
+        Node::new(
+            node.insecure_clone(),
+            NodeConfig {
+                rpc_url: net.url.clone(),
+                db_path: dir.path().join("node.db"),
+                poll_interval: Duration::from_millis(100),
+                send,
+            },
+        )
+        .unwrap(),
+    );
+    let specs = tasks
+        .iter()
+        .map(|task| TaskSpec {
+            task: *task,
+            code: Arc::new(IteratedHash),
+            strategy: Strategy::Honest,
+        })
+        .collect();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn({
+        let runner = runner.clone();
+        async move { runner.run(specs, stopped).await }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while tasks
+        .iter()
+        .any(|t| runner.store().earnings(t).unwrap().is_empty())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the node did not claim on both tasks"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.send(true).unwrap();
+    handle.await.unwrap().unwrap();
+    // Alone in each round, the node earns each task's whole pool.
+    assert_eq!(
+        runner.store().earnings(&tasks[0]).unwrap()[0],
+        (0, 1_000_000)
+    );
+    assert_eq!(
+        runner.store().earnings(&tasks[1]).unwrap()[0],
+        (0, 2_000_000)
+    );
+    net.stop().await;
+}

@@ -219,3 +219,26 @@ async fn run_slot_clock(chain: Arc<Chain>, slot_duration: Duration) {
         chain.slot.store(next, Ordering::SeqCst);
     }
 }
+
+/// The embedded bank runs the program natively, where the program's `msg!`
+/// lines are printed on stdout. They belong to the chain, not to this
+/// command's output: point fd 1 at /dev/null and return the real stdout.
+#[cfg(unix)]
+pub fn divert_program_stdout() -> std::io::Result<std::fs::File> {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    std::io::stdout().flush()?;
+    // SAFETY: plain fd syscalls; the duplicated fd is owned by the File.
+    unsafe {
+        let saved = libc::dup(1);
+        if saved < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        if null < 0 || libc::dup2(null, 1) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        libc::close(null);
+        Ok(std::fs::File::from_raw_fd(saved))
+    }
+}
