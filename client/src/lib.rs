@@ -4,6 +4,7 @@
 //! `localnet` is the embedded development chain.
 
 pub mod chain;
+pub mod cli;
 pub mod demo;
 pub mod errors;
 pub mod keys;

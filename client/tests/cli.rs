@@ -1,0 +1,440 @@
+//! The `tasknet` CLI as a user runs it, against a `tasknet localnet` the test
+//! starts: each subcommand's success, and its bad-input errors as one line
+//! with a non-zero exit.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tasknet::instructions::SubmissionPayload;
+use tasknet_client::chain::{ChainClient, SendConfig};
+use tasknet_client::demo::{airdrop, LAMPORTS_PER_SOL};
+use tasknet_client::keys::write_keypair;
+use tasknet_client::localnet::{Localnet, LocalnetConfig};
+use tasknet_client::sdk;
+
+struct Env {
+    net: Localnet,
+    chain: ChainClient,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    async fn new() -> Self {
+        let net = Localnet::start(LocalnetConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            slot_duration: Duration::from_millis(50),
+        })
+        .await
+        .unwrap();
+        let chain = ChainClient::new(
+            &net.url,
+            SendConfig {
+                poll_interval: Duration::from_millis(50),
+                ..SendConfig::default()
+            },
+        );
+        Self {
+            net,
+            chain,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A funded keypair written to `<name>.json`.
+    async fn wallet(&self, name: &str) -> (Keypair, PathBuf) {
+        let keypair = Keypair::new();
+        airdrop(&self.chain, &keypair.pubkey(), 100 * LAMPORTS_PER_SOL)
+            .await
+            .unwrap();
+        let path = self.dir.path().join(format!("{name}.json"));
+        write_keypair(&keypair, &path).unwrap();
+        (keypair, path)
+    }
+
+    /// Runs `tasknet -u <localnet> -k <keypair> <args>`: (exit ok, stdout, stderr).
+    fn run(&self, keypair: &Path, args: &[&str]) -> (bool, String, String) {
+        let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
+            .args(["-u", &self.net.url, "-k"])
+            .arg(keypair)
+            .args(["-C", "/nonexistent/config.yml"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    fn ok(&self, keypair: &Path, args: &[&str]) -> String {
+        let (ok, stdout, stderr) = self.run(keypair, args);
+        assert!(ok, "tasknet {args:?} failed: {stderr}");
+        stdout
+    }
+
+    fn json(&self, keypair: &Path, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        serde_json::from_str(&self.ok(keypair, &all)).unwrap()
+    }
+
+    /// Asserts failure with exactly one stderr line starting with `prefix`.
+    fn fails(&self, keypair: &Path, args: &[&str], prefix: &str) {
+        let (ok, stdout, stderr) = self.run(keypair, args);
+        assert!(!ok, "tasknet {args:?} should fail; printed {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.starts_with(prefix),
+            "expected '{prefix}…', got: {stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creator_commands() {
+    let env = Env::new().await;
+    let (_, creator) = env.wallet("creator").await;
+
+    let created = env.json(
+        &creator,
+        &[
+            "task",
+            "create",
+            "--id",
+            "1",
+            "--name",
+            "cli",
+            "--example",
+            "--reward",
+            "0.1",
+            "--fund",
+            "2",
+        ],
+    );
+    let task = created["task"].as_str().unwrap().to_string();
+    assert_eq!(created["commit_reveal"], true);
+    assert_eq!(created["funded_sol"], "2");
+    // Human output is aligned `field: value` lines.
+    let shown = env.ok(&creator, &["task", "show", &task]);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("name:") && l.ends_with(" cli")),
+        "{shown}"
+    );
+
+    assert_eq!(
+        env.json(&creator, &["task", "fund", &task, "0.5"])["bounty_available_sol"],
+        "2.5"
+    );
+    env.ok(
+        &creator,
+        &[
+            "task",
+            "update",
+            &task,
+            "--reward",
+            "0.2",
+            "--metadata-uri",
+            "ipfs://x",
+        ],
+    );
+    let show = env.json(&creator, &["task", "show", &task]);
+    assert_eq!(
+        (
+            show["reward_per_round_sol"].as_str(),
+            show["metadata_uri"].as_str()
+        ),
+        (Some("0.2"), Some("ipfs://x"))
+    );
+    let list = env.json(&creator, &["task", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["task"], task.as_str());
+
+    // Withdrawing needs a paused task; the program's error, by name.
+    env.fails(
+        &creator,
+        &["task", "withdraw", &task, "1"],
+        "error: transaction failed: BountyLocked:",
+    );
+    assert_eq!(
+        env.json(&creator, &["task", "pause", &task])["state"],
+        "paused"
+    );
+    assert_eq!(
+        env.json(&creator, &["task", "withdraw", &task, "1"])["bounty_available_sol"],
+        "1.5"
+    );
+    assert_eq!(
+        env.json(&creator, &["task", "resume", &task])["state"],
+        "active"
+    );
+    env.ok(&creator, &["task", "pause", &task]);
+    assert_eq!(
+        env.json(&creator, &["task", "close", &task])["state"],
+        "closed (accounts closed)"
+    );
+    env.fails(
+        &creator,
+        &["task", "show", &task],
+        &format!("error: task {task} does not exist on this cluster"),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_and_round_show() {
+    let env = Env::new().await;
+    let (creator_key, creator) = env.wallet("creator").await;
+    let (node_key, node) = env.wallet("node").await;
+    let created = env.json(
+        &creator,
+        &[
+            "task",
+            "create",
+            "--id",
+            "7",
+            "--name",
+            "ops",
+            "--example",
+            "--reward",
+            "0.1",
+            "--fund",
+            "1",
+            "--start-in",
+            "40",
+            "--round-slots",
+            "400",
+            "--submit-slots",
+            "200",
+            "--reveal-slots",
+            "0",
+            "--audit-slots",
+            "20",
+        ],
+    );
+    let task = created["task"].as_str().unwrap().to_string();
+    let staked = env.json(
+        &node,
+        &[
+            "node",
+            "stake",
+            &task,
+            "2",
+            "--endpoint",
+            "http://127.0.0.1:9000",
+        ],
+    );
+    assert_eq!(
+        (staked["pending_sol"].as_str(), staked["endpoint"].as_str()),
+        (Some("2"), Some("http://127.0.0.1:9000"))
+    );
+    // Someone else's status, by --node.
+    let status = env.json(
+        &creator,
+        &[
+            "node",
+            "status",
+            &task,
+            "--node",
+            &node_key.pubkey().to_string(),
+        ],
+    );
+    assert_eq!(status["staked"], true);
+    assert_eq!(
+        env.json(&creator, &["node", "status", &task])["staked"],
+        false
+    );
+
+    // A submission so that the round exists.
+    let task_key: anchor_lang::prelude::Pubkey = task.parse().unwrap();
+    while env.chain.slot().await.unwrap() < created["start_slot"].as_u64().unwrap() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let payload = SubmissionPayload::Value(b"42".to_vec());
+    env.chain
+        .send(
+            &[sdk::submit(&node_key.pubkey(), &task_key, 0, payload)],
+            &node_key,
+            &[],
+        )
+        .await
+        .unwrap();
+    let round = env.json(&creator, &["round", "show", &task, "0"]);
+    assert_eq!(
+        (round["phase"].as_str(), round["submitted"].as_u64()),
+        (Some("submit"), Some(1))
+    );
+    assert_eq!(round["submissions"][0]["status"], "Revealed");
+    env.fails(
+        &creator,
+        &["round", "show", &task, "5"],
+        "error: round 5 of task",
+    );
+
+    let unstaked = env.json(&node, &["node", "unstake", &task]);
+    assert_eq!(unstaked["unbonding_sol"], "2");
+    // The unbonding window has not closed.
+    env.fails(
+        &node,
+        &["node", "withdraw", &task],
+        "error: transaction failed: UnbondingNotFinished:",
+    );
+    env.fails(&creator, &["node", "unstake", &task], "error: node ");
+    let _ = creator_key;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_one_line_and_sends_nothing() {
+    let env = Env::new().await;
+    let (creator_key, creator) = env.wallet("creator").await;
+    let task = env.json(
+        &creator,
+        &[
+            "task",
+            "create",
+            "--id",
+            "1",
+            "--name",
+            "t",
+            "--example",
+            "--reward",
+            "0.1",
+        ],
+    )["task"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let missing = env.dir.path().join("missing.json");
+    env.fails(
+        &missing,
+        &["task", "fund", &task, "1"],
+        &format!("error: keypair file {}: No such file", missing.display()),
+    );
+    let malformed = env.dir.path().join("malformed.json");
+    std::fs::write(&malformed, "[1, 2, 3]").unwrap();
+    env.fails(
+        &malformed,
+        &["task", "fund", &task, "1"],
+        &format!(
+            "error: keypair file {} is not a Solana keypair",
+            malformed.display()
+        ),
+    );
+    env.fails(
+        &creator,
+        &["task", "fund", "11111111111111111111111111111111", "1"],
+        "error: task 11111111111111111111111111111111 does not exist",
+    );
+    env.fails(
+        &creator,
+        &["task", "fund", &task, "99999999999"],
+        "error: invalid value '99999999999' for '<AMOUNT>': amount '99999999999' is out of range",
+    );
+    env.fails(
+        &creator,
+        &["task", "fund", &task, "1.5x"],
+        "error: invalid value '1.5x' for '<AMOUNT>'",
+    );
+    env.fails(
+        &creator,
+        &["task", "fund", "not-a-key", "1"],
+        "error: invalid value 'not-a-key' for '<TASK>'",
+    );
+    env.fails(
+        &creator,
+        &[
+            "task",
+            "create",
+            "--id",
+            "2",
+            "--name",
+            "t",
+            "--example",
+            "--reward",
+            "1",
+            "--submit-slots",
+            "500",
+        ],
+        "error: invalid schedule: SubmitLongerThanRound",
+    );
+    env.fails(
+        &creator,
+        &[
+            "task",
+            "create",
+            "--id",
+            "1",
+            "--name",
+            "t",
+            "--example",
+            "--reward",
+            "1",
+        ],
+        "error: task id 1 is taken",
+    );
+    env.fails(
+        &creator,
+        &["--commitment", "eventually", "task", "list"],
+        "error: unknown commitment 'eventually'",
+    );
+    // Nothing above changed the chain: task 2 does not exist, the bounty is 0.
+    let creator_pk = creator_key.pubkey();
+    assert!(env
+        .chain
+        .raw_account(&tasknet_client::sdk::pda::task(&creator_pk, 2))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        env.json(&creator, &["task", "show", &task])["bounty_available_sol"],
+        "0"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defaults_come_from_the_solana_cli_config() {
+    let env = Env::new().await;
+    let (creator_key, creator) = env.wallet("creator").await;
+    let config = env.dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "---\njson_rpc_url: \"{}\"\nwebsocket_url: \"\"\nkeypair_path: {}\ncommitment: confirmed\n",
+            env.net.url,
+            creator.display()
+        ),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
+        .args(["-C"])
+        .arg(&config)
+        .args([
+            "task",
+            "create",
+            "--id",
+            "3",
+            "--name",
+            "cfg",
+            "--example",
+            "--reward",
+            "0.1",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let expected = tasknet_client::sdk::pda::task(&creator_key.pubkey(), 3);
+    assert_eq!(created["task"], expected.to_string());
+}
