@@ -438,3 +438,21 @@ async fn defaults_come_from_the_solana_cli_config() {
     let expected = tasknet_client::sdk::pda::task(&creator_key.pubkey(), 3);
     assert_eq!(created["task"], expected.to_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keygen_and_airdrop() {
+    let env = Env::new().await;
+    let path = env.dir.path().join("fresh.json");
+    let made = env.json(&path, &["keygen", "--outfile", path.to_str().unwrap()]);
+    let address = made["address"].as_str().unwrap().to_string();
+    env.fails(
+        &path,
+        &["keygen", "--outfile", path.to_str().unwrap()],
+        "error: ",
+    );
+    let dropped = env.json(&path, &["airdrop", "2.5"]);
+    assert_eq!(
+        (dropped["address"].as_str(), dropped["balance_sol"].as_str()),
+        (Some(address.as_str()), Some("2.5"))
+    );
+}

@@ -435,3 +435,15 @@ pub async fn round_show(ctx: &Ctx, task: Pubkey, round: u64) -> Result<Output, C
         ("audits", Value::Array(audits)),
     ]))
 }
+
+pub async fn airdrop(ctx: &Ctx, amount: u64, to: Option<Pubkey>) -> Result<Output, CliError> {
+    let to = match to {
+        Some(to) => to,
+        None => ctx.signer()?.pubkey(),
+    };
+    crate::demo::airdrop(&ctx.chain, &to, amount).await?;
+    Ok(Output::Fields(vec![
+        ("address", json!(to.to_string())),
+        ("balance_sol", sol(ctx.chain.balance(&to).await?)),
+    ]))
+}
