@@ -168,6 +168,9 @@ enum TaskCommand {
     Close { task: Pubkey },
     /// Show a task.
     Show { task: Pubkey },
+    /// Reconcile the chain with a task manifest (TOML): create missing
+    /// tasks, top bounties up, update metadata and code hash. Idempotent.
+    Apply { manifest: PathBuf },
     /// List tasks.
     List {
         /// Only this creator's tasks.
@@ -480,6 +483,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 cli::task_withdraw(&ctx(), task, amount).await?
             }
             TaskCommand::Show { task } => cli::task_show(&ctx(), task).await?,
+            TaskCommand::Apply { manifest } => cli::manifest::apply(&ctx(), &manifest).await?,
             TaskCommand::List { creator } => cli::task_list(&ctx(), creator).await?,
         },
         Command::Round {

@@ -456,3 +456,117 @@ async fn keygen_and_airdrop() {
         (Some(address.as_str()), Some("2.5"))
     );
 }
+
+const MANIFEST: &str = r#"
+[[task]]
+id = 1
+name = "hash"
+metadata_uri = "https://example.org/v1"
+example = true
+reward = "0.1"
+bounty_target = "3"
+[task.schedule]
+round_slots = 150
+submit_slots = 50
+reveal_slots = 40
+audit_slots = 60
+
+[[task]]
+id = 2
+name = "plain"
+code_hash = "0101010101010101010101010101010101010101010101010101010101010101"
+reward = "0.2"
+[task.schedule]
+round_slots = 100
+submit_slots = 50
+audit_slots = 50
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_a_manifest_twice_changes_nothing_the_second_time() {
+    let env = Env::new().await;
+    let (_, creator) = env.wallet("creator").await;
+    let manifest = env.dir.path().join("tasks.toml");
+    std::fs::write(&manifest, MANIFEST).unwrap();
+    let path = manifest.to_str().unwrap();
+
+    let first = env.json(&creator, &["task", "apply", path]);
+    assert_eq!(first[0]["actions"], "created; funded 3");
+    assert_eq!(first[1]["actions"], "created");
+    let task = first[0]["task"].as_str().unwrap().to_string();
+    let before = env.json(&creator, &["task", "show", &task]);
+
+    let second = env.json(&creator, &["task", "apply", path]);
+    assert_eq!(second[0]["actions"], "unchanged");
+    assert_eq!(second[1]["actions"], "unchanged");
+    let mut after = env.json(&creator, &["task", "show", &task]);
+    for v in [&mut after] {
+        // Only the clock moved.
+        v["current_slot"] = before["current_slot"].clone();
+        v["current_round"] = before["current_round"].clone();
+    }
+    assert_eq!(after, before, "a second apply changes nothing on chain");
+
+    // A changed manifest: new metadata and a higher bounty target.
+    let changed = MANIFEST
+        .replace("https://example.org/v1", "https://example.org/v2")
+        .replace("bounty_target = \"3\"", "bounty_target = \"4.5\"");
+    std::fs::write(&manifest, changed).unwrap();
+    let third = env.json(&creator, &["task", "apply", path]);
+    assert_eq!(third[0]["actions"], "updated metadata_uri; funded 1.5");
+    assert_eq!(third[0]["bounty_sol"], "4.5");
+    assert_eq!(third[1]["actions"], "unchanged");
+
+    // Bad input names the file, the task and the field; nothing is sent.
+    std::fs::write(
+        &manifest,
+        MANIFEST.replace("reward = \"0.2\"", "reward = \"lots\""),
+    )
+    .unwrap();
+    env.fails(
+        &creator,
+        &["task", "apply", path],
+        &format!("error: {path}: task 2: reward: amount 'lots' is not a SOL amount"),
+    );
+    std::fs::write(
+        &manifest,
+        MANIFEST.replace("name = \"plain\"", "name = \"plain\"\ncolour = \"red\""),
+    )
+    .unwrap();
+    env.fails(
+        &creator,
+        &["task", "apply", path],
+        &format!("error: {path}: unknown field `colour`"),
+    );
+}
+
+/// The Anchor.toml `migrate` script: the same reconciliation, driven by the
+/// variables `anchor run` sets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migration_script_applies_the_committed_manifest_idempotently() {
+    let env = Env::new().await;
+    let (creator_key, creator) = env.wallet("creator").await;
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/tasks.toml");
+    let migrate = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_tasknet-migrate"))
+            .arg(manifest)
+            .env("ANCHOR_PROVIDER_URL", &env.net.url)
+            .env("ANCHOR_WALLET", &creator)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(migrate().contains("created; funded 5"));
+    let again = migrate();
+    assert!(
+        again.contains("unchanged") && !again.contains("created"),
+        "{again}"
+    );
+    let task = tasknet_client::sdk::pda::task(&creator_key.pubkey(), 1);
+    assert!(env.chain.raw_account(&task).await.unwrap().is_some());
+}

@@ -2,6 +2,7 @@
 
 pub mod amount;
 pub mod config;
+pub mod manifest;
 pub mod output;
 
 use std::path::PathBuf;
