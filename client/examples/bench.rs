@@ -20,7 +20,7 @@ use tasknet::instructions::{CreateTaskArgs, SubmissionPayload};
 use tasknet::logic::Schedule;
 use tasknet::state::{Economics, Submission};
 use tasknet_client::chain::{ChainClient, SendConfig};
-use tasknet_client::demo::{self, airdrop, DemoConfig, LAMPORTS_PER_SOL};
+use tasknet_client::demo::{self, DemoConfig, LAMPORTS_PER_SOL};
 use tasknet_client::localnet::{Localnet, LocalnetConfig};
 use tasknet_client::node::code::{IteratedHash, RoundInput, TaskCode};
 use tasknet_client::sdk::{self, pda};
@@ -73,7 +73,8 @@ async fn main() {
         },
     );
     let creator = Keypair::new();
-    airdrop(&chain, &creator.pubkey(), 1_000 * LAMPORTS_PER_SOL)
+    chain
+        .airdrop(&creator.pubkey(), 1_000 * LAMPORTS_PER_SOL)
         .await
         .unwrap();
     let start_slot = chain.slot().await.unwrap() + 100;
@@ -128,7 +129,8 @@ async fn main() {
     // 3. getProgramAccounts over one round's submissions
     let nodes: Vec<Keypair> = (0..50).map(|_| Keypair::new()).collect();
     for node in &nodes {
-        airdrop(&chain, &node.pubkey(), LAMPORTS_PER_SOL)
+        chain
+            .airdrop(&node.pubkey(), LAMPORTS_PER_SOL)
             .await
             .unwrap();
         chain

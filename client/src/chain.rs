@@ -195,6 +195,21 @@ impl ChainClient {
         Ok(response.value)
     }
 
+    /// Requests an airdrop from the cluster's faucet and waits for it.
+    pub async fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
+        let signature = self
+            .retry(|| self.rpc.request_airdrop(to, lamports))
+            .await?;
+        for _ in 0..200 {
+            match self.status(&signature).await? {
+                Some(Outcome::Confirmed(_)) => return Ok(()),
+                Some(Outcome::Failed(_, e)) => return Err(e),
+                _ => tokio::time::sleep(self.config.poll_interval).await,
+            }
+        }
+        Err(ChainError::Expired)
+    }
+
     /// `raw_account` taking the address by value (for joined futures).
     pub async fn raw_account_owned(&self, address: Pubkey) -> Result<Option<Account>, ChainError> {
         self.raw_account(&address).await

@@ -21,7 +21,7 @@ use crate::node::code::{CodeError, IteratedHash, RoundInput, TaskCode};
 use crate::node::{Node, NodeConfig, NodeError, Strategy, TaskSpec};
 use crate::sdk::{self, pda};
 
-pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
+pub use crate::cli::amount::LAMPORTS_PER_SOL;
 
 #[derive(Clone, Debug)]
 pub struct DemoConfig {
@@ -130,22 +130,6 @@ pub enum DemoError {
     Timeout(Duration),
 }
 
-/// Requests an airdrop and waits for it.
-pub async fn airdrop(chain: &ChainClient, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
-    let signature = chain
-        .rpc()
-        .request_airdrop(to, lamports)
-        .await
-        .map_err(|e| ChainError::Rpc(e.to_string()))?;
-    for _ in 0..200 {
-        if chain.status(&signature).await?.is_some() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err(ChainError::Expired)
-}
-
 /// A run of nodes with given roles over a number of rounds.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -186,13 +170,15 @@ pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
 
     // The creator and the nodes, funded by the local faucet.
     let creator = Keypair::new();
-    airdrop(&chain, &creator.pubkey(), 100 * LAMPORTS_PER_SOL).await?;
+    chain
+        .airdrop(&creator.pubkey(), 100 * LAMPORTS_PER_SOL)
+        .await?;
     let roles = config.roles.clone();
     let keys: Vec<Keypair> = roles.iter().map(|_| Keypair::new()).collect();
     let chain_ref = &chain;
     futures::future::try_join_all(
         keys.iter()
-            .map(|k| async move { airdrop(chain_ref, &k.pubkey(), 20 * LAMPORTS_PER_SOL).await }),
+            .map(|k| async move { chain_ref.airdrop(&k.pubkey(), 20 * LAMPORTS_PER_SOL).await }),
     )
     .await?;
 

@@ -11,7 +11,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tasknet::instructions::SubmissionPayload;
 use tasknet_client::chain::{ChainClient, SendConfig};
-use tasknet_client::demo::{airdrop, LAMPORTS_PER_SOL};
+use tasknet_client::demo::LAMPORTS_PER_SOL;
 use tasknet_client::keys::write_keypair;
 use tasknet_client::localnet::{Localnet, LocalnetConfig};
 use tasknet_client::sdk;
@@ -47,7 +47,8 @@ impl Env {
     /// A funded keypair written to `<name>.json`.
     async fn wallet(&self, name: &str) -> (Keypair, PathBuf) {
         let keypair = Keypair::new();
-        airdrop(&self.chain, &keypair.pubkey(), 100 * LAMPORTS_PER_SOL)
+        self.chain
+            .airdrop(&keypair.pubkey(), 100 * LAMPORTS_PER_SOL)
             .await
             .unwrap();
         let path = self.dir.path().join(format!("{name}.json"));

@@ -15,7 +15,7 @@ use tasknet::instructions::CreateTaskArgs;
 use tasknet::logic::Schedule;
 use tasknet::state::{Economics, Submission, SubmissionStatus};
 use tasknet_client::chain::{ChainClient, SendConfig};
-use tasknet_client::demo::{airdrop, LAMPORTS_PER_SOL};
+use tasknet_client::demo::LAMPORTS_PER_SOL;
 use tasknet_client::keys::write_keypair;
 use tasknet_client::localnet::{Localnet, LocalnetConfig};
 use tasknet_client::sdk::{self, pda};
@@ -60,10 +60,12 @@ async fn setup(code_hash: [u8; 32]) -> Setup {
     );
     let creator = Keypair::new();
     let node = Keypair::new();
-    airdrop(&chain, &creator.pubkey(), 10 * LAMPORTS_PER_SOL)
+    chain
+        .airdrop(&creator.pubkey(), 10 * LAMPORTS_PER_SOL)
         .await
         .unwrap();
-    airdrop(&chain, &node.pubkey(), 10 * LAMPORTS_PER_SOL)
+    chain
+        .airdrop(&node.pubkey(), 10 * LAMPORTS_PER_SOL)
         .await
         .unwrap();
     let schedule = Schedule {

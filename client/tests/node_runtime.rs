@@ -109,7 +109,7 @@ async fn one_node_runs_several_tasks() {
     use tasknet::logic::Schedule;
     use tasknet::state::Economics;
     use tasknet_client::chain::{ChainClient, SendConfig};
-    use tasknet_client::demo::{airdrop, LAMPORTS_PER_SOL};
+    use tasknet_client::demo::LAMPORTS_PER_SOL;
     use tasknet_client::localnet::{Localnet, LocalnetConfig};
     use tasknet_client::node::code::{IteratedHash, TaskCode};
     use tasknet_client::node::{Node, NodeConfig, Strategy, TaskSpec};
@@ -129,10 +129,12 @@ async fn one_node_runs_several_tasks() {
     let chain = ChainClient::new(&net.url, send.clone());
     let creator = Keypair::new();
     let node = Keypair::new();
-    airdrop(&chain, &creator.pubkey(), 10 * LAMPORTS_PER_SOL)
+    chain
+        .airdrop(&creator.pubkey(), 10 * LAMPORTS_PER_SOL)
         .await
         .unwrap();
-    airdrop(&chain, &node.pubkey(), 10 * LAMPORTS_PER_SOL)
+    chain
+        .airdrop(&node.pubkey(), 10 * LAMPORTS_PER_SOL)
         .await
         .unwrap();
     let start_slot = chain.slot().await.unwrap() + 40;

@@ -442,7 +442,7 @@ pub async fn airdrop(ctx: &Ctx, amount: u64, to: Option<Pubkey>) -> Result<Outpu
         Some(to) => to,
         None => ctx.signer()?.pubkey(),
     };
-    crate::demo::airdrop(&ctx.chain, &to, amount).await?;
+    ctx.chain.airdrop(&to, amount).await?;
     Ok(Output::Fields(vec![
         ("address", json!(to.to_string())),
         ("balance_sol", sol(ctx.chain.balance(&to).await?)),
