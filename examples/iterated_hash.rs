@@ -3,13 +3,14 @@
 //! Reads one JSON request on stdin and writes one JSON response on stdout:
 //!
 //! ```text
-//! {"op":"execute","task":"<pubkey>","round":3,"seed":"<hex>"}            -> {"value":"<hex>"}
-//! {"op":"audit","task":..,"round":..,"seed":..,"node":..,"value":"<hex>"} -> {"valid":true}
+//! {"op":"execute","task":"<pubkey>","round":3,"seed":"<hex>"}              -> {"payload":"<hex>"}
+//! {"op":"audit","task":..,"round":..,"seed":..,"node":..,"payload":"<hex>"} -> {"valid":true}
 //! ```
 //!
 //! The work: 10 000 iterations of sha256 over the round's seed, which every
 //! node derives the same way, so honest answers agree and any answer can be
-//! checked by recomputing it. Run a node with it:
+//! checked by recomputing it. The node submits the payload's sha256 and
+//! serves the payload itself to auditors. Run a node with it:
 //! `tasknet node run --task <TASK> --command target/debug/examples/iterated_hash`.
 
 use std::io::Read;
@@ -28,12 +29,14 @@ fn answer(request: Request) -> Result<Response, String> {
     Ok(match request {
         Request::Execute { seed: s, round, .. } => {
             eprintln!("iterated_hash: round {round}, {EXAMPLE_ITERATIONS} iterations");
-            Response::Value {
-                value: hex::encode(iterated_hash(&seed(&s)?, EXAMPLE_ITERATIONS)),
+            Response::Payload {
+                payload: hex::encode(iterated_hash(&seed(&s)?, EXAMPLE_ITERATIONS)),
             }
         }
-        Request::Audit { seed: s, value, .. } => Response::Verdict {
-            valid: value == hex::encode(iterated_hash(&seed(&s)?, EXAMPLE_ITERATIONS)),
+        Request::Audit {
+            seed: s, payload, ..
+        } => Response::Verdict {
+            valid: payload == hex::encode(iterated_hash(&seed(&s)?, EXAMPLE_ITERATIONS)),
         },
     })
 }

@@ -18,6 +18,7 @@ use tasknet::state::{Audit, AuditVerdict, Economics, Round, Stake};
 use crate::chain::{ChainClient, ChainError, SendConfig};
 use crate::localnet::{Localnet, LocalnetConfig, LocalnetError};
 use crate::node::code::{CodeError, IteratedHash, RoundInput, TaskCode};
+use crate::node::payloads::Serving;
 use crate::node::{Node, NodeConfig, NodeError, Strategy, TaskSpec};
 use crate::sdk::{self, pda};
 
@@ -49,6 +50,10 @@ pub enum Role {
     Copier,
     /// Submits a wrong answer.
     Liar,
+    /// Submits a right answer's hash but never serves the payload.
+    Withholder,
+    /// Serves a payload that does not match what it submitted.
+    Tamperer,
 }
 
 impl Role {
@@ -57,6 +62,8 @@ impl Role {
             Role::Honest => "honest",
             Role::Copier => "copier",
             Role::Liar => "liar",
+            Role::Withholder => "withholder",
+            Role::Tamperer => "tamperer",
         }
     }
 }
@@ -226,20 +233,12 @@ pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
             &[],
         )
         .await?;
-    let stake = NODE_STAKE;
-    futures::future::try_join_all(keys.iter().map(|k| async move {
-        chain_ref
-            .send(&[sdk::stake(&k.pubkey(), &task, stake, None)], k, &[])
-            .await
-    }))
-    .await?;
-
-    // The nodes: the real runtime, each with its own state database.
+    // The nodes: the real runtime, each with its own state database and its
+    // payload server, whose address goes on-chain with its stake.
     let state_dir = std::env::temp_dir().join(format!("tasknet-demo-{}", std::process::id()));
     std::fs::create_dir_all(&state_dir).map_err(DemoError::StateDir)?;
-    let (stop, stopped) = watch::channel(false);
     let mut nodes = Vec::new();
-    let mut handles = Vec::new();
+    let mut endpoints = Vec::new();
     for (i, (keypair, role)) in keys.iter().zip(&roles).enumerate() {
         let node = Arc::new(Node::new(
             keypair.insecure_clone(),
@@ -250,6 +249,33 @@ pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
                 send: send.clone(),
             },
         )?);
+        let serving = if *role == Role::Tamperer {
+            Serving::Tampered
+        } else {
+            Serving::Honest
+        };
+        let endpoint = if *role == Role::Withholder {
+            // Staked with an endpoint where nothing answers.
+            "http://127.0.0.1:9".to_string()
+        } else {
+            let addr = node
+                .serve_payloads("127.0.0.1:0".parse().expect("address"), serving)
+                .await?;
+            format!("http://{addr}")
+        };
+        nodes.push(node);
+        endpoints.push(endpoint);
+    }
+    let stake = NODE_STAKE;
+    futures::future::try_join_all(keys.iter().zip(&endpoints).map(|(k, endpoint)| async move {
+        let ix = sdk::stake(&k.pubkey(), &task, stake, Some(endpoint.clone()));
+        chain_ref.send(&[ix], k, &[]).await
+    }))
+    .await?;
+
+    let (stop, stopped) = watch::channel(false);
+    let mut handles = Vec::new();
+    for (node, role) in nodes.iter().zip(&roles) {
         let code: Arc<dyn TaskCode> = match role {
             Role::Liar => Arc::new(Lying(IteratedHash)),
             _ => Arc::new(IteratedHash),
@@ -269,7 +295,6 @@ pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
         handles.push(tokio::spawn(async move {
             runner.run(vec![spec], stopped).await
         }));
-        nodes.push(node);
     }
 
     // Watch the rounds until every one has settled and closed.
@@ -441,12 +466,12 @@ impl DemoReport {
             );
         }
         out += &format!(
-            "\n{:<44}  {:<6}  {:>11}  {:>10}  {:>11}  {:>11}\n",
+            "\n{:<44}  {:<10}  {:>11}  {:>10}  {:>11}  {:>11}\n",
             "node", "role", "rounds paid", "earned SOL", "slashed SOL", "balance SOL"
         );
         for n in &self.nodes {
             out += &format!(
-                "{:<44}  {:<6}  {:>11}  {:>10}  {:>11}  {:>11}\n",
+                "{:<44}  {:<10}  {:>11}  {:>10}  {:>11}  {:>11}\n",
                 n.node.to_string(),
                 n.role.name(),
                 n.rounds_paid,

@@ -25,6 +25,7 @@ use tasknet_client::demo::{self, DemoConfig};
 use tasknet_client::keys::{read_keypair, write_keypair};
 use tasknet_client::localnet::{divert_program_stdout, Localnet, LocalnetConfig};
 use tasknet_client::node::code::{ExternalCommand, IteratedHash, TaskCode};
+use tasknet_client::node::payloads::Serving;
 use tasknet_client::node::{Node, NodeConfig, Strategy, TaskSpec};
 
 #[derive(Parser)]
@@ -275,6 +276,10 @@ enum NodeCommand {
         /// Priority fee in micro-lamports per compute unit.
         #[arg(long)]
         priority_fee: Option<u64>,
+        /// Serve this node's payloads to auditors on this address; the
+        /// endpoint staked with `node stake --endpoint` must reach it.
+        #[arg(long)]
+        serve: Option<SocketAddr>,
     },
 }
 
@@ -518,6 +523,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 db,
                 poll_ms,
                 priority_fee,
+                serve,
             } => {
                 init_logging("info");
                 let keypair = read_keypair(&keypair_path)?;
@@ -553,6 +559,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     let _ = tokio::signal::ctrl_c().await;
                     let _ = stop.send(true);
                 });
+                if let Some(bind) = serve {
+                    let addr = node.serve_payloads(bind, Serving::Honest).await?;
+                    tracing::info!(%addr, "serving payloads");
+                }
                 tracing::info!(node = %node.pubkey(), "node running");
                 node.run(specs, stopped).await?;
                 return Ok(ExitCode::SUCCESS);

@@ -94,6 +94,7 @@ async fn a_liar_is_slashed_and_a_copier_gains_nothing() {
                     "no reward, and a non-reveal is not a lie"
                 );
             }
+            Role::Withholder | Role::Tamperer => unreachable!("not in this scenario"),
         }
     }
 }
@@ -236,4 +237,36 @@ async fn one_node_runs_several_tasks() {
         (0, 2_000_000)
     );
     net.stop().await;
+}
+
+/// Payloads travel over real HTTP between node runtimes: good payloads pass
+/// audit; a withheld or tampered one is challenged and slashed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_or_tampered_payloads_are_challenged() {
+    let _serial = SERIAL.lock().await;
+    let roles = vec![
+        Role::Honest,
+        Role::Honest,
+        Role::Honest,
+        Role::Withholder,
+        Role::Tamperer,
+    ];
+    let report = run_scenario(&scenario(roles, 1)).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let row = &report.rounds[0];
+    assert_eq!(
+        (row.submissions, row.revealed, row.challenges, row.invalid),
+        (5, 5, 2, 2),
+        "{row:?}"
+    );
+    let first = bps_of(NODE_STAKE, report.economics.slash_bps);
+    for node in &report.nodes {
+        match node.role {
+            Role::Honest => assert_eq!(
+                node.earnings,
+                vec![(0, reward_share(row.pool, 3).unwrap().share)]
+            ),
+            _ => assert_eq!((node.slashed, node.earned), (first, 0), "{:?}", node.role),
+        }
+    }
 }

@@ -14,8 +14,6 @@ use anchor_lang::prelude::Pubkey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use tasknet::constants::MAX_VALUE_LEN;
-
 /// What a round's code gets to work on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoundInput {
@@ -61,18 +59,20 @@ pub enum CodeError {
     Exit { path: PathBuf, status: String },
     #[error("task code {path} wrote invalid output: {detail}")]
     Output { path: PathBuf, detail: String },
-    #[error("task code returned {0} bytes; a value holds 1 to 256")]
-    ValueLength(usize),
+    #[error("task code returned a payload of {0} bytes; a payload holds 1 byte to 1 MiB")]
+    PayloadLength(usize),
 }
 
 /// Code a node runs for a task.
 pub trait TaskCode: Send + Sync {
     /// sha256 of the code, compared with the task's `code_hash`.
     fn code_hash(&self) -> [u8; 32];
-    /// Runs the round; returns the value to submit (1–256 bytes).
+    /// Runs the round; returns its payload (1 byte to 1 MiB). The node
+    /// submits the payload's sha256 and serves the payload to auditors.
     fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError>;
-    /// Checks another node's value for the round.
-    fn audit(&self, input: &RoundInput, node: &Pubkey, value: &[u8]) -> Result<bool, CodeError>;
+    /// Checks another node's payload for the round (already checked
+    /// against its submitted hash).
+    fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError>;
 }
 
 /// Refuses code whose hash is not the task's.
@@ -93,11 +93,13 @@ pub fn check_code_hash(
     }
 }
 
-pub fn check_value(value: Vec<u8>) -> Result<Vec<u8>, CodeError> {
-    if value.is_empty() || value.len() > MAX_VALUE_LEN {
-        Err(CodeError::ValueLength(value.len()))
+/// A round's output: what the node serves to auditors; its sha256 is what
+/// goes on-chain.
+pub fn check_payload(payload: Vec<u8>) -> Result<Vec<u8>, CodeError> {
+    if payload.is_empty() || payload.len() > super::payloads::MAX_PAYLOAD_BYTES {
+        Err(CodeError::PayloadLength(payload.len()))
     } else {
-        Ok(value)
+        Ok(payload)
     }
 }
 
@@ -115,8 +117,9 @@ pub enum Request {
         round: u64,
         seed: String,
         node: String,
-        /// Hex of the submitted value.
-        value: String,
+        /// Hex of the node's payload (already checked against its
+        /// submitted hash).
+        payload: String,
     },
 }
 
@@ -124,9 +127,9 @@ pub enum Request {
 #[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum Response {
-    /// Hex of the value to submit.
-    Value {
-        value: String,
+    /// Hex of the round's payload.
+    Payload {
+        payload: String,
     },
     Verdict {
         valid: bool,
@@ -232,24 +235,24 @@ impl TaskCode for ExternalCommand {
             seed: hex::encode(input.seed),
         };
         match self.call(&request)? {
-            Response::Value { value } => {
-                check_value(hex::decode(value).map_err(|e| self.bad_output(&e.to_string()))?)
+            Response::Payload { payload } => {
+                check_payload(hex::decode(payload).map_err(|e| self.bad_output(&e.to_string()))?)
             }
-            Response::Verdict { .. } => Err(self.bad_output("expected {\"value\": hex}")),
+            Response::Verdict { .. } => Err(self.bad_output("expected {\"payload\": hex}")),
         }
     }
 
-    fn audit(&self, input: &RoundInput, node: &Pubkey, value: &[u8]) -> Result<bool, CodeError> {
+    fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
         let request = Request::Audit {
             task: input.task.to_string(),
             round: input.round,
             seed: hex::encode(input.seed),
             node: node.to_string(),
-            value: hex::encode(value),
+            payload: hex::encode(payload),
         };
         match self.call(&request)? {
             Response::Verdict { valid } => Ok(valid),
-            Response::Value { .. } => Err(self.bad_output("expected {\"valid\": bool}")),
+            Response::Payload { .. } => Err(self.bad_output("expected {\"valid\": bool}")),
         }
     }
 }
@@ -285,8 +288,8 @@ impl TaskCode for IteratedHash {
         Ok(iterated_hash(&input.seed, EXAMPLE_ITERATIONS).to_vec())
     }
 
-    fn audit(&self, input: &RoundInput, _node: &Pubkey, value: &[u8]) -> Result<bool, CodeError> {
-        Ok(value == iterated_hash(&input.seed, EXAMPLE_ITERATIONS))
+    fn audit(&self, input: &RoundInput, _node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
+        Ok(payload == iterated_hash(&input.seed, EXAMPLE_ITERATIONS))
     }
 }
 

@@ -16,6 +16,7 @@
 //! a node killed at any moment and restarted sends nothing twice.
 
 pub mod code;
+pub mod payloads;
 pub mod store;
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use rand::RngCore;
+use sha2::Digest;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
@@ -59,6 +61,8 @@ pub enum NodeError {
     UnknownTask(Pubkey),
     #[error("this node has no stake on task {0}; stake first")]
     NotStaked(Pubkey),
+    #[error("payload server: {0}")]
+    PayloadServer(std::io::Error),
 }
 
 /// How a node behaves. Anything but `Honest` exists to test and demonstrate
@@ -87,7 +91,8 @@ pub struct NodeConfig {
 
 pub struct Node {
     chain: ChainClient,
-    store: Store,
+    store: Arc<Store>,
+    http: reqwest::Client,
     keypair: Keypair,
     config: NodeConfig,
 }
@@ -114,7 +119,8 @@ impl Node {
     pub fn new(keypair: Keypair, config: NodeConfig) -> Result<Self, NodeError> {
         Ok(Self {
             chain: ChainClient::new(&config.rpc_url, config.send.clone()),
-            store: Store::open(&config.db_path)?,
+            store: Arc::new(Store::open(&config.db_path)?),
+            http: reqwest::Client::new(),
             keypair,
             config,
         })
@@ -132,6 +138,18 @@ impl Node {
         &self.chain
     }
 
+    /// Serves this node's payloads to auditors; returns the address. The
+    /// endpoint staked on-chain must reach it.
+    pub async fn serve_payloads(
+        &self,
+        bind: std::net::SocketAddr,
+        serving: payloads::Serving,
+    ) -> Result<std::net::SocketAddr, NodeError> {
+        payloads::serve(self.store.clone(), bind, serving)
+            .await
+            .map_err(NodeError::PayloadServer)
+    }
+
     /// Checks every task (it exists, the node is staked, the code's hash is
     /// the task's) before running any of them.
     pub async fn check(&self, tasks: &[TaskSpec]) -> Result<(), NodeError> {
@@ -142,13 +160,13 @@ impl Node {
                 .await?
                 .ok_or(NodeError::UnknownTask(spec.task))?;
             check_code_hash(&spec.task, &task.code_hash, spec.code.as_ref())?;
-            if self
+            let stake: Stake = self
                 .chain
-                .raw_account(&pda::stake(&spec.task, &self.pubkey()))
+                .account(&pda::stake(&spec.task, &self.pubkey()))
                 .await?
-                .is_none()
-            {
-                return Err(NodeError::NotStaked(spec.task));
+                .ok_or(NodeError::NotStaked(spec.task))?;
+            if stake.endpoint.is_empty() {
+                tracing::warn!(task = %spec.task, "this node's stake has no payload endpoint: auditors cannot fetch its payloads and will challenge its submissions (stake with --endpoint, run with --serve)");
             }
         }
         Ok(())
@@ -286,10 +304,15 @@ impl Node {
                 let own = match self.store.own_submission(&spec.task, round)? {
                     Some(own) => own,
                     None => {
-                        let value = self.execute(spec, round).await?;
+                        let payload = self.execute(spec, round).await?;
+                        let hash: [u8; 32] = sha2::Sha256::digest(&payload).into();
+                        self.store.save_payload(&hash, &payload)?;
                         let mut salt = [0u8; 32];
                         rand::thread_rng().fill_bytes(&mut salt);
-                        let own = OwnSubmission { value, salt };
+                        let own = OwnSubmission {
+                            value: hash.to_vec(),
+                            salt,
+                        };
                         // Stored before the commitment leaves: the reveal
                         // must survive a crash.
                         self.store.save_own_submission(&spec.task, round, &own)?;
@@ -569,20 +592,36 @@ impl Node {
         let value = tokio::task::spawn_blocking(move || code.execute(&input))
             .await
             .expect("task code does not panic")?;
-        Ok(code::check_value(value)?)
+        Ok(code::check_payload(value)?)
     }
 
+    /// Fetches the submitter's payload from its endpoint, checks it against
+    /// the submitted hash, and audits it with the task code. A payload that
+    /// cannot be had or does not match fails the audit.
     async fn audit_value(
         &self,
         spec: &TaskSpec,
         round: u64,
         submission: &Submission,
     ) -> Result<bool, NodeError> {
+        let endpoint = self
+            .chain
+            .account::<Stake>(&pda::stake(&spec.task, &submission.node))
+            .await?
+            .map(|s| s.endpoint)
+            .unwrap_or_default();
+        let payload = match payloads::fetch(&self.http, &endpoint, &submission.value).await {
+            Ok(payload) => payload,
+            Err(e) => {
+                tracing::info!(task = %spec.task, round, node = %submission.node, "payload check failed: {e}");
+                return Ok(false);
+            }
+        };
         let code = spec.code.clone();
         let input = RoundInput::new(spec.task, round);
-        let (node, value) = (submission.node, submission.value.clone());
+        let node = submission.node;
         Ok(
-            tokio::task::spawn_blocking(move || code.audit(&input, &node, &value))
+            tokio::task::spawn_blocking(move || code.audit(&input, &node, &payload))
                 .await
                 .expect("task code does not panic")?,
         )

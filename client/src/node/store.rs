@@ -101,6 +101,8 @@ impl Store {
                  tx BLOB NOT NULL, last_valid INTEGER NOT NULL,
                  state TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS outbox_action ON outbox (task, round, action);
+             CREATE TABLE IF NOT EXISTS payloads (
+                 hash BLOB PRIMARY KEY, data BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS earnings (
                  task TEXT NOT NULL, round INTEGER NOT NULL,
                  amount INTEGER NOT NULL, signature TEXT NOT NULL,
@@ -149,6 +151,27 @@ impl Store {
             params![task.to_string(), round as i64, own.value, own.salt.to_vec()],
         )?;
         Ok(())
+    }
+
+    /// Keeps one of the node's own payloads, by its sha256.
+    pub fn save_payload(&self, hash: &[u8; 32], data: &[u8]) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO payloads (hash, data) VALUES (?1, ?2)",
+            params![hash.to_vec(), data],
+        )?;
+        Ok(())
+    }
+
+    /// One of the node's own payloads; never anything else.
+    pub fn payload(&self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT data FROM payloads WHERE hash = ?1",
+                params![hash.to_vec()],
+                |row| row.get(0),
+            )
+            .optional()?)
     }
 
     pub fn audit_verdict(
