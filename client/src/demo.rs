@@ -16,7 +16,7 @@ use tasknet::logic::Schedule;
 use tasknet::state::{Audit, AuditVerdict, Economics, Round, Stake};
 
 use crate::chain::{ChainClient, ChainError, SendConfig};
-use crate::localnet::{Localnet, LocalnetConfig, LocalnetError};
+use crate::localnet::{Cluster, LocalnetError};
 use crate::node::code::{CodeError, IteratedHash, RoundInput, TaskCode};
 use crate::node::payloads::Serving;
 use crate::node::{Node, NodeConfig, NodeError, Strategy, TaskSpec};
@@ -142,7 +142,11 @@ pub enum DemoError {
 pub struct Scenario {
     pub roles: Vec<Role>,
     pub rounds: u64,
+    /// Slot length of the embedded chain.
     pub slot_duration: Duration,
+    /// Run on the cluster in `ANCHOR_PROVIDER_URL` when it is set (tests);
+    /// otherwise, or when false (the demo), on an embedded chain.
+    pub use_provider_url: bool,
 }
 
 /// Stake each scenario node bonds.
@@ -159,21 +163,23 @@ pub async fn run(config: DemoConfig) -> Result<DemoReport, DemoError> {
         roles: roles(&config),
         rounds: config.rounds,
         slot_duration: config.slot_duration,
+        use_provider_url: false,
     })
     .await
 }
 
 pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
-    let net = Localnet::start(LocalnetConfig {
-        bind: "127.0.0.1:0".parse().expect("address"),
-        slot_duration: config.slot_duration,
-    })
-    .await?;
+    let net = if config.use_provider_url {
+        Cluster::from_env(config.slot_duration).await?
+    } else {
+        Cluster::embedded(config.slot_duration).await?
+    };
+    let slot_duration = net.slot_duration();
     let send = SendConfig {
         poll_interval: Duration::from_millis(50),
         ..SendConfig::default()
     };
-    let chain = ChainClient::new(&net.url, send.clone());
+    let chain = ChainClient::new(net.url(), send.clone());
 
     // The creator and the nodes, funded by the local faucet.
     let creator = Keypair::new();
@@ -243,7 +249,7 @@ pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
         let node = Arc::new(Node::new(
             keypair.insecure_clone(),
             NodeConfig {
-                rpc_url: net.url.clone(),
+                rpc_url: net.url().to_string(),
                 db_path: state_dir.join(format!("node-{i}.db")),
                 poll_interval: Duration::from_millis(100),
                 send: send.clone(),
@@ -304,8 +310,7 @@ pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
     let mut slashed_seen: BTreeMap<Pubkey, u64> = BTreeMap::new();
     let mut attributed: std::collections::BTreeSet<Pubkey> = Default::default();
     let mut paused = false;
-    let limit =
-        config.slot_duration * (schedule.claim_deadline(config.rounds) - start_slot + 400) as u32;
+    let limit = slot_duration * (schedule.claim_deadline(config.rounds) - start_slot + 400) as u32;
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         if tokio::time::Instant::now() > deadline {
@@ -360,7 +365,7 @@ pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
         if all_closed && paused {
             break;
         }
-        tokio::time::sleep(config.slot_duration * 4).await;
+        tokio::time::sleep(slot_duration * 4).await;
     }
     let _ = stop.send(true);
     for handle in handles {
@@ -404,7 +409,7 @@ pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
             _ => {}
         }
     }
-    let url = net.url.clone();
+    let url = net.url().to_string();
     net.stop().await;
     let _ = std::fs::remove_dir_all(&state_dir);
     Ok(DemoReport {

@@ -13,25 +13,20 @@ use tasknet::instructions::SubmissionPayload;
 use tasknet_client::chain::{ChainClient, SendConfig};
 use tasknet_client::demo::LAMPORTS_PER_SOL;
 use tasknet_client::keys::write_keypair;
-use tasknet_client::localnet::{Localnet, LocalnetConfig};
+use tasknet_client::localnet::Cluster;
 use tasknet_client::sdk;
 
 struct Env {
-    net: Localnet,
+    net: Cluster,
     chain: ChainClient,
     dir: tempfile::TempDir,
 }
 
 impl Env {
     async fn new() -> Self {
-        let net = Localnet::start(LocalnetConfig {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            slot_duration: Duration::from_millis(50),
-        })
-        .await
-        .unwrap();
+        let net = Cluster::from_env(Duration::from_millis(50)).await.unwrap();
         let chain = ChainClient::new(
-            &net.url,
+            net.url(),
             SendConfig {
                 poll_interval: Duration::from_millis(50),
                 ..SendConfig::default()
@@ -59,7 +54,7 @@ impl Env {
     /// Runs `tasknet -u <localnet> -k <keypair> <args>`: (exit ok, stdout, stderr).
     fn run(&self, keypair: &Path, args: &[&str]) -> (bool, String, String) {
         let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
-            .args(["-u", &self.net.url, "-k"])
+            .args(["-u", self.net.url(), "-k"])
             .arg(keypair)
             .args(["-C", "/nonexistent/config.yml"])
             .args(args)
@@ -99,7 +94,7 @@ impl Env {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creator_commands() {
     let env = Env::new().await;
-    let (_, creator) = env.wallet("creator").await;
+    let (creator_key, creator) = env.wallet("creator").await;
 
     let created = env.json(
         &creator,
@@ -153,7 +148,15 @@ async fn creator_commands() {
         ),
         (Some("0.2"), Some("ipfs://x"))
     );
-    let list = env.json(&creator, &["task", "list"]);
+    let list = env.json(
+        &creator,
+        &[
+            "task",
+            "list",
+            "--creator",
+            &creator_key.pubkey().to_string(),
+        ],
+    );
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["task"], task.as_str());
 
@@ -407,7 +410,7 @@ async fn defaults_come_from_the_solana_cli_config() {
         &config,
         format!(
             "---\njson_rpc_url: \"{}\"\nwebsocket_url: \"\"\nkeypair_path: {}\ncommitment: confirmed\n",
-            env.net.url,
+            env.net.url(),
             creator.display()
         ),
     )
@@ -549,7 +552,7 @@ async fn the_migration_script_applies_the_committed_manifest_idempotently() {
     let migrate = || {
         let output = Command::new(env!("CARGO_BIN_EXE_tasknet-migrate"))
             .arg(manifest)
-            .env("ANCHOR_PROVIDER_URL", &env.net.url)
+            .env("ANCHOR_PROVIDER_URL", env.net.url())
             .env("ANCHOR_WALLET", &creator)
             .output()
             .unwrap();

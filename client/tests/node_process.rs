@@ -17,7 +17,7 @@ use tasknet::state::{Economics, Submission, SubmissionStatus};
 use tasknet_client::chain::{ChainClient, SendConfig};
 use tasknet_client::demo::LAMPORTS_PER_SOL;
 use tasknet_client::keys::write_keypair;
-use tasknet_client::localnet::{Localnet, LocalnetConfig};
+use tasknet_client::localnet::Cluster;
 use tasknet_client::sdk::{self, pda};
 
 fn example_command() -> PathBuf {
@@ -35,7 +35,7 @@ fn example_command() -> PathBuf {
 }
 
 struct Setup {
-    net: Localnet,
+    net: Cluster,
     chain: ChainClient,
     creator: Keypair,
     node: Keypair,
@@ -45,14 +45,9 @@ struct Setup {
 }
 
 async fn setup(code_hash: [u8; 32]) -> Setup {
-    let net = Localnet::start(LocalnetConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Duration::from_millis(50),
-    })
-    .await
-    .unwrap();
+    let net = Cluster::from_env(Duration::from_millis(50)).await.unwrap();
     let chain = ChainClient::new(
-        &net.url,
+        net.url(),
         SendConfig {
             poll_interval: Duration::from_millis(50),
             ..SendConfig::default()
@@ -150,7 +145,7 @@ fn node_command(s: &Setup) -> Command {
             "node",
             "run",
             "--url",
-            &s.net.url,
+            s.net.url(),
             "--task",
             &s.task.to_string(),
             "--poll-ms",
@@ -199,7 +194,7 @@ async fn a_killed_node_restarts_reveals_and_claims_without_duplicates() {
     let submission = pda::submission(&s.task, 0, &s.node.pubkey());
 
     let mut node = spawn_node(&s);
-    wait_for("the commitment", Duration::from_secs(30), || async {
+    wait_for("the commitment", s.net.slot_duration() * 600, || async {
         s.chain.raw_account(&submission).await.unwrap().is_some()
     })
     .await;
@@ -209,7 +204,7 @@ async fn a_killed_node_restarts_reveals_and_claims_without_duplicates() {
     assert_eq!(committed.status, SubmissionStatus::Committed);
 
     // Restart during the reveal window; stop new rounds.
-    wait_for("the reveal window", Duration::from_secs(30), || async {
+    wait_for("the reveal window", s.net.slot_duration() * 600, || async {
         s.chain.slot().await.unwrap() >= s.schedule.submit_end(0)
     })
     .await;
@@ -224,7 +219,7 @@ async fn a_killed_node_restarts_reveals_and_claims_without_duplicates() {
         .unwrap();
     wait_for(
         "the round to be settled and closed",
-        Duration::from_secs(60),
+        s.net.slot_duration() * 1200,
         || async {
             s.chain
                 .raw_account(&pda::round(&s.task, 0))

@@ -14,6 +14,7 @@ fn scenario(roles: Vec<Role>, rounds: u64) -> Scenario {
         roles,
         rounds,
         slot_duration: Duration::from_millis(50),
+        use_provider_url: true,
     }
 }
 
@@ -111,23 +112,18 @@ async fn one_node_runs_several_tasks() {
     use tasknet::state::Economics;
     use tasknet_client::chain::{ChainClient, SendConfig};
     use tasknet_client::demo::LAMPORTS_PER_SOL;
-    use tasknet_client::localnet::{Localnet, LocalnetConfig};
+    use tasknet_client::localnet::Cluster;
     use tasknet_client::node::code::{IteratedHash, TaskCode};
     use tasknet_client::node::{Node, NodeConfig, Strategy, TaskSpec};
     use tasknet_client::sdk::{self, pda};
 
     let _serial = SERIAL.lock().await;
-    let net = Localnet::start(LocalnetConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Duration::from_millis(50),
-    })
-    .await
-    .unwrap();
+    let net = Cluster::from_env(Duration::from_millis(50)).await.unwrap();
     let send = SendConfig {
         poll_interval: Duration::from_millis(50),
         ..SendConfig::default()
     };
-    let chain = ChainClient::new(&net.url, send.clone());
+    let chain = ChainClient::new(net.url(), send.clone());
     let creator = Keypair::new();
     let node = Keypair::new();
     chain
@@ -193,7 +189,7 @@ async fn one_node_runs_several_tasks() {
         Node::new(
             node.insecure_clone(),
             NodeConfig {
-                rpc_url: net.url.clone(),
+                rpc_url: net.url().to_string(),
                 db_path: dir.path().join("node.db"),
                 poll_interval: Duration::from_millis(100),
                 send,
@@ -214,7 +210,7 @@ async fn one_node_runs_several_tasks() {
         let runner = runner.clone();
         async move { runner.run(specs, stopped).await }
     });
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + net.slot_duration() * 1_200;
     while tasks
         .iter()
         .any(|t| runner.store().earnings(t).unwrap().is_empty())

@@ -10,6 +10,7 @@
 //! the Solana toolchain.
 
 mod bank;
+pub mod cluster;
 mod rpc;
 
 use std::collections::{BTreeSet, HashMap};
@@ -29,6 +30,7 @@ use tokio::sync::{oneshot, Mutex};
 use tokio::task::JoinHandle;
 
 pub use bank::program_test;
+pub use cluster::Cluster;
 
 /// Blockhashes stay valid for this many blocks (Agave's `MAX_PROCESSING_AGE`).
 pub const BLOCKHASH_VALID_BLOCKS: u64 = 150;
@@ -86,6 +88,7 @@ pub(crate) struct Chain {
 pub struct Localnet {
     pub url: String,
     pub addr: SocketAddr,
+    pub slot_duration: Duration,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
     clock: JoinHandle<()>,
@@ -151,6 +154,7 @@ impl Localnet {
         Ok(Self {
             url: format!("http://{addr}"),
             addr,
+            slot_duration: config.slot_duration,
             shutdown: Some(shutdown),
             server: Some(server),
             clock,
