@@ -178,7 +178,24 @@ async fn creator_commands() {
         env.json(&creator, &["task", "resume", &task])["state"],
         "active"
     );
+
+    // A node stakes; the creator closes the task while it is still staked.
+    let (_, node) = env.wallet("node").await;
+    env.ok(&node, &["node", "stake", &task, "1"]);
     env.ok(&creator, &["task", "pause", &task]);
+    assert_eq!(
+        env.json(&creator, &["task", "close", &task])["state"],
+        "closed"
+    );
+    // On a closed task the node leaves at once.
+    assert_eq!(
+        env.json(&node, &["node", "unstake", &task])["unbonding_sol"],
+        "1"
+    );
+    assert_eq!(
+        env.json(&node, &["node", "withdraw", &task])["staked"],
+        false
+    );
     assert_eq!(
         env.json(&creator, &["task", "close", &task])["state"],
         "closed (accounts closed)"

@@ -36,6 +36,28 @@ pub enum CliError {
     UnknownRound { task: Pubkey, round: u64 },
 }
 
+/// A progress line on stderr while the command waits (only on a terminal,
+/// so scripts and pipes see clean output); erased when dropped.
+struct Progress(bool);
+
+impl Progress {
+    fn show(message: &str) -> Self {
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        if tty {
+            eprint!("{message}\r");
+        }
+        Progress(tty)
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.0 {
+            eprint!("\x1b[2K\r");
+        }
+    }
+}
+
 /// What every command needs: the cluster and who signs.
 pub struct Ctx {
     pub chain: ChainClient,
@@ -60,6 +82,7 @@ impl Ctx {
         signer: &Keypair,
         ix: anchor_lang::solana_program::instruction::Instruction,
     ) -> Result<String, CliError> {
+        let _progress = Progress::show("sending and confirming the transaction…");
         Ok(self.chain.send(&[ix], signer, &[]).await?.to_string())
     }
 }
@@ -116,7 +139,10 @@ pub async fn task_create(ctx: &Ctx, mut o: CreateOptions) -> Result<Output, CliE
     if o.fund > 0 {
         ixs.push(sdk::fund_task(&creator.pubkey(), &task, o.fund));
     }
-    let signature = ctx.chain.send(&ixs, &creator, &[]).await?;
+    let signature = {
+        let _progress = Progress::show("creating the task…");
+        ctx.chain.send(&ixs, &creator, &[]).await?
+    };
     Ok(Output::Fields(vec![
         ("task", json!(task.to_string())),
         ("signature", json!(signature.to_string())),

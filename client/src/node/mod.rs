@@ -90,6 +90,8 @@ pub struct NodeConfig {
 }
 
 pub struct Node {
+    /// The phase each (task, round) was last seen in, to log changes.
+    phases: std::sync::Mutex<std::collections::HashMap<(Pubkey, u64), Phase>>,
     chain: ChainClient,
     store: Arc<Store>,
     http: reqwest::Client,
@@ -118,6 +120,7 @@ const ALREADY_DONE: &[&str] = &[
 impl Node {
     pub fn new(keypair: Keypair, config: NodeConfig) -> Result<Self, NodeError> {
         Ok(Self {
+            phases: Default::default(),
             chain: ChainClient::new(&config.rpc_url, config.send.clone()),
             store: Arc::new(Store::open(&config.db_path)?),
             http: reqwest::Client::new(),
@@ -240,7 +243,9 @@ impl Node {
             if self.store.round_done(&spec.task, round)? {
                 continue;
             }
-            let result = match schedule.phase(round, slot) {
+            let phase = schedule.phase(round, slot);
+            self.note_phase(&spec.task, round, phase);
+            let result = match phase {
                 Phase::NotStarted => Ok(()),
                 Phase::Submit => self.submit(spec, &task, round).await,
                 Phase::Reveal => self.reveal(spec, &task, round).await,
@@ -253,6 +258,18 @@ impl Node {
             }
         }
         Ok(())
+    }
+
+    /// Logs a round entering a new phase: the node's state per task and round.
+    fn note_phase(&self, task: &Pubkey, round: u64, phase: Phase) {
+        let mut phases = self.phases.lock().unwrap_or_else(|p| p.into_inner());
+        if phases.insert((*task, round), phase) != Some(phase) && phase != Phase::NotStarted {
+            tracing::info!(task = %task, round, phase = ?phase, "round phase");
+        }
+        if phase == Phase::Closable {
+            // Forget rounds long finished, so the map stays small.
+            phases.retain(|(t, r), _| t != task || r + 8 > round);
+        }
     }
 
     // ---- the actions ----
