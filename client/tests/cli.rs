@@ -210,7 +210,7 @@ async fn creator_commands() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_commands_and_round_show() {
     let env = Env::new().await;
-    let (creator_key, creator) = env.wallet("creator").await;
+    let (_, creator) = env.wallet("creator").await;
     let (node_key, node) = env.wallet("node").await;
     let created = env.json(
         &creator,
@@ -306,7 +306,6 @@ async fn operator_commands_and_round_show() {
         "error: transaction failed: UnbondingNotFinished:",
     );
     env.fails(&creator, &["node", "unstake", &task], "error: node ");
-    let _ = creator_key;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
