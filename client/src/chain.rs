@@ -210,6 +210,20 @@ impl ChainClient {
         Err(ChainError::Expired)
     }
 
+    /// Several accounts in one `getMultipleAccounts` call.
+    pub async fn raw_accounts(
+        &self,
+        addresses: &[Pubkey],
+    ) -> Result<Vec<Option<Account>>, ChainError> {
+        let response = self
+            .retry(|| {
+                self.rpc
+                    .get_multiple_accounts_with_commitment(addresses, self.config.commitment)
+            })
+            .await?;
+        Ok(response.value)
+    }
+
     /// `raw_account` taking the address by value (for joined futures).
     pub async fn raw_account_owned(&self, address: Pubkey) -> Result<Option<Account>, ChainError> {
         self.raw_account(&address).await

@@ -38,7 +38,7 @@ use tasknet::state::{
     Audit, AuditVerdict, Round, Stake, Submission, SubmissionStatus, Task, TaskState, Vote,
 };
 
-use crate::chain::{ChainClient, ChainError, Outcome, PreparedTx, SendConfig};
+use crate::chain::{decode_account, ChainClient, ChainError, Outcome, PreparedTx, SendConfig};
 use crate::sdk::{self, pda};
 use code::{check_code_hash, CodeError, RoundInput, TaskCode};
 use store::{OwnSubmission, Store, StoreError, TxState};
@@ -72,6 +72,23 @@ pub enum Strategy {
     Honest,
     /// Copies another node's submission instead of running the code.
     Copy,
+}
+
+/// What one tick knows of a task: read once, used by every round's action.
+struct View {
+    task: Task,
+    stake: Option<Stake>,
+}
+
+impl View {
+    /// Whether our stake may submit or vote on `round`.
+    fn eligible(&self, round: u64) -> bool {
+        self.stake.as_ref().is_some_and(|s| {
+            s.bonded
+                .eligibility(s.unbonding, self.task.economics.min_stake, round)
+                .is_ok()
+        })
+    }
 }
 
 pub struct TaskSpec {
@@ -226,12 +243,23 @@ impl Node {
     /// One look at the clock: act on every round that is still live.
     pub async fn tick(&self, spec: &TaskSpec) -> Result<(), NodeError> {
         let slot = self.chain.slot().await?;
-        let task: Task = self
+        // The task and our stake, read once per tick in one call.
+        let stake_key = pda::stake(&spec.task, &self.pubkey());
+        let mut accounts = self
             .chain
-            .account(&spec.task)
+            .raw_accounts(&[spec.task, stake_key])
             .await?
-            .ok_or(NodeError::UnknownTask(spec.task))?;
-        let schedule = task.schedule;
+            .into_iter();
+        let task: Task = match accounts.next().flatten() {
+            Some(a) => decode_account(&spec.task, &a.data)?,
+            None => return Err(NodeError::UnknownTask(spec.task)),
+        };
+        let stake: Option<Stake> = match accounts.next().flatten() {
+            Some(a) => Some(decode_account(&stake_key, &a.data)?),
+            None => None,
+        };
+        let view = View { task, stake };
+        let schedule = view.task.schedule;
         let Some(current) = schedule.round_at(slot) else {
             return Ok(());
         };
@@ -247,9 +275,9 @@ impl Node {
             self.note_phase(&spec.task, round, phase);
             let result = match phase {
                 Phase::NotStarted => Ok(()),
-                Phase::Submit => self.submit(spec, &task, round).await,
-                Phase::Reveal => self.reveal(spec, &task, round).await,
-                Phase::Audit => self.audit(spec, &task, round).await,
+                Phase::Submit => self.submit(spec, &view, round).await,
+                Phase::Reveal => self.reveal(spec, &view.task, round).await,
+                Phase::Audit => self.audit(spec, &view, round).await,
                 Phase::Settle => self.settle(spec, round).await,
                 Phase::Closable => self.close(spec, round).await,
             };
@@ -274,13 +302,6 @@ impl Node {
 
     // ---- the actions ----
 
-    async fn my_stake(&self, task: &Pubkey) -> Result<Option<Stake>, NodeError> {
-        Ok(self
-            .chain
-            .account(&pda::stake(task, &self.pubkey()))
-            .await?)
-    }
-
     async fn my_submission(
         &self,
         task: &Pubkey,
@@ -292,27 +313,13 @@ impl Node {
             .await?)
     }
 
-    async fn eligible(
-        &self,
-        task_key: &Pubkey,
-        task: &Task,
-        round: u64,
-    ) -> Result<bool, NodeError> {
-        let Some(stake) = self.my_stake(task_key).await? else {
-            return Ok(false);
-        };
-        Ok(stake
-            .bonded
-            .eligibility(stake.unbonding, task.economics.min_stake, round)
-            .is_ok())
-    }
-
-    async fn submit(&self, spec: &TaskSpec, task: &Task, round: u64) -> Result<(), NodeError> {
+    async fn submit(&self, spec: &TaskSpec, view: &View, round: u64) -> Result<(), NodeError> {
+        let task = &view.task;
         let me = self.pubkey();
         let submission = pda::submission(&spec.task, round, &me);
         if task.state != TaskState::Active
             || self.chain.raw_account(&submission).await?.is_some()
-            || !self.eligible(&spec.task, task, round).await?
+            || !view.eligible(round)
         {
             return Ok(());
         }
@@ -411,8 +418,8 @@ impl Node {
         Ok(())
     }
 
-    async fn audit(&self, spec: &TaskSpec, task: &Task, round: u64) -> Result<(), NodeError> {
-        if !self.eligible(&spec.task, task, round).await? {
+    async fn audit(&self, spec: &TaskSpec, view: &View, round: u64) -> Result<(), NodeError> {
+        if !view.eligible(round) {
             return Ok(());
         }
         let me = self.pubkey();
