@@ -278,8 +278,8 @@ impl Node {
                 Phase::Submit => self.submit(spec, &view, round).await,
                 Phase::Reveal => self.reveal(spec, &view.task, round).await,
                 Phase::Audit => self.audit(spec, &view, round).await,
-                Phase::Settle => self.settle(spec, round).await,
-                Phase::Closable => self.close(spec, round).await,
+                Phase::Settle => self.settle(spec, &view, slot, round).await,
+                Phase::Closable => self.close(spec, &view, slot, round).await,
             };
             if let Err(e) = result {
                 tracing::warn!(task = %spec.task, round, "{e}");
@@ -471,9 +471,29 @@ impl Node {
         Ok(())
     }
 
-    async fn settle(&self, spec: &TaskSpec, round: u64) -> Result<(), NodeError> {
+    /// Cranks anyone may send (resolve an audit, close a round) are sent
+    /// first by whoever has a stake in them; everyone else waits this long,
+    /// so that nodes do not race each other into failed transactions.
+    fn crank_grace(view: &View) -> u64 {
+        (view.task.schedule.round_slots / 4).max(1)
+    }
+
+    fn should_resolve(&self, view: &View, slot: u64, audit: &Audit) -> bool {
+        let me = self.pubkey();
+        me == audit.challenger
+            || me == audit.node
+            || slot >= view.task.schedule.audit_end(audit.round) + Self::crank_grace(view)
+    }
+
+    async fn settle(
+        &self,
+        spec: &TaskSpec,
+        view: &View,
+        slot: u64,
+        round: u64,
+    ) -> Result<(), NodeError> {
         for (_, audit) in self.round_audits(&spec.task, round).await? {
-            if audit.verdict == AuditVerdict::Pending {
+            if audit.verdict == AuditVerdict::Pending && self.should_resolve(view, slot, &audit) {
                 let ix = sdk::resolve_audit(&spec.task, round, &audit.node, &audit.challenger);
                 self.act(&spec.task, round, &format!("resolve:{}", audit.node), ix)
                     .await?;
@@ -513,7 +533,13 @@ impl Node {
         Ok(())
     }
 
-    async fn close(&self, spec: &TaskSpec, round: u64) -> Result<(), NodeError> {
+    async fn close(
+        &self,
+        spec: &TaskSpec,
+        view: &View,
+        slot: u64,
+        round: u64,
+    ) -> Result<(), NodeError> {
         let me = self.pubkey();
         let task = &spec.task;
         // Our votes on others' audits, and every vote on the audit of our own
@@ -521,6 +547,9 @@ impl Node {
         let mine_key = pda::submission(task, round, &me);
         for (audit_key, audit) in self.round_audits(task, round).await? {
             if audit.verdict == AuditVerdict::Pending {
+                if !self.should_resolve(view, slot, &audit) {
+                    continue;
+                }
                 let ix = sdk::resolve_audit(task, round, &audit.node, &audit.challenger);
                 self.act(task, round, &format!("resolve:{}", audit.node), ix)
                     .await?;
@@ -556,8 +585,12 @@ impl Node {
             .account::<Round>(&pda::round(task, round))
             .await?
         {
-            let ix = sdk::close_round(task, round, &round_account.rent_payer);
-            self.act(task, round, "close_round", ix).await?;
+            let grace_over =
+                slot >= view.task.schedule.claim_deadline(round) + Self::crank_grace(view);
+            if round_account.rent_payer == me || grace_over {
+                let ix = sdk::close_round(task, round, &round_account.rent_payer);
+                self.act(task, round, "close_round", ix).await?;
+            }
         }
         let round_gone = self
             .chain
@@ -718,7 +751,13 @@ impl Node {
             }
             Outcome::Failed(signature, e) => {
                 self.store.set_tx_state(id, TxState::Failed)?;
-                tracing::warn!(task = %task, round, action, %signature, "failed: {e}");
+                if e.program_error_name()
+                    .is_some_and(|n| ALREADY_DONE.contains(&n))
+                {
+                    tracing::debug!(task = %task, round, action, %signature, "lost a race: {e}");
+                } else {
+                    tracing::warn!(task = %task, round, action, %signature, "failed: {e}");
+                }
                 Ok(Some(self.refused(task, round, action, e)?))
             }
             Outcome::Expired => {
