@@ -23,7 +23,7 @@ use tasknet_client::chain::{ChainClient, SendConfig};
 use tasknet_client::demo::{self, DemoConfig, LAMPORTS_PER_SOL};
 use tasknet_client::localnet::{Localnet, LocalnetConfig};
 use tasknet_client::node::code::{IteratedHash, RoundInput, TaskCode};
-use tasknet_client::sdk::{self, pda};
+use tasknet_client::sdk;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -102,11 +102,7 @@ async fn main() {
         },
         commit_reveal: false,
     };
-    let task = pda::task(&creator.pubkey(), 1);
-    chain
-        .send(&[sdk::create_task(&creator.pubkey(), args)], &creator, &[])
-        .await
-        .unwrap();
+    let task = chain.create_task(&creator, args, 0).await.unwrap();
     let mut samples = Vec::new();
     for _ in 0..100 {
         let t = Instant::now();

@@ -195,6 +195,23 @@ impl ChainClient {
         Ok(response.value)
     }
 
+    /// Creates a task and funds its bounty with `fund` lamports, in one
+    /// transaction; returns the task's address.
+    pub async fn create_task(
+        &self,
+        creator: &Keypair,
+        args: tasknet::instructions::CreateTaskArgs,
+        fund: u64,
+    ) -> Result<Pubkey, ChainError> {
+        let task = sdk::pda::task(&creator.pubkey(), args.task_id);
+        let mut instructions = vec![sdk::create_task(&creator.pubkey(), args)];
+        if fund > 0 {
+            instructions.push(sdk::fund_task(&creator.pubkey(), &task, fund));
+        }
+        self.send(&instructions, creator, &[]).await?;
+        Ok(task)
+    }
+
     /// Requests an airdrop from the cluster's faucet and waits for it.
     pub async fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
         let signature = self

@@ -224,20 +224,8 @@ pub async fn run_scenario(config: &Scenario) -> Result<DemoReport, DemoError> {
         economics,
         commit_reveal: true,
     };
-    let task = pda::task(&creator.pubkey(), 1);
-    chain
-        .send(&[sdk::create_task(&creator.pubkey(), args)], &creator, &[])
-        .await?;
-    chain
-        .send(
-            &[sdk::fund_task(
-                &creator.pubkey(),
-                &task,
-                reward * config.rounds,
-            )],
-            &creator,
-            &[],
-        )
+    let task = chain
+        .create_task(&creator, args, reward * config.rounds)
         .await?;
     // The nodes: the real runtime, each with its own state database and its
     // payload server, whose address goes on-chain with its stake.

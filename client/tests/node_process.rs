@@ -89,17 +89,8 @@ async fn setup(code_hash: [u8; 32]) -> Setup {
         },
         commit_reveal: true,
     };
-    let task = pda::task(&creator.pubkey(), 9);
-    chain
-        .send(&[sdk::create_task(&creator.pubkey(), args)], &creator, &[])
-        .await
-        .unwrap();
-    chain
-        .send(
-            &[sdk::fund_task(&creator.pubkey(), &task, LAMPORTS_PER_SOL)],
-            &creator,
-            &[],
-        )
+    let task = chain
+        .create_task(&creator, args, LAMPORTS_PER_SOL)
         .await
         .unwrap();
     chain

@@ -115,7 +115,7 @@ async fn one_node_runs_several_tasks() {
     use tasknet_client::localnet::Cluster;
     use tasknet_client::node::code::{IteratedHash, TaskCode};
     use tasknet_client::node::{Node, NodeConfig, Strategy, TaskSpec};
-    use tasknet_client::sdk::{self, pda};
+    use tasknet_client::sdk;
 
     let _serial = SERIAL.lock().await;
     let net = Cluster::from_env(Duration::from_millis(50)).await.unwrap();
@@ -161,17 +161,8 @@ async fn one_node_runs_several_tasks() {
             },
             commit_reveal,
         };
-        let task = pda::task(&creator.pubkey(), task_id);
-        chain
-            .send(&[sdk::create_task(&creator.pubkey(), args)], &creator, &[])
-            .await
-            .unwrap();
-        chain
-            .send(
-                &[sdk::fund_task(&creator.pubkey(), &task, LAMPORTS_PER_SOL)],
-                &creator,
-                &[],
-            )
+        let task = chain
+            .create_task(&creator, args, LAMPORTS_PER_SOL)
             .await
             .unwrap();
         chain

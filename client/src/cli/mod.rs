@@ -152,18 +152,23 @@ pub async fn task_create(ctx: &Ctx, mut o: CreateOptions) -> Result<Output, CliE
     ]))
 }
 
-pub async fn task_fund(ctx: &Ctx, task: Pubkey, amount: u64) -> Result<Output, CliError> {
-    ctx.task(&task).await?;
-    let funder = ctx.signer()?;
-    let signature = ctx
-        .send(&funder, sdk::fund_task(&funder.pubkey(), &task, amount))
-        .await?;
+/// After a bounty change: the task, the signature and the new bounty.
+async fn bounty_output(ctx: &Ctx, task: Pubkey, signature: String) -> Result<Output, CliError> {
     let t = ctx.task(&task).await?;
     Ok(Output::Fields(vec![
         ("task", json!(task.to_string())),
         ("signature", json!(signature)),
         ("bounty_available_sol", sol(t.ledger.bounty_available)),
     ]))
+}
+
+pub async fn task_fund(ctx: &Ctx, task: Pubkey, amount: u64) -> Result<Output, CliError> {
+    ctx.task(&task).await?;
+    let funder = ctx.signer()?;
+    let signature = ctx
+        .send(&funder, sdk::fund_task(&funder.pubkey(), &task, amount))
+        .await?;
+    bounty_output(ctx, task, signature).await
 }
 
 pub async fn task_update(
@@ -213,12 +218,7 @@ pub async fn task_withdraw(ctx: &Ctx, task: Pubkey, amount: u64) -> Result<Outpu
             sdk::withdraw_bounty(&creator.pubkey(), &task, amount),
         )
         .await?;
-    let t = ctx.task(&task).await?;
-    Ok(Output::Fields(vec![
-        ("task", json!(task.to_string())),
-        ("signature", json!(signature)),
-        ("bounty_available_sol", sol(t.ledger.bounty_available)),
-    ]))
+    bounty_output(ctx, task, signature).await
 }
 
 pub async fn task_show(ctx: &Ctx, task: Pubkey) -> Result<Output, CliError> {

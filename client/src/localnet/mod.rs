@@ -212,7 +212,15 @@ async fn run_slot_clock(chain: Arc<Chain>, slot_duration: Duration) {
         ticker.tick().await;
         let mut ctx = chain.ctx.lock().await;
         let next = chain.slot.load(Ordering::SeqCst) + 1;
-        if let Err(e) = ctx.warp_to_slot(next) {
+        // Building the next bank is synchronous work; on a multi-threaded
+        // runtime, let the worker's other tasks (the RPC server) move away.
+        let warped = match tokio::runtime::Handle::current().runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(|| ctx.warp_to_slot(next))
+            }
+            _ => ctx.warp_to_slot(next),
+        };
+        if let Err(e) = warped {
             tracing::error!("slot clock stopped: {e}");
             return;
         }
