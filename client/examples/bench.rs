@@ -134,9 +134,7 @@ async fn main() {
             .await
             .unwrap();
     }
-    while chain.slot().await.unwrap() < start_slot {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    chain.wait_for_slot(start_slot).await.unwrap();
     for node in &nodes {
         let payload = SubmissionPayload::Value(node.pubkey().to_bytes().to_vec());
         chain

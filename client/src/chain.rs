@@ -227,6 +227,14 @@ impl ChainClient {
         Err(ChainError::Expired)
     }
 
+    /// Waits until the cluster reaches `slot` (a window opening).
+    pub async fn wait_for_slot(&self, slot: u64) -> Result<(), ChainError> {
+        while self.slot().await? < slot {
+            tokio::time::sleep(self.config.poll_interval).await;
+        }
+        Ok(())
+    }
+
     /// Several accounts in one `getMultipleAccounts` call.
     pub async fn raw_accounts(
         &self,

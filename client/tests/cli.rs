@@ -273,9 +273,8 @@ async fn operator_commands_and_round_show() {
 
     // A submission so that the round exists.
     let task_key: anchor_lang::prelude::Pubkey = task.parse().unwrap();
-    while env.chain.slot().await.unwrap() < created["start_slot"].as_u64().unwrap() {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let start = created["start_slot"].as_u64().unwrap();
+    env.chain.wait_for_slot(start).await.unwrap();
     let payload = SubmissionPayload::Value(b"42".to_vec());
     env.chain
         .send(

@@ -314,9 +314,7 @@ async fn transactions_statuses_and_program_accounts() {
             .unwrap();
         nodes.push(node);
     }
-    while rpc.get_slot().await.unwrap() < start {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    chain.wait_for_slot(start).await.unwrap();
     for node in &nodes {
         let payload = SubmissionPayload::Value(node.pubkey().to_bytes().to_vec());
         chain
