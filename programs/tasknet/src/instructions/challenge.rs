@@ -57,7 +57,7 @@ pub struct Challenge<'info> {
 }
 
 impl Challenge<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let task = &self.task;
         let submission = &self.submission;
         require!(task.state != TaskState::Closed, TasknetError::TaskClosed);
@@ -80,24 +80,16 @@ impl Challenge<'_> {
 
     /// The challenger's weight in the submission's round, if eligible.
     fn weight(&self) -> Result<u64> {
-        let stake = &self.challenger_stake;
-        let weight = stake
-            .bonded
-            .eligibility(
-                stake.unbonding,
-                self.task.economics.min_stake,
-                self.submission.round,
-            )
-            .map_err(TasknetError::from)?;
-        Ok(weight)
+        self.challenger_stake
+            .eligible_weight(self.task.economics.min_stake, self.submission.round)
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let weight = ctx.accounts.weight()?;
         let challenger = ctx.accounts.challenger.key();
         let task = &mut ctx.accounts.task;
         let bond = task.economics.challenge_bond;
-        task.ledger.bonds_held = checked_add(task.ledger.bonds_held, bond)?;
+        task.ledger.hold_bond(bond)?;
         deposit(
             &ctx.accounts.challenger,
             &ctx.accounts.vault.to_account_info(),
@@ -130,16 +122,8 @@ impl Challenge<'_> {
             invalid: true,
             bump: ctx.bumps.vote,
         });
-        let round_account = &mut ctx.accounts.round_account;
-        round_account.open_audits = round_account
-            .open_audits
-            .checked_add(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
-        let node_stake = &mut ctx.accounts.node_stake;
-        node_stake.open_audits = node_stake
-            .open_audits
-            .checked_add(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
+        ctx.accounts.round_account.open_audits.increment()?;
+        ctx.accounts.node_stake.open_audits.increment()?;
         emit(Challenged {
             task: task.key(),
             round: submission.round,

@@ -3,7 +3,6 @@ use anchor_lang::prelude::*;
 use crate::constants::VAULT_SEED;
 use crate::errors::TasknetError;
 use crate::events::{emit, RewardClaimed};
-use crate::logic::reward_share;
 use crate::state::*;
 use crate::utils::pay_out;
 
@@ -31,11 +30,12 @@ pub struct Claim<'info> {
 }
 
 impl Claim<'_> {
-    pub fn validate(&self) -> Result<()> {
-        match self.submission.status {
-            SubmissionStatus::Revealed | SubmissionStatus::Valid => {}
-            SubmissionStatus::Claimed => return err!(TasknetError::AlreadyClaimed),
-            _ => return err!(TasknetError::NotClaimable),
+    pub(crate) fn validate(&self) -> Result<()> {
+        if !self.submission.claimable() {
+            return match self.submission.status {
+                SubmissionStatus::Claimed => err!(TasknetError::AlreadyClaimed),
+                _ => err!(TasknetError::NotClaimable),
+            };
         }
         require!(
             Clock::get()?.slot >= self.task.schedule.audit_end(self.submission.round),
@@ -48,19 +48,13 @@ impl Claim<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let round_account = &mut ctx.accounts.round_account;
-        let share = reward_share(round_account.reward_pool, round_account.valid_count())
-            .ok_or(TasknetError::NotClaimable)?
-            .share;
+        let share = round_account.share()?;
         let task = &mut ctx.accounts.task;
-        task.ledger.pools_outstanding = checked_sub(task.ledger.pools_outstanding, share)?;
-        task.total_paid = checked_add(task.total_paid, share)?;
-        round_account.claimed_count = round_account
-            .claimed_count
-            .checked_add(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
-        round_account.claimed_sum = checked_add(round_account.claimed_sum, share)?;
+        task.ledger.pay_from_pool(share)?;
+        task.record_paid(share)?;
+        round_account.record_claim(share)?;
         ctx.accounts.submission.status = SubmissionStatus::Claimed;
         pay_out(
             &ctx.accounts.vault.to_account_info(),

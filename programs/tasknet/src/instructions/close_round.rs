@@ -23,7 +23,7 @@ pub struct CloseRound<'info> {
 }
 
 impl CloseRound<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         require!(
             Clock::get()?.slot >= self.task.schedule.claim_deadline(self.round_account.round),
             TasknetError::ClaimDeadlineNotReached
@@ -35,12 +35,11 @@ impl CloseRound<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let round_account = &ctx.accounts.round_account;
-        let unclaimed = checked_sub(round_account.reward_pool, round_account.claimed_sum)?;
+        let unclaimed = round_account.unclaimed()?;
         let task = &mut ctx.accounts.task;
-        task.ledger.pools_outstanding = checked_sub(task.ledger.pools_outstanding, unclaimed)?;
-        task.ledger.bounty_available = checked_add(task.ledger.bounty_available, unclaimed)?;
+        task.ledger.return_to_bounty(unclaimed)?;
         emit(RoundClosed {
             task: task.key(),
             round: round_account.round,

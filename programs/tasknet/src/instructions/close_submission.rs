@@ -28,7 +28,7 @@ pub struct CloseSubmission<'info> {
 }
 
 impl CloseSubmission<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let submission = &self.submission;
         require!(
             Clock::get()?.slot >= self.task.schedule.claim_deadline(submission.round),
@@ -57,7 +57,7 @@ impl CloseSubmission<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         if let (Some(audit), Some(challenger)) = (&ctx.accounts.audit, &ctx.accounts.challenger) {
             if ctx.accounts.submission.audited {
                 audit.close(challenger.to_account_info())?;

@@ -21,22 +21,21 @@ pub struct CloseTask<'info> {
 }
 
 impl CloseTask<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         require!(!self.task.is_active(), TasknetError::TaskNotPaused);
-        let ledger = &self.task.ledger;
         require!(
-            ledger.pools_outstanding == 0 && ledger.bonds_held == 0,
+            !self.task.ledger.has_obligations(),
             TasknetError::TaskHasObligations
         );
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let creator = ctx.accounts.creator.to_account_info();
         let vault = ctx.accounts.vault.to_account_info();
         let task = &mut ctx.accounts.task;
         let bounty = task.ledger.bounty_available;
-        task.ledger.bounty_available = 0;
+        task.ledger.withdraw_bounty(bounty)?;
         task.state = TaskState::Closed;
         pay_out(&vault, &creator, bounty)?;
 

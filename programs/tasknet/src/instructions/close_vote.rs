@@ -23,7 +23,7 @@ pub struct CloseVote<'info> {
 }
 
 impl CloseVote<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         require!(
             self.audit.verdict != AuditVerdict::Pending,
             TasknetError::AuditNotResolved
@@ -31,12 +31,9 @@ impl CloseVote<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let audit = &mut ctx.accounts.audit;
-        audit.votes_open = audit
-            .votes_open
-            .checked_sub(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
+        audit.votes_open.decrement()?;
         emit(VoteClosed {
             audit: audit.key(),
             voter: ctx.accounts.vote.voter,

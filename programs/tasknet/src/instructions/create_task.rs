@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, TaskCreated};
-use crate::logic::{Bonded, Schedule, BPS_DENOMINATOR};
+use crate::logic::{Bonded, Schedule};
 use crate::state::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -42,24 +42,8 @@ pub struct CreateTask<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn validate_economics(economics: &Economics) -> Result<()> {
-    let bps = [
-        economics.slash_bps,
-        economics.challenger_share_bps,
-        economics.vote_threshold_bps,
-        economics.quorum_bps,
-    ];
-    require!(
-        bps.iter().all(|b| u64::from(*b) <= BPS_DENOMINATOR),
-        TasknetError::InvalidBps
-    );
-    require!(economics.min_stake > 0, TasknetError::ZeroMinStake);
-    require!(economics.challenge_bond > 0, TasknetError::ZeroAmount);
-    Ok(())
-}
-
 impl CreateTask<'_> {
-    pub fn validate(&self, args: &CreateTaskArgs) -> Result<()> {
+    pub(crate) fn validate(&self, args: &CreateTaskArgs) -> Result<()> {
         require!(
             !args.name.is_empty() && args.name.len() <= MAX_NAME_LEN,
             TasknetError::InvalidName
@@ -71,10 +55,10 @@ impl CreateTask<'_> {
         args.schedule
             .validate(args.commit_reveal)
             .map_err(TasknetError::from)?;
-        validate_economics(&args.economics)
+        args.economics.validate()
     }
 
-    pub fn handler(ctx: Context<Self>, args: CreateTaskArgs) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>, args: CreateTaskArgs) -> Result<()> {
         let task = &mut ctx.accounts.task;
         task.set_inner(Task {
             creator: ctx.accounts.creator.key(),

@@ -18,7 +18,7 @@ pub struct FundTask<'info> {
 }
 
 impl FundTask<'_> {
-    pub fn validate(&self, amount: u64) -> Result<()> {
+    pub(crate) fn validate(&self, amount: u64) -> Result<()> {
         require!(amount > 0, TasknetError::ZeroAmount);
         require!(
             self.task.state != TaskState::Closed,
@@ -27,9 +27,9 @@ impl FundTask<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>, amount: u64) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>, amount: u64) -> Result<()> {
         let task = &mut ctx.accounts.task;
-        task.ledger.bounty_available = checked_add(task.ledger.bounty_available, amount)?;
+        task.ledger.fund_bounty(amount)?;
         deposit(
             &ctx.accounts.funder,
             &ctx.accounts.vault.to_account_info(),

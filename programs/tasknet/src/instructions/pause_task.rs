@@ -14,12 +14,12 @@ pub struct PauseTask<'info> {
 }
 
 impl PauseTask<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         require!(self.task.is_active(), TasknetError::TaskNotActive);
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         ctx.accounts.task.state = TaskState::Paused;
         emit(TaskPaused {
             task: ctx.accounts.task.key(),

@@ -44,7 +44,7 @@ pub struct ResolveAudit<'info> {
 }
 
 impl ResolveAudit<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         require!(
             self.audit.verdict == AuditVerdict::Pending,
             TasknetError::AuditAlreadyResolved
@@ -56,7 +56,7 @@ impl ResolveAudit<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let accounts = ctx.accounts;
         let vault = accounts.vault.to_account_info();
         let task = &mut accounts.task;
@@ -72,7 +72,7 @@ impl ResolveAudit<'_> {
             task.economics.vote_threshold_bps,
             task.economics.quorum_bps,
         );
-        task.ledger.bonds_held = checked_sub(task.ledger.bonds_held, audit.bond)?;
+        task.ledger.release_bond(audit.bond)?;
         let mut slash = SlashSplit::default();
         match outcome {
             Verdict::Invalid => {
@@ -91,14 +91,9 @@ impl ResolveAudit<'_> {
                         stake.bonded.pending_round,
                     )
                     .map_err(TasknetError::from)?;
-                stake.bonded.active = checked_sub(stake.bonded.active, slash.from_active)?;
-                stake.bonded.pending = checked_sub(stake.bonded.pending, slash.from_pending)?;
-                stake.unbonding = checked_sub(stake.unbonding, slash.from_unbonding)?;
-                stake.slashed_total = checked_add(stake.slashed_total, slash.total())?;
-                task.ledger.staked_total = checked_sub(task.ledger.staked_total, slash.total())?;
-                task.ledger.bounty_available =
-                    checked_add(task.ledger.bounty_available, slash.to_bounty)?;
-                task.total_slashed = checked_add(task.total_slashed, slash.total())?;
+                stake.apply_slash(&slash)?;
+                task.ledger.apply_slash(&slash)?;
+                task.record_slash(slash.total())?;
                 pay_out(
                     &vault,
                     &accounts.challenger,
@@ -106,10 +101,7 @@ impl ResolveAudit<'_> {
                 )?;
                 submission.status = SubmissionStatus::Invalid;
                 audit.verdict = AuditVerdict::Invalid;
-                round_account.invalidated = round_account
-                    .invalidated
-                    .checked_add(1)
-                    .ok_or(TasknetError::ArithmeticOverflow)?;
+                round_account.invalidated.increment()?;
             }
             Verdict::Valid => {
                 // A failed challenge pays its bond to the node it accused.
@@ -118,14 +110,8 @@ impl ResolveAudit<'_> {
                 audit.verdict = AuditVerdict::Valid;
             }
         }
-        round_account.open_audits = round_account
-            .open_audits
-            .checked_sub(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
-        stake.open_audits = stake
-            .open_audits
-            .checked_sub(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
+        round_account.open_audits.decrement()?;
+        stake.open_audits.decrement()?;
         emit(AuditResolved {
             task: task.key(),
             round: audit.round,

@@ -12,7 +12,7 @@ pub struct ResumeTask<'info> {
 }
 
 impl ResumeTask<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         require!(
             self.task.state == TaskState::Paused,
             TasknetError::TaskNotPaused
@@ -20,7 +20,7 @@ impl ResumeTask<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         ctx.accounts.task.state = TaskState::Active;
         emit(TaskResumed {
             task: ctx.accounts.task.key(),

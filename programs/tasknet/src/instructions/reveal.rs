@@ -25,7 +25,7 @@ pub struct Reveal<'info> {
 }
 
 impl Reveal<'_> {
-    pub fn validate(&self, value: &[u8], salt: &[u8; SALT_LEN]) -> Result<()> {
+    pub(crate) fn validate(&self, value: &[u8], salt: &[u8; SALT_LEN]) -> Result<()> {
         let task = &self.task;
         let submission = &self.submission;
         require!(task.schedule.commit_reveal(), TasknetError::ValueRequired);
@@ -48,15 +48,12 @@ impl Reveal<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>, value: Vec<u8>, _salt: [u8; SALT_LEN]) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>, value: Vec<u8>, _salt: [u8; SALT_LEN]) -> Result<()> {
         let submission = &mut ctx.accounts.submission;
         submission.value = value;
         submission.status = SubmissionStatus::Revealed;
         let round_account = &mut ctx.accounts.round_account;
-        round_account.revealed = round_account
-            .revealed
-            .checked_add(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
+        round_account.revealed.increment()?;
         emit(Revealed {
             task: submission.task,
             round: submission.round,

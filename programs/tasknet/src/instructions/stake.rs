@@ -28,7 +28,7 @@ pub struct StakeOnTask<'info> {
 }
 
 impl StakeOnTask<'_> {
-    pub fn validate(&self, amount: u64, endpoint: &Option<String>) -> Result<()> {
+    pub(crate) fn validate(&self, amount: u64, endpoint: &Option<String>) -> Result<()> {
         require!(amount > 0, TasknetError::ZeroAmount);
         require!(self.task.is_active(), TasknetError::TaskNotActive);
         require!(self.stake.unbonding == 0, TasknetError::StakeUnbonding);
@@ -41,7 +41,7 @@ impl StakeOnTask<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>, amount: u64, endpoint: Option<String>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>, amount: u64, endpoint: Option<String>) -> Result<()> {
         let slot = Clock::get()?.slot;
         let task = &mut ctx.accounts.task;
         let stake = &mut ctx.accounts.stake;
@@ -53,10 +53,7 @@ impl StakeOnTask<'_> {
             stake.node = ctx.accounts.node.key();
             stake.active_since = slot;
             stake.bump = ctx.bumps.stake;
-            task.node_count = task
-                .node_count
-                .checked_add(1)
-                .ok_or(TasknetError::ArithmeticOverflow)?;
+            task.node_count.increment()?;
         }
         if let Some(endpoint) = endpoint {
             stake.endpoint = endpoint;
@@ -68,7 +65,7 @@ impl StakeOnTask<'_> {
         task.bonded
             .add_task_stake(amount, current_round)
             .map_err(TasknetError::from)?;
-        task.ledger.staked_total = checked_add(task.ledger.staked_total, amount)?;
+        task.ledger.add_stake(amount)?;
         deposit(
             &ctx.accounts.node,
             &ctx.accounts.vault.to_account_info(),

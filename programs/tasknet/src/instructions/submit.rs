@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, Submitted};
-use crate::logic::{round_pool, Phase};
+use crate::logic::{plain_value_hash, round_pool, Phase};
 use crate::state::*;
 
 /// What a node posts in the submit window.
@@ -49,7 +49,7 @@ pub struct Submit<'info> {
 }
 
 impl Submit<'_> {
-    pub fn validate(&self, round: u64, payload: &SubmissionPayload) -> Result<()> {
+    pub(crate) fn validate(&self, round: u64, payload: &SubmissionPayload) -> Result<()> {
         let task = &self.task;
         require!(task.is_active(), TasknetError::TaskNotActive);
         let slot = Clock::get()?.slot;
@@ -63,9 +63,7 @@ impl Submit<'_> {
             TasknetError::AlreadySubmitted
         );
         self.stake
-            .bonded
-            .eligibility(self.stake.unbonding, task.economics.min_stake, round)
-            .map_err(TasknetError::from)?;
+            .eligible_weight(task.economics.min_stake, round)?;
         match payload {
             SubmissionPayload::Commitment(_) => {
                 require!(task.schedule.commit_reveal(), TasknetError::ValueRequired);
@@ -84,7 +82,7 @@ impl Submit<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>, round: u64, payload: SubmissionPayload) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>, round: u64, payload: SubmissionPayload) -> Result<()> {
         let slot = Clock::get()?.slot;
         let node = ctx.accounts.node.key();
         let task = &mut ctx.accounts.task;
@@ -97,44 +95,26 @@ impl Submit<'_> {
                 task.economics.reward_per_round,
                 task.ledger.bounty_available,
             );
-            task.ledger.bounty_available = checked_sub(task.ledger.bounty_available, pool)?;
-            task.ledger.pools_outstanding = checked_add(task.ledger.pools_outstanding, pool)?;
-            round_account.set_inner(Round {
-                task: task.key(),
+            task.ledger.open_pool(pool)?;
+            round_account.set_inner(Round::open(
+                task.key(),
                 round,
-                reward_pool: pool,
-                eligible_stake: task.bonded.weight_at(round),
-                submissions: 0,
-                revealed: 0,
-                invalidated: 0,
-                open_audits: 0,
-                claimed_count: 0,
-                claimed_sum: 0,
-                rent_payer: node,
-                bump: ctx.bumps.round_account,
-            });
+                pool,
+                task.bonded.weight_at(round),
+                node,
+                ctx.bumps.round_account,
+            ));
             opened_with_pool = Some(pool);
         }
 
         let (commitment, value, status) = match payload {
             SubmissionPayload::Commitment(c) => (c, Vec::new(), SubmissionStatus::Committed),
-            SubmissionPayload::Value(v) => (
-                solana_sha256_hasher::hash(&v).to_bytes(),
-                v,
-                SubmissionStatus::Revealed,
-            ),
+            SubmissionPayload::Value(v) => {
+                (plain_value_hash(&v), v, SubmissionStatus::Revealed)
+            }
         };
         let revealed = status == SubmissionStatus::Revealed;
-        round_account.submissions = round_account
-            .submissions
-            .checked_add(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
-        if revealed {
-            round_account.revealed = round_account
-                .revealed
-                .checked_add(1)
-                .ok_or(TasknetError::ArithmeticOverflow)?;
-        }
+        round_account.record_submission(revealed)?;
         ctx.accounts.submission.set_inner(Submission {
             task: task.key(),
             round,
@@ -147,7 +127,7 @@ impl Submit<'_> {
             bump: ctx.bumps.submission,
         });
         let stake = &mut ctx.accounts.stake;
-        stake.submissions = checked_add(stake.submissions, 1)?;
+        stake.submissions.increment()?;
         emit(Submitted {
             task: task.key(),
             round,

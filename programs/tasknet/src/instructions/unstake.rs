@@ -2,7 +2,6 @@ use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
 use crate::events::{emit, UnstakeStarted};
-use crate::logic::Bonded;
 use crate::state::*;
 
 /// Starts unbonding the node's whole stake. It stays slashable for two
@@ -21,7 +20,7 @@ pub struct Unstake<'info> {
 }
 
 impl Unstake<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         require!(self.stake.unbonding == 0, TasknetError::StakeUnbonding);
         require!(
             self.stake.bonded.total() > 0,
@@ -30,22 +29,20 @@ impl Unstake<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let slot = Clock::get()?.slot;
         let task = &mut ctx.accounts.task;
         let stake = &mut ctx.accounts.stake;
-        let bonded = stake.bonded;
-        task.bonded
-            .remove_node_stake(bonded.active, bonded.pending, bonded.pending_round)
-            .map_err(TasknetError::from)?;
-        stake.unbonding = bonded.total();
-        stake.bonded = Bonded::default();
         // A closed task has no rounds left to audit: nothing to wait for.
-        stake.unbonding_frees_at = if task.state == TaskState::Closed {
+        let frees_at = if task.state == TaskState::Closed {
             slot
         } else {
             task.schedule.unbonding_frees_at(slot)
         };
+        let bonded = stake.begin_unbonding(frees_at);
+        task.bonded
+            .remove_node_stake(bonded.active, bonded.pending, bonded.pending_round)
+            .map_err(TasknetError::from)?;
         emit(UnstakeStarted {
             task: task.key(),
             node: stake.node,

@@ -23,7 +23,7 @@ pub struct UpdateTask<'info> {
 }
 
 impl UpdateTask<'_> {
-    pub fn validate(&self, args: &UpdateTaskArgs) -> Result<()> {
+    pub(crate) fn validate(&self, args: &UpdateTaskArgs) -> Result<()> {
         require!(
             self.task.state != TaskState::Closed,
             TasknetError::TaskClosed
@@ -40,7 +40,7 @@ impl UpdateTask<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>, args: UpdateTaskArgs) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>, args: UpdateTaskArgs) -> Result<()> {
         let task = &mut ctx.accounts.task;
         if let Some(reward) = args.reward_per_round {
             task.economics.reward_per_round = reward;

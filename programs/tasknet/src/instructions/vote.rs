@@ -30,7 +30,7 @@ pub struct CastVote<'info> {
 }
 
 impl CastVote<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let task = &self.task;
         let audit = &self.audit;
         require!(task.state != TaskState::Closed, TasknetError::TaskClosed);
@@ -53,36 +53,16 @@ impl CastVote<'_> {
 
     /// The voter's weight in the audited round, if eligible.
     fn weight(&self) -> Result<u64> {
-        let stake = &self.voter_stake;
-        let weight = stake
-            .bonded
-            .eligibility(
-                stake.unbonding,
-                self.task.economics.min_stake,
-                self.audit.round,
-            )
-            .map_err(TasknetError::from)?;
-        Ok(weight)
+        self.voter_stake
+            .eligible_weight(self.task.economics.min_stake, self.audit.round)
     }
 
-    pub fn handler(ctx: Context<Self>, invalid: bool) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>, invalid: bool) -> Result<()> {
         let weight = ctx.accounts.weight()?;
         let voter = ctx.accounts.voter.key();
         let audit_key = ctx.accounts.audit.key();
         let audit = &mut ctx.accounts.audit;
-        if invalid {
-            audit.invalid_weight = checked_add(audit.invalid_weight, weight)?;
-        } else {
-            audit.valid_weight = checked_add(audit.valid_weight, weight)?;
-        }
-        audit.voter_count = audit
-            .voter_count
-            .checked_add(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
-        audit.votes_open = audit
-            .votes_open
-            .checked_add(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
+        audit.tally(weight, invalid)?;
         ctx.accounts.vote.set_inner(Vote {
             audit: audit_key,
             voter,

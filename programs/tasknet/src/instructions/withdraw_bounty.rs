@@ -17,7 +17,7 @@ pub struct WithdrawBounty<'info> {
 }
 
 impl WithdrawBounty<'_> {
-    pub fn validate(&self, amount: u64) -> Result<()> {
+    pub(crate) fn validate(&self, amount: u64) -> Result<()> {
         require!(amount > 0, TasknetError::ZeroAmount);
         require!(!self.task.is_active(), TasknetError::BountyLocked);
         require!(
@@ -27,9 +27,9 @@ impl WithdrawBounty<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>, amount: u64) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>, amount: u64) -> Result<()> {
         let task = &mut ctx.accounts.task;
-        task.ledger.bounty_available = checked_sub(task.ledger.bounty_available, amount)?;
+        task.ledger.withdraw_bounty(amount)?;
         pay_out(
             &ctx.accounts.vault.to_account_info(),
             &ctx.accounts.creator.to_account_info(),

@@ -25,7 +25,7 @@ pub struct WithdrawStake<'info> {
 }
 
 impl WithdrawStake<'_> {
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let stake = &self.stake;
         require!(stake.unbonding > 0, TasknetError::NotUnbonding);
         require!(
@@ -36,14 +36,11 @@ impl WithdrawStake<'_> {
         Ok(())
     }
 
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let amount = ctx.accounts.stake.unbonding;
         let task = &mut ctx.accounts.task;
-        task.ledger.staked_total = checked_sub(task.ledger.staked_total, amount)?;
-        task.node_count = task
-            .node_count
-            .checked_sub(1)
-            .ok_or(TasknetError::ArithmeticOverflow)?;
+        task.ledger.remove_stake(amount)?;
+        task.node_count.decrement()?;
         pay_out(
             &ctx.accounts.vault.to_account_info(),
             &ctx.accounts.node.to_account_info(),

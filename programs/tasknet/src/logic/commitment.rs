@@ -12,6 +12,12 @@ pub fn commitment(value: &[u8], salt: &[u8; SALT_LEN], node: &Pubkey) -> [u8; 32
     solana_sha256_hasher::hashv(&[value, salt, node.as_ref()]).to_bytes()
 }
 
+/// What a plain (non commit–reveal) submission stores as its commitment,
+/// so both kinds of task have a commitment to compare.
+pub fn plain_value_hash(value: &[u8]) -> [u8; 32] {
+    solana_sha256_hasher::hash(value).to_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,9 @@ use anchor_lang::prelude::*;
 
 /// The timing of a task. Fixed at creation; `update_task` never changes it,
 /// so every round of a task has the same shape.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
 pub struct Schedule {
     /// Slot at which round 0 starts.
     pub start_slot: u64,
@@ -165,6 +167,16 @@ impl Schedule {
         }
     }
 
+    /// The rounds a node may still have work in at `slot`: from the oldest
+    /// whose claim deadline has not passed, plus one more to close, up to
+    /// the current round. `None` before round 0.
+    pub fn live_rounds(&self, slot: u64) -> Option<core::ops::RangeInclusive<u64>> {
+        let current = self.round_at(slot)?;
+        let span = self.claim_deadline(0).saturating_sub(self.round_start(0));
+        let lookback = span.div_ceil(self.round_slots).saturating_add(1);
+        Some(current.saturating_sub(lookback)..=current)
+    }
+
     /// Rounds whose audit window may still be open at `slot` are the current
     /// one and the previous one; stake added at `slot` counts from the next.
     pub fn activation_round(&self, slot: u64) -> u64 {
@@ -281,6 +293,26 @@ mod tests {
             let room = 2 * round_slots - submit_slots - reveal_slots;
             let audit_slots = audit_raw.min(room).max(1);
             Schedule { start_slot, round_slots, submit_slots, reveal_slots, audit_slots, claim_rounds }
+        }
+    }
+
+    #[test]
+    fn live_rounds_cover_every_round_with_work_left() {
+        let s = sched();
+        assert_eq!(s.live_rounds(99), None);
+        for slot in 100..400 {
+            let live = s.live_rounds(slot).unwrap();
+            assert_eq!(*live.end(), s.round_at(slot).unwrap());
+            for round in 0..=*live.end() {
+                let phase = s.phase(round, slot);
+                if round < *live.start() {
+                    // Older rounds are past their claim deadline by a round.
+                    assert_eq!(phase, Phase::Closable, "slot {slot} round {round}");
+                    assert!(slot >= s.claim_deadline(round) + s.round_slots);
+                } else if phase != Phase::Closable {
+                    assert!(live.contains(&round));
+                }
+            }
         }
     }
 

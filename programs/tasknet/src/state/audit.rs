@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
 
+use crate::state::{checked_add, Counter};
+
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuditVerdict {
     Pending,
@@ -25,4 +27,23 @@ pub struct Audit {
     pub votes_open: u32,
     pub verdict: AuditVerdict,
     pub bump: u8,
+}
+
+impl Audit {
+    /// Offset of `task` in the account data.
+    pub const TASK_OFFSET: usize = 8;
+    /// Offset of `round` in the account data: lists a round's audits.
+    pub const ROUND_OFFSET: usize = 8 + 32;
+
+    /// Counts one vote of `weight`; its `Vote` account stays open until
+    /// `close_vote`.
+    pub fn tally(&mut self, weight: u64, invalid: bool) -> Result<()> {
+        if invalid {
+            self.invalid_weight = checked_add(self.invalid_weight, weight)?;
+        } else {
+            self.valid_weight = checked_add(self.valid_weight, weight)?;
+        }
+        self.voter_count.increment()?;
+        self.votes_open.increment()
+    }
 }

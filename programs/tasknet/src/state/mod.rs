@@ -13,3 +13,125 @@ pub use submission::*;
 pub use task::*;
 pub use vault::*;
 pub use vote::*;
+
+#[cfg(test)]
+mod tests {
+    //! The memcmp offsets clients filter on, checked against the real
+    //! serialization so they cannot drift from the field order.
+    use super::*;
+    use anchor_lang::prelude::Pubkey;
+    use anchor_lang::{AccountSerialize, Discriminator};
+
+    fn bytes<T: AccountSerialize>(account: &T) -> Vec<u8> {
+        let mut data = Vec::new();
+        account.try_serialize(&mut data).unwrap();
+        data
+    }
+
+    fn at(data: &[u8], offset: usize, len: usize) -> &[u8] {
+        &data[offset..offset + len]
+    }
+
+    #[test]
+    fn filter_offsets_match_the_layout() {
+        let (a, b, c) = (
+            Pubkey::new_from_array([1; 32]),
+            Pubkey::new_from_array([2; 32]),
+            Pubkey::new_from_array([3; 32]),
+        );
+        let submission = Submission {
+            task: a,
+            round: 7,
+            node: b,
+            commitment: [0; 32],
+            value: vec![],
+            slot: 0,
+            status: SubmissionStatus::Committed,
+            audited: false,
+            bump: 0,
+        };
+        let data = bytes(&submission);
+        assert_eq!(at(&data, 0, 8), Submission::DISCRIMINATOR);
+        assert_eq!(at(&data, Submission::TASK_OFFSET, 32), a.as_ref());
+        assert_eq!(at(&data, Submission::ROUND_OFFSET, 8), 7u64.to_le_bytes());
+        assert_eq!(at(&data, Submission::NODE_OFFSET, 32), b.as_ref());
+
+        let audit = Audit {
+            task: a,
+            round: 9,
+            submission: b,
+            node: c,
+            challenger: c,
+            bond: 0,
+            invalid_weight: 0,
+            valid_weight: 0,
+            voter_count: 0,
+            votes_open: 0,
+            verdict: AuditVerdict::Pending,
+            bump: 0,
+        };
+        let data = bytes(&audit);
+        assert_eq!(at(&data, Audit::TASK_OFFSET, 32), a.as_ref());
+        assert_eq!(at(&data, Audit::ROUND_OFFSET, 8), 9u64.to_le_bytes());
+
+        let vote = Vote {
+            audit: a,
+            voter: b,
+            weight: 0,
+            invalid: false,
+            bump: 0,
+        };
+        let data = bytes(&vote);
+        assert_eq!(at(&data, Vote::AUDIT_OFFSET, 32), a.as_ref());
+        assert_eq!(at(&data, Vote::VOTER_OFFSET, 32), b.as_ref());
+
+        let stake = Stake {
+            task: a,
+            node: b,
+            bonded: Default::default(),
+            unbonding: 0,
+            unbonding_frees_at: 0,
+            active_since: 0,
+            endpoint: String::new(),
+            open_audits: 0,
+            submissions: 0,
+            slashed_total: 0,
+            bump: 0,
+        };
+        let data = bytes(&stake);
+        assert_eq!(at(&data, Stake::TASK_OFFSET, 32), a.as_ref());
+        assert_eq!(at(&data, Stake::NODE_OFFSET, 32), b.as_ref());
+    }
+
+    #[test]
+    fn task_creator_offset_matches_the_layout() {
+        let creator = Pubkey::new_from_array([5; 32]);
+        let task = Task {
+            creator,
+            task_id: 1,
+            name: String::new(),
+            metadata_uri: String::new(),
+            code_hash: [0; 32],
+            schedule: Default::default(),
+            economics: Economics {
+                reward_per_round: 0,
+                min_stake: 0,
+                challenge_bond: 0,
+                slash_bps: 0,
+                challenger_share_bps: 0,
+                vote_threshold_bps: 0,
+                quorum_bps: 0,
+            },
+            state: TaskState::Active,
+            ledger: Ledger::default(),
+            bonded: Default::default(),
+            node_count: 0,
+            total_paid: 0,
+            total_slashed: 0,
+            bump: 0,
+            vault_bump: 0,
+        };
+        let data = bytes(&task);
+        assert_eq!(at(&data, Task::CREATOR_OFFSET, 32), creator.as_ref());
+    }
+}

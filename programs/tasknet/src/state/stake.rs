@@ -1,7 +1,9 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::MAX_ENDPOINT_LEN;
-use crate::logic::Bonded;
+use crate::errors::TasknetError;
+use crate::logic::{Bonded, SlashSplit};
+use crate::state::{checked_add, checked_sub};
 
 #[account]
 #[derive(InitSpace, Debug)]
@@ -26,7 +28,40 @@ pub struct Stake {
 }
 
 impl Stake {
+    /// Offset of `task` in the account data: lists a task's stakes.
+    pub const TASK_OFFSET: usize = 8;
+    /// Offset of `node` in the account data: lists a node's stakes.
+    pub const NODE_OFFSET: usize = 8 + 32;
+
     pub fn total(&self) -> u64 {
         self.bonded.total().saturating_add(self.unbonding)
+    }
+
+    /// The node's weight in `round` if it may submit or vote on it.
+    pub fn eligible_weight(&self, min_stake: u64, round: u64) -> Result<u64> {
+        Ok(self
+            .bonded
+            .eligibility(self.unbonding, min_stake, round)
+            .map_err(TasknetError::from)?)
+    }
+
+    /// Takes a slash out of the node's buckets (`slash_split` computed it
+    /// from them, so each part fits its bucket).
+    pub fn apply_slash(&mut self, slash: &SlashSplit) -> Result<()> {
+        self.bonded.active = checked_sub(self.bonded.active, slash.from_active)?;
+        self.bonded.pending = checked_sub(self.bonded.pending, slash.from_pending)?;
+        self.unbonding = checked_sub(self.unbonding, slash.from_unbonding)?;
+        self.slashed_total = checked_add(self.slashed_total, slash.total())?;
+        Ok(())
+    }
+
+    /// Moves the whole bonded stake to unbonding, free from `frees_at`.
+    /// Returns what was bonded, for the task's totals.
+    pub fn begin_unbonding(&mut self, frees_at: u64) -> Bonded {
+        let bonded = self.bonded;
+        self.unbonding = bonded.total();
+        self.bonded = Bonded::default();
+        self.unbonding_frees_at = frees_at;
+        bonded
     }
 }

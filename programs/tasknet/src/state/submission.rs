@@ -42,4 +42,14 @@ impl Submission {
     pub const TASK_OFFSET: usize = 8;
     /// Offset of `round` in the account data.
     pub const ROUND_OFFSET: usize = 8 + 32;
+    /// Offset of `node` in the account data.
+    pub const NODE_OFFSET: usize = 8 + 32 + 8;
+
+    /// Whether its reward may be claimed (once the round's audits are done).
+    pub fn claimable(&self) -> bool {
+        matches!(
+            self.status,
+            SubmissionStatus::Revealed | SubmissionStatus::Valid
+        )
+    }
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::{MAX_METADATA_URI_LEN, MAX_NAME_LEN};
 use crate::errors::TasknetError;
-use crate::logic::{Bonded, Schedule};
+use crate::logic::{Bonded, Schedule, SlashSplit, BPS_DENOMINATOR};
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskState {
@@ -30,6 +30,24 @@ pub struct Economics {
     pub quorum_bps: u16,
 }
 
+impl Economics {
+    pub fn validate(&self) -> Result<()> {
+        let bps = [
+            self.slash_bps,
+            self.challenger_share_bps,
+            self.vote_threshold_bps,
+            self.quorum_bps,
+        ];
+        require!(
+            bps.iter().all(|b| u64::from(*b) <= BPS_DENOMINATOR),
+            TasknetError::InvalidBps
+        );
+        require!(self.min_stake > 0, TasknetError::ZeroMinStake);
+        require!(self.challenge_bond > 0, TasknetError::ZeroAmount);
+        Ok(())
+    }
+}
+
 /// Lamports the task vault holds, by purpose. The vault's lamports minus its
 /// rent always equal `Ledger::total`.
 #[derive(
@@ -52,6 +70,79 @@ impl Ledger {
             .checked_add(self.staked_total)?
             .checked_add(self.pools_outstanding)?
             .checked_add(self.bonds_held)
+    }
+
+    // Every method below is one ledger move. Each is paired, in its
+    // instruction, with exactly the lamport movement it describes (or none,
+    // for a move between two fields), which keeps the vault invariant.
+
+    /// Lamports deposited into the bounty (`fund_task`).
+    pub fn fund_bounty(&mut self, amount: u64) -> Result<()> {
+        self.bounty_available = checked_add(self.bounty_available, amount)?;
+        Ok(())
+    }
+
+    /// Lamports paid out of the bounty (`withdraw_bounty`, `close_task`).
+    pub fn withdraw_bounty(&mut self, amount: u64) -> Result<()> {
+        self.bounty_available = checked_sub(self.bounty_available, amount)?;
+        Ok(())
+    }
+
+    /// A round opens: its pool moves from the bounty to the open pools.
+    pub fn open_pool(&mut self, pool: u64) -> Result<()> {
+        self.bounty_available = checked_sub(self.bounty_available, pool)?;
+        self.pools_outstanding = checked_add(self.pools_outstanding, pool)?;
+        Ok(())
+    }
+
+    /// A share paid out of a round's pool (`claim`).
+    pub fn pay_from_pool(&mut self, share: u64) -> Result<()> {
+        self.pools_outstanding = checked_sub(self.pools_outstanding, share)?;
+        Ok(())
+    }
+
+    /// A round closes: what was not claimed returns to the bounty.
+    pub fn return_to_bounty(&mut self, unclaimed: u64) -> Result<()> {
+        self.pools_outstanding = checked_sub(self.pools_outstanding, unclaimed)?;
+        self.bounty_available = checked_add(self.bounty_available, unclaimed)?;
+        Ok(())
+    }
+
+    /// Stake deposited (`stake`).
+    pub fn add_stake(&mut self, amount: u64) -> Result<()> {
+        self.staked_total = checked_add(self.staked_total, amount)?;
+        Ok(())
+    }
+
+    /// Stake paid out (`withdraw_stake`).
+    pub fn remove_stake(&mut self, amount: u64) -> Result<()> {
+        self.staked_total = checked_sub(self.staked_total, amount)?;
+        Ok(())
+    }
+
+    /// A slash leaves the stakes: the challenger's part is paid out, the
+    /// rest joins the bounty.
+    pub fn apply_slash(&mut self, slash: &SlashSplit) -> Result<()> {
+        self.staked_total = checked_sub(self.staked_total, slash.total())?;
+        self.bounty_available = checked_add(self.bounty_available, slash.to_bounty)?;
+        Ok(())
+    }
+
+    /// A challenge bond deposited (`challenge`).
+    pub fn hold_bond(&mut self, bond: u64) -> Result<()> {
+        self.bonds_held = checked_add(self.bonds_held, bond)?;
+        Ok(())
+    }
+
+    /// A bond paid out, to the challenger or to the accused (`resolve_audit`).
+    pub fn release_bond(&mut self, bond: u64) -> Result<()> {
+        self.bonds_held = checked_sub(self.bonds_held, bond)?;
+        Ok(())
+    }
+
+    /// Open round pools or unresolved bonds: the task cannot close yet.
+    pub fn has_obligations(&self) -> bool {
+        self.pools_outstanding != 0 || self.bonds_held != 0
     }
 }
 
@@ -92,6 +183,9 @@ pub fn checked_sub(a: u64, b: u64) -> Result<u64> {
 }
 
 impl Task {
+    /// Offset of `creator` in the account data: lists a creator's tasks.
+    pub const CREATOR_OFFSET: usize = 8;
+
     pub fn is_active(&self) -> bool {
         self.state == TaskState::Active
     }
@@ -100,4 +194,39 @@ impl Task {
     pub fn current_round(&self, slot: u64) -> Option<u64> {
         self.schedule.round_at(slot)
     }
+
+    pub fn record_paid(&mut self, amount: u64) -> Result<()> {
+        self.total_paid = checked_add(self.total_paid, amount)?;
+        Ok(())
+    }
+
+    pub fn record_slash(&mut self, amount: u64) -> Result<()> {
+        self.total_slashed = checked_add(self.total_slashed, amount)?;
+        Ok(())
+    }
 }
+
+/// Checked `+= 1` / `-= 1` on an account's counters, failing with the
+/// program's named error instead of panicking (SBF loses panic messages).
+pub trait Counter: Sized {
+    fn increment(&mut self) -> Result<()>;
+    fn decrement(&mut self) -> Result<()>;
+}
+
+macro_rules! counter {
+    ($($t:ty),*) => {$(
+        impl Counter for $t {
+            fn increment(&mut self) -> Result<()> {
+                *self = self.checked_add(1).ok_or(TasknetError::ArithmeticOverflow)?;
+                Ok(())
+            }
+
+            fn decrement(&mut self) -> Result<()> {
+                *self = self.checked_sub(1).ok_or(TasknetError::ArithmeticOverflow)?;
+                Ok(())
+            }
+        }
+    )*};
+}
+
+counter!(u32, u64);

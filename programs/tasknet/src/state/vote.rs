@@ -10,3 +10,10 @@ pub struct Vote {
     pub invalid: bool,
     pub bump: u8,
 }
+
+impl Vote {
+    /// Offset of `audit` in the account data: lists an audit's votes.
+    pub const AUDIT_OFFSET: usize = 8;
+    /// Offset of `voter` in the account data.
+    pub const VOTER_OFFSET: usize = 8 + 32;
+}
