@@ -16,7 +16,7 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use tasknet_client::node::code::{iterated_hash, Request, Response, EXAMPLE_ITERATIONS};
+use tasknet_node::code::{iterated_hash, Request, Response, EXAMPLE_ITERATIONS};
 
 fn seed(hex_seed: &str) -> Result<[u8; 32], String> {
     hex::decode(hex_seed)

@@ -14,9 +14,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tasknet_client::chain::{ChainClient, SendConfig};
-use tasknet_client::cli::config::expand_home;
-use tasknet_client::cli::{manifest, Ctx};
+use tasknet_cli::commands::manifest;
+use tasknet_cli::config::expand_home;
+use tasknet_cli::output::Output;
+use tasknet_cli::Ctx;
+use tasknet_sdk::chain::{ChainClient, SendConfig};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -34,8 +36,8 @@ async fn main() -> ExitCode {
         keypair_path: expand_home(&wallet),
     };
     match manifest::apply(&ctx, &manifest_path).await {
-        Ok(output) => {
-            print!("{}", output.render(false));
+        Ok(rows) => {
+            print!("{}", Output::table(&rows).render(false));
             ExitCode::SUCCESS
         }
         Err(e) => {

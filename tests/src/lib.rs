@@ -17,12 +17,13 @@ use tasknet::errors::TasknetError;
 use tasknet::instructions::{CreateTaskArgs, SubmissionPayload};
 use tasknet::logic::{commitment, Schedule, SALT_LEN};
 use tasknet::state::{Economics, Task};
-use tasknet_client::sdk::{self, pda};
+use tasknet_sdk::defaults::ECONOMICS;
+use tasknet_sdk::{self as sdk, pda};
 
 pub use solana_instruction::error::InstructionError;
 pub use solana_transaction_error::TransactionError;
 
-pub use tasknet_client::localnet::program_test;
+pub use tasknet_localnet::program_test;
 
 /// The outcome of one transaction.
 #[derive(Debug)]
@@ -80,7 +81,7 @@ pub struct Harness {
     pub transactions: u64,
 }
 
-pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
+pub use tasknet_sdk::amount::LAMPORTS_PER_SOL;
 
 impl Harness {
     pub async fn new() -> Self {
@@ -181,7 +182,7 @@ impl Harness {
 
     pub async fn account<T: AccountDeserialize>(&mut self, address: &Pubkey) -> Option<T> {
         let account = self.ctx.banks_client.get_account(*address).await.unwrap()?;
-        Some(sdk::decode(&account.data).expect("decodes"))
+        Some(sdk::accounts::decode(&account.data).expect("decodes"))
     }
 
     pub async fn exists(&mut self, address: &Pubkey) -> bool {
@@ -248,10 +249,8 @@ pub fn economics() -> Economics {
         reward_per_round: REWARD_PER_ROUND,
         min_stake: MIN_STAKE,
         challenge_bond: CHALLENGE_BOND,
-        slash_bps: 2_000,
-        challenger_share_bps: 2_500,
-        vote_threshold_bps: 5_000,
-        quorum_bps: 3_000,
+        // The bps rules are the defaults users get.
+        ..ECONOMICS
     }
 }
 

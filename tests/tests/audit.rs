@@ -7,7 +7,7 @@ use anchor_lang::error::ErrorCode as AnchorError;
 use tasknet::errors::TasknetError;
 use tasknet::events::*;
 use tasknet::state::*;
-use tasknet_client::sdk::{self, pda};
+use tasknet_sdk::{self as sdk, pda};
 use tasknet_tests::*;
 
 const STAKE: u64 = 2 * LAMPORTS_PER_SOL;

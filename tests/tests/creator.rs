@@ -11,7 +11,7 @@ use tasknet::events::*;
 use tasknet::instructions::UpdateTaskArgs;
 use tasknet::logic::Schedule;
 use tasknet::state::*;
-use tasknet_client::sdk::{self, pda};
+use tasknet_sdk::{self as sdk, pda};
 use tasknet_tests::*;
 
 const STAKE: u64 = 2 * LAMPORTS_PER_SOL;

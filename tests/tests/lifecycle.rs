@@ -8,7 +8,7 @@ use tasknet::errors::TasknetError;
 use tasknet::events::*;
 use tasknet::logic::bps_of;
 use tasknet::state::*;
-use tasknet_client::sdk::{self, pda};
+use tasknet_sdk::{self as sdk, pda};
 use tasknet_tests::*;
 
 const STAKE: u64 = 10 * LAMPORTS_PER_SOL;

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, TaskCreated};
-use crate::logic::{Bonded, Schedule};
+use crate::logic::Schedule;
 use crate::state::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -59,24 +59,10 @@ impl CreateTask<'_> {
     }
 
     pub(crate) fn handler(ctx: Context<Self>, args: CreateTaskArgs) -> Result<()> {
+        let commit_reveal = args.commit_reveal;
+        let creator = ctx.accounts.creator.key();
         let task = &mut ctx.accounts.task;
-        task.set_inner(Task {
-            creator: ctx.accounts.creator.key(),
-            task_id: args.task_id,
-            name: args.name,
-            metadata_uri: args.metadata_uri,
-            code_hash: args.code_hash,
-            schedule: args.schedule,
-            economics: args.economics,
-            state: TaskState::Active,
-            ledger: Ledger::default(),
-            bonded: Bonded::default(),
-            node_count: 0,
-            total_paid: 0,
-            total_slashed: 0,
-            bump: ctx.bumps.task,
-            vault_bump: ctx.bumps.vault,
-        });
+        task.set_inner(Task::new(creator, args, ctx.bumps.task, ctx.bumps.vault));
         ctx.accounts.vault.set_inner(Vault {
             task: task.key(),
             bump: ctx.bumps.vault,
@@ -86,7 +72,7 @@ impl CreateTask<'_> {
             creator: task.creator,
             task_id: task.task_id,
             start_slot: task.schedule.start_slot,
-            commit_reveal: args.commit_reveal,
+            commit_reveal,
         });
         Ok(())
     }

@@ -49,10 +49,8 @@ impl StakeOnTask<'_> {
 
         // A zeroed `node` marks an account `init_if_needed` just created.
         if stake.node == Pubkey::default() {
-            stake.task = task.key();
-            stake.node = ctx.accounts.node.key();
-            stake.active_since = slot;
-            stake.bump = ctx.bumps.stake;
+            let node = ctx.accounts.node.key();
+            stake.set_inner(Stake::open(task.key(), node, slot, ctx.bumps.stake));
             task.node_count.increment()?;
         }
         if let Some(endpoint) = endpoint {

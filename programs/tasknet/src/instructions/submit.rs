@@ -82,7 +82,11 @@ impl Submit<'_> {
         Ok(())
     }
 
-    pub(crate) fn handler(ctx: Context<Self>, round: u64, payload: SubmissionPayload) -> Result<()> {
+    pub(crate) fn handler(
+        ctx: Context<Self>,
+        round: u64,
+        payload: SubmissionPayload,
+    ) -> Result<()> {
         let slot = Clock::get()?.slot;
         let node = ctx.accounts.node.key();
         let task = &mut ctx.accounts.task;
@@ -109,9 +113,7 @@ impl Submit<'_> {
 
         let (commitment, value, status) = match payload {
             SubmissionPayload::Commitment(c) => (c, Vec::new(), SubmissionStatus::Committed),
-            SubmissionPayload::Value(v) => {
-                (plain_value_hash(&v), v, SubmissionStatus::Revealed)
-            }
+            SubmissionPayload::Value(v) => (plain_value_hash(&v), v, SubmissionStatus::Revealed),
         };
         let revealed = status == SubmissionStatus::Revealed;
         round_account.record_submission(revealed)?;

@@ -85,19 +85,7 @@ mod tests {
         assert_eq!(at(&data, Vote::AUDIT_OFFSET, 32), a.as_ref());
         assert_eq!(at(&data, Vote::VOTER_OFFSET, 32), b.as_ref());
 
-        let stake = Stake {
-            task: a,
-            node: b,
-            bonded: Default::default(),
-            unbonding: 0,
-            unbonding_frees_at: 0,
-            active_since: 0,
-            endpoint: String::new(),
-            open_audits: 0,
-            submissions: 0,
-            slashed_total: 0,
-            bump: 0,
-        };
+        let stake = Stake::open(a, b, 0, 0);
         let data = bytes(&stake);
         assert_eq!(at(&data, Stake::TASK_OFFSET, 32), a.as_ref());
         assert_eq!(at(&data, Stake::NODE_OFFSET, 32), b.as_ref());
@@ -106,8 +94,7 @@ mod tests {
     #[test]
     fn task_creator_offset_matches_the_layout() {
         let creator = Pubkey::new_from_array([5; 32]);
-        let task = Task {
-            creator,
+        let args = crate::instructions::CreateTaskArgs {
             task_id: 1,
             name: String::new(),
             metadata_uri: String::new(),
@@ -122,15 +109,9 @@ mod tests {
                 vote_threshold_bps: 0,
                 quorum_bps: 0,
             },
-            state: TaskState::Active,
-            ledger: Ledger::default(),
-            bonded: Default::default(),
-            node_count: 0,
-            total_paid: 0,
-            total_slashed: 0,
-            bump: 0,
-            vault_bump: 0,
+            commit_reveal: false,
         };
+        let task = Task::new(creator, args, 0, 0);
         let data = bytes(&task);
         assert_eq!(at(&data, Task::CREATOR_OFFSET, 32), creator.as_ref());
     }

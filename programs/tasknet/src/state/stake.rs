@@ -33,6 +33,23 @@ impl Stake {
     /// Offset of `node` in the account data: lists a node's stakes.
     pub const NODE_OFFSET: usize = 8 + 32;
 
+    /// A node's first stake on a task, before any lamports are bonded.
+    pub fn open(task: Pubkey, node: Pubkey, slot: u64, bump: u8) -> Self {
+        Self {
+            task,
+            node,
+            bonded: Bonded::default(),
+            unbonding: 0,
+            unbonding_frees_at: 0,
+            active_since: slot,
+            endpoint: String::new(),
+            open_audits: 0,
+            submissions: 0,
+            slashed_total: 0,
+            bump,
+        }
+    }
+
     pub fn total(&self) -> u64 {
         self.bonded.total().saturating_add(self.unbonding)
     }

@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::{MAX_METADATA_URI_LEN, MAX_NAME_LEN};
 use crate::errors::TasknetError;
+use crate::instructions::CreateTaskArgs;
 use crate::logic::{Bonded, Schedule, SlashSplit, BPS_DENOMINATOR};
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,6 +186,27 @@ pub fn checked_sub(a: u64, b: u64) -> Result<u64> {
 impl Task {
     /// Offset of `creator` in the account data: lists a creator's tasks.
     pub const CREATOR_OFFSET: usize = 8;
+
+    /// A new, active task with an empty ledger.
+    pub fn new(creator: Pubkey, args: CreateTaskArgs, bump: u8, vault_bump: u8) -> Self {
+        Self {
+            creator,
+            task_id: args.task_id,
+            name: args.name,
+            metadata_uri: args.metadata_uri,
+            code_hash: args.code_hash,
+            schedule: args.schedule,
+            economics: args.economics,
+            state: TaskState::Active,
+            ledger: Ledger::default(),
+            bonded: Bonded::default(),
+            node_count: 0,
+            total_paid: 0,
+            total_slashed: 0,
+            bump,
+            vault_bump,
+        }
+    }
 
     pub fn is_active(&self) -> bool {
         self.state == TaskState::Active

@@ -1,0 +1,44 @@
+//! `tasknet localnet`: the embedded development chain, until Ctrl-C.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+use solana_signer::Signer;
+use tasknet_localnet::{divert_program_stdout, Localnet, LocalnetConfig};
+
+use crate::context::CliError;
+
+#[derive(Args)]
+pub struct LocalnetArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8899")]
+    bind: SocketAddr,
+    /// Milliseconds per slot.
+    #[arg(long, default_value_t = 400)]
+    slot_ms: u64,
+}
+
+pub async fn run(args: LocalnetArgs) -> Result<(), CliError> {
+    let mut out = divert_program_stdout()?;
+    let net = Localnet::start(LocalnetConfig {
+        bind: args.bind,
+        slot_duration: Duration::from_millis(args.slot_ms),
+    })
+    .await?;
+    writeln!(
+        out,
+        "tasknet localnet: single-bank development chain (no consensus), JSON-RPC at {}",
+        net.url
+    )?;
+    writeln!(
+        out,
+        "program {} loaded; faucet {}; Ctrl-C to stop",
+        tasknet::ID,
+        net.faucet().pubkey()
+    )?;
+    tokio::signal::ctrl_c().await?;
+    net.stop().await;
+    Ok(())
+}

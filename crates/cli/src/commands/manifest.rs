@@ -1,0 +1,294 @@
+//! Task manifests: the tasks a creator wants, declared in TOML, reconciled
+//! with the chain. `apply` creates missing tasks, tops bounties up to their
+//! target and updates metadata, code hash, reward and minimum stake where
+//! they differ; it touches nothing else (schedules never change on-chain)
+//! and a second apply of the same manifest changes nothing.
+//!
+//! ```toml
+//! [[task]]
+//! id = 1
+//! name = "iterated-hash"
+//! metadata_uri = "https://example.org/tasks/iterated-hash.json"
+//! code_file = "target/debug/examples/iterated_hash"   # or code_hash = "<hex>", or example = true
+//! reward = "0.1"            # SOL per round
+//! bounty_target = "5"       # top the bounty up to this
+//! min_stake = "1"
+//! challenge_bond = "0.05"
+//! slash_bps = 2000
+//! challenger_share_bps = 2500
+//! vote_threshold_bps = 5000
+//! quorum_bps = 3000
+//! [task.schedule]           # used only when the task is created
+//! start_in = 150
+//! round_slots = 150
+//! submit_slots = 50
+//! reveal_slots = 40         # 0: no commit-reveal
+//! audit_slots = 60
+//! claim_rounds = 2
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use solana_signer::Signer;
+
+use tasknet::instructions::UpdateTaskArgs;
+use tasknet::logic::Schedule;
+use tasknet::state::{Economics, Task};
+use tasknet_node::code::CodeSource;
+use tasknet_sdk::amount::parse_sol;
+use tasknet_sdk::defaults::{ECONOMICS, START_IN_SLOTS};
+use tasknet_sdk::{self as sdk, pda};
+
+use super::task::{create, CreateOptions};
+use crate::context::{CliError, Ctx};
+use crate::output::TableRow;
+use crate::sol::Sol;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    #[serde(default)]
+    task: Vec<TaskEntry>,
+}
+
+/// One `[[task]]`. Amounts are SOL strings, parsed here so an error can
+/// name the task and the field; what is left out comes from
+/// `tasknet_sdk::defaults`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct TaskEntry {
+    id: u64,
+    name: String,
+    #[serde(default)]
+    metadata_uri: String,
+    code_hash: Option<String>,
+    code_file: Option<PathBuf>,
+    #[serde(default)]
+    example: bool,
+    reward: String,
+    bounty_target: Option<String>,
+    min_stake: Option<String>,
+    challenge_bond: Option<String>,
+    slash_bps: Option<u16>,
+    challenger_share_bps: Option<u16>,
+    vote_threshold_bps: Option<u16>,
+    quorum_bps: Option<u16>,
+    schedule: ScheduleEntry,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct ScheduleEntry {
+    start_in: Option<u64>,
+    round_slots: u64,
+    submit_slots: u64,
+    #[serde(default)]
+    reveal_slots: u64,
+    audit_slots: u64,
+    claim_rounds: Option<u64>,
+}
+
+/// A manifest task, checked and in lamports.
+struct Desired {
+    options: CreateOptions,
+    bounty_target: u64,
+}
+
+fn input(path: &Path, id: Option<u64>, field: &str, detail: impl std::fmt::Display) -> CliError {
+    match id {
+        Some(id) => CliError::Input(format!("{}: task {id}: {field}: {detail}", path.display())),
+        None => CliError::Input(format!("{}: {detail}", path.display())),
+    }
+}
+
+fn load(path: &Path) -> Result<Vec<Desired>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| input(path, None, "", e))?;
+    let manifest: Manifest =
+        toml::from_str(&text).map_err(|e| input(path, None, "", e.message().to_string()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    manifest
+        .task
+        .into_iter()
+        .map(|t| desired(path, base, t))
+        .collect()
+}
+
+fn code_source(path: &Path, base: &Path, t: &TaskEntry) -> Result<CodeSource, CliError> {
+    let id = Some(t.id);
+    Ok(match (&t.code_hash, &t.code_file, t.example) {
+        (Some(hex_hash), None, false) => CodeSource::Hash(
+            hex::decode(hex_hash)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| input(path, id, "code_hash", "not a 64-digit hex sha256"))?,
+        ),
+        (None, Some(file), false) => CodeSource::File(base.join(file)),
+        (None, None, true) => CodeSource::Example,
+        _ => {
+            return Err(input(
+                path,
+                id,
+                "code",
+                "give exactly one of code_hash, code_file, example = true",
+            ))
+        }
+    })
+}
+
+fn desired(path: &Path, base: &Path, t: TaskEntry) -> Result<Desired, CliError> {
+    let id = Some(t.id);
+    let sol = |field: &str, value: Option<&String>, default: u64| match value {
+        Some(text) => parse_sol(text).map_err(|e| input(path, id, field, e)),
+        None => Ok(default),
+    };
+    let code_hash = code_source(path, base, &t)?
+        .code_hash()
+        .map_err(|e| input(path, id, "code_file", e))?;
+    let schedule = Schedule {
+        start_slot: 0,
+        round_slots: t.schedule.round_slots,
+        submit_slots: t.schedule.submit_slots,
+        reveal_slots: t.schedule.reveal_slots,
+        audit_slots: t.schedule.audit_slots,
+        claim_rounds: t
+            .schedule
+            .claim_rounds
+            .unwrap_or(sdk::defaults::SCHEDULE.claim_rounds),
+    };
+    schedule
+        .validate(schedule.reveal_slots > 0)
+        .map_err(|e| input(path, id, "schedule", format!("{e:?}")))?;
+    let economics = Economics {
+        reward_per_round: sol("reward", Some(&t.reward), 0)?,
+        min_stake: sol("min_stake", t.min_stake.as_ref(), ECONOMICS.min_stake)?,
+        challenge_bond: sol(
+            "challenge_bond",
+            t.challenge_bond.as_ref(),
+            ECONOMICS.challenge_bond,
+        )?,
+        slash_bps: t.slash_bps.unwrap_or(ECONOMICS.slash_bps),
+        challenger_share_bps: t
+            .challenger_share_bps
+            .unwrap_or(ECONOMICS.challenger_share_bps),
+        vote_threshold_bps: t.vote_threshold_bps.unwrap_or(ECONOMICS.vote_threshold_bps),
+        quorum_bps: t.quorum_bps.unwrap_or(ECONOMICS.quorum_bps),
+    };
+    Ok(Desired {
+        bounty_target: sol("bounty_target", t.bounty_target.as_ref(), 0)?,
+        options: CreateOptions {
+            task_id: t.id,
+            name: t.name,
+            metadata_uri: t.metadata_uri,
+            code_hash,
+            start_in_slots: t.schedule.start_in.unwrap_or(START_IN_SLOTS),
+            schedule,
+            economics,
+            fund: 0,
+        },
+    })
+}
+
+/// What must change for an existing task to match the manifest.
+fn update_for(task: &Task, want: &CreateOptions) -> (UpdateTaskArgs, Vec<&'static str>) {
+    let mut args = UpdateTaskArgs::default();
+    let mut changed = Vec::new();
+    if task.metadata_uri != want.metadata_uri {
+        args.metadata_uri = Some(want.metadata_uri.clone());
+        changed.push("metadata_uri");
+    }
+    if task.code_hash != want.code_hash {
+        args.code_hash = Some(want.code_hash);
+        changed.push("code_hash");
+    }
+    if task.economics.reward_per_round != want.economics.reward_per_round {
+        args.reward_per_round = Some(want.economics.reward_per_round);
+        changed.push("reward");
+    }
+    if task.economics.min_stake != want.economics.min_stake {
+        args.min_stake = Some(want.economics.min_stake);
+        changed.push("min_stake");
+    }
+    (args, changed)
+}
+
+/// One manifest task after `apply`.
+#[derive(Serialize)]
+pub struct Applied {
+    pub id: u64,
+    pub task: String,
+    pub actions: String,
+    pub bounty_sol: Sol,
+}
+
+impl TableRow for Applied {
+    const COLUMNS: &'static [&'static str] = &["id", "task", "actions", "bounty_sol"];
+}
+
+/// Reconciles the chain with the manifest; one row per task.
+pub async fn apply(ctx: &Ctx, path: &Path) -> Result<Vec<Applied>, CliError> {
+    let desired = load(path)?;
+    let creator = ctx.signer()?;
+    let mut rows = Vec::new();
+    for want in desired {
+        let id = want.options.task_id;
+        let address = pda::task(&creator.pubkey(), id);
+        let existing: Option<Task> = ctx.chain.account(&address).await?;
+        let (mut actions, bounty) = match &existing {
+            None => create_missing(ctx, want).await?,
+            Some(task) => reconcile(ctx, &creator, &address, task, &want).await?,
+        };
+        if actions.is_empty() {
+            actions.push("unchanged".into());
+        }
+        rows.push(Applied {
+            id,
+            task: address.to_string(),
+            actions: actions.join("; "),
+            bounty_sol: Sol(bounty),
+        });
+    }
+    Ok(rows)
+}
+
+async fn create_missing(ctx: &Ctx, want: Desired) -> Result<(Vec<String>, u64), CliError> {
+    let target = want.bounty_target;
+    let mut options = want.options;
+    options.fund = target;
+    create(ctx, options).await?;
+    let mut actions = vec!["created".to_string()];
+    if target > 0 {
+        actions.push(format!("funded {}", Sol(target)));
+    }
+    Ok((actions, target))
+}
+
+async fn reconcile(
+    ctx: &Ctx,
+    creator: &solana_keypair::Keypair,
+    address: &anchor_lang::prelude::Pubkey,
+    task: &Task,
+    want: &Desired,
+) -> Result<(Vec<String>, u64), CliError> {
+    let mut actions = Vec::new();
+    let (args, changed) = update_for(task, &want.options);
+    if !changed.is_empty() {
+        ctx.send(
+            creator,
+            &[sdk::update_task(&creator.pubkey(), address, args)],
+        )
+        .await?;
+        actions.push(format!("updated {}", changed.join(",")));
+    }
+    let have = task.ledger.bounty_available;
+    if have < want.bounty_target {
+        let top_up = want.bounty_target - have;
+        ctx.send(
+            creator,
+            &[sdk::fund_task(&creator.pubkey(), address, top_up)],
+        )
+        .await?;
+        actions.push(format!("funded {}", Sol(top_up)));
+    }
+    Ok((actions, have.max(want.bounty_target)))
+}

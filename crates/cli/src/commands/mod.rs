@@ -1,0 +1,45 @@
+//! One module per subcommand: its clap arguments and its `run`.
+
+pub mod airdrop;
+pub mod demo;
+pub mod keygen;
+pub mod localnet;
+pub mod manifest;
+pub mod node;
+pub mod round;
+pub mod task;
+
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a task with honest nodes and cheaters on an embedded local chain
+    /// and show that honest work is paid and cheating is not.
+    Demo(demo::DemoArgs),
+    /// Serve a single-bank development chain over Solana JSON-RPC.
+    ///
+    /// This is a real Agave bank with the tasknet program loaded natively,
+    /// not a validator: one bank, no consensus, no forks; every processed
+    /// transaction is final at once. For development and tests on machines
+    /// without the Solana toolchain. `requestAirdrop` funds any account.
+    Localnet(localnet::LocalnetArgs),
+    /// Create, fund and manage tasks (creators).
+    Task {
+        #[command(subcommand)]
+        command: task::TaskCommand,
+    },
+    /// Stake, run and watch a node (operators).
+    Node {
+        #[command(subcommand)]
+        command: node::NodeCommand,
+    },
+    /// Write a new keypair file (Solana CLI format).
+    Keygen(keygen::KeygenArgs),
+    /// Request SOL from the cluster's faucet (localnet, devnet, testnet).
+    Airdrop(airdrop::AirdropArgs),
+    /// Inspect rounds.
+    Round {
+        #[command(subcommand)]
+        command: round::RoundCommand,
+    },
+}

@@ -1,0 +1,245 @@
+//! `tasknet node …`: what operators do.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use solana_signer::Signer;
+use tasknet::state::Stake;
+use tasknet_node::code::{ExternalCommand, IteratedHash, TaskCode};
+use tasknet_node::{Node, NodeConfig, TaskSpec};
+use tasknet_sdk::chain::SendConfig;
+use tasknet_sdk::{self as sdk, pda};
+use tokio::sync::watch;
+
+use crate::context::{CliError, Ctx};
+use crate::output::Output;
+use crate::sol::Sol;
+
+#[derive(Subcommand)]
+pub enum NodeCommand {
+    /// Bond SOL to a task.
+    Stake {
+        task: Pubkey,
+        amount: Sol,
+        /// Where this node serves its payloads.
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Start unbonding the whole stake.
+    Unstake { task: Pubkey },
+    /// Withdraw unbonded stake.
+    Withdraw { task: Pubkey },
+    /// A node's stake and eligibility on a task.
+    Status {
+        task: Pubkey,
+        /// Another node than the keypair's.
+        #[arg(long)]
+        node: Option<Pubkey>,
+    },
+    /// Run the node: follow the rounds of each task and send every phase's
+    /// transaction.
+    Run(RunArgs),
+}
+
+impl NodeCommand {
+    /// The command's result; `None` for `run`, which logs instead.
+    pub async fn run(self, ctx: &Ctx) -> Result<Option<Output>, CliError> {
+        let status = match self {
+            Self::Stake {
+                task,
+                amount,
+                endpoint,
+            } => stake(ctx, task, amount, endpoint).await?,
+            Self::Unstake { task } => leave(ctx, task, Leave::Unstake).await?,
+            Self::Withdraw { task } => leave(ctx, task, Leave::Withdraw).await?,
+            Self::Status { task, node } => {
+                ctx.task(&task).await?;
+                let node = match node {
+                    Some(n) => n,
+                    None => ctx.signer()?.pubkey(),
+                };
+                status(ctx, task, node, None).await?
+            }
+            Self::Run(args) => {
+                run_node(ctx, args).await?;
+                return Ok(None);
+            }
+        };
+        Ok(Some(Output::record(&status)))
+    }
+}
+
+/// A node's stake on a task, as the program counts it.
+#[derive(Serialize)]
+pub struct Status {
+    pub task: String,
+    pub node: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    pub staked: bool,
+    #[serde(flatten)]
+    pub stake: Option<StakeFields>,
+}
+
+#[derive(Serialize)]
+pub struct StakeFields {
+    pub active_sol: Sol,
+    pub pending_sol: Sol,
+    pub pending_activates_in_round: u64,
+    pub unbonding_sol: Sol,
+    pub unbonding_frees_at_slot: Option<u64>,
+    pub endpoint: String,
+    pub open_audits: u32,
+    pub submissions: u64,
+    pub slashed_total_sol: Sol,
+    pub current_round: Option<u64>,
+    pub eligible_this_round: Option<bool>,
+}
+
+async fn status(
+    ctx: &Ctx,
+    task: Pubkey,
+    node: Pubkey,
+    signature: Option<String>,
+) -> Result<Status, CliError> {
+    let t = ctx.task(&task).await?;
+    let stake: Option<Stake> = ctx.chain.account(&pda::stake(&task, &node)).await?;
+    let slot = ctx.chain.slot().await?;
+    let round = t.schedule.round_at(slot);
+    let fields = stake.map(|s| StakeFields {
+        active_sol: Sol(s.bonded.active),
+        pending_sol: Sol(s.bonded.pending),
+        pending_activates_in_round: s.bonded.pending_round,
+        unbonding_sol: Sol(s.unbonding),
+        unbonding_frees_at_slot: (s.unbonding > 0).then_some(s.unbonding_frees_at),
+        open_audits: s.open_audits,
+        submissions: s.submissions,
+        slashed_total_sol: Sol(s.slashed_total),
+        current_round: round,
+        eligible_this_round: round.map(|r| {
+            s.bonded
+                .eligibility(s.unbonding, t.economics.min_stake, r)
+                .is_ok()
+        }),
+        endpoint: s.endpoint,
+    });
+    Ok(Status {
+        task: task.to_string(),
+        node: node.to_string(),
+        signature,
+        staked: fields.is_some(),
+        stake: fields,
+    })
+}
+
+async fn stake(
+    ctx: &Ctx,
+    task: Pubkey,
+    amount: Sol,
+    endpoint: Option<String>,
+) -> Result<Status, CliError> {
+    ctx.task(&task).await?;
+    let node = ctx.signer()?;
+    let ix = sdk::stake(&node.pubkey(), &task, amount.lamports(), endpoint);
+    let signature = ctx.send(&node, &[ix]).await?;
+    status(ctx, task, node.pubkey(), Some(signature)).await
+}
+
+/// The two ways a node leaves: start unbonding, then withdraw.
+#[derive(Clone, Copy)]
+enum Leave {
+    Unstake,
+    Withdraw,
+}
+
+async fn leave(ctx: &Ctx, task: Pubkey, step: Leave) -> Result<Status, CliError> {
+    ctx.task(&task).await?;
+    let node = ctx.signer()?;
+    let n = node.pubkey();
+    if ctx
+        .chain
+        .raw_account(&pda::stake(&task, &n))
+        .await?
+        .is_none()
+    {
+        return Err(CliError::Input(format!(
+            "node {n} has no stake on task {task}"
+        )));
+    }
+    let ix = match step {
+        Leave::Unstake => sdk::unstake(&n, &task),
+        Leave::Withdraw => sdk::withdraw_stake(&n, &task),
+    };
+    let signature = ctx.send(&node, &[ix]).await?;
+    status(ctx, task, n, Some(signature)).await
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Task to run (repeatable).
+    #[arg(long = "task", required = true)]
+    tasks: Vec<Pubkey>,
+    /// Executable task code (JSON on stdin/stdout); its sha256 must be
+    /// the task's code hash. Without it the built-in example task runs.
+    #[arg(long)]
+    command: Option<PathBuf>,
+    /// Seconds the task code may run per call.
+    #[arg(long, default_value_t = 30)]
+    code_timeout: u64,
+    /// The node's state database.
+    #[arg(long, default_value = "tasknet-node.db")]
+    db: PathBuf,
+    /// Milliseconds between looks at the clock.
+    #[arg(long, default_value_t = 200)]
+    poll_ms: u64,
+    /// Priority fee in micro-lamports per compute unit.
+    #[arg(long)]
+    priority_fee: Option<u64>,
+    /// Serve this node's payloads to auditors on this address; the
+    /// endpoint staked with `node stake --endpoint` must reach it.
+    #[arg(long)]
+    serve: Option<SocketAddr>,
+}
+
+/// Runs the node until Ctrl-C.
+async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
+    let keypair = ctx.signer()?;
+    let code: Arc<dyn TaskCode> = match args.command {
+        Some(path) => Arc::new(ExternalCommand::new(
+            path,
+            Duration::from_secs(args.code_timeout),
+        )?),
+        None => Arc::new(IteratedHash),
+    };
+    let config = NodeConfig {
+        rpc_url: ctx.chain.url(),
+        db_path: args.db,
+        poll_interval: Duration::from_millis(args.poll_ms),
+        send: SendConfig {
+            priority_fee: args.priority_fee,
+            ..ctx.chain.config.clone()
+        },
+    };
+    let node = Node::new(keypair, config)?;
+    let specs = args
+        .tasks
+        .into_iter()
+        .map(|task| TaskSpec::new(task, code.clone()))
+        .collect();
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+    });
+    if let Some(bind) = args.serve {
+        let addr = node.serve_payloads(bind).await?;
+        tracing::info!(%addr, "serving payloads");
+    }
+    tracing::info!(node = %node.pubkey(), "node running");
+    Ok(node.run(specs, stopped).await?)
+}

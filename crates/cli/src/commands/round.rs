@@ -1,0 +1,129 @@
+//! `tasknet round …`: a round's windows, pool, submissions and audits.
+
+use anchor_lang::prelude::Pubkey;
+use clap::Subcommand;
+use serde::Serialize;
+use tasknet::logic::Phase;
+use tasknet::state::{Audit, Round, Submission};
+use tasknet_sdk::accounts::filters;
+use tasknet_sdk::pda;
+
+use crate::context::{CliError, Ctx};
+use crate::output::Output;
+use crate::sol::Sol;
+
+#[derive(Subcommand)]
+pub enum RoundCommand {
+    /// A round's windows, pool, submissions and audits.
+    Show { task: Pubkey, round: u64 },
+}
+
+impl RoundCommand {
+    pub async fn run(self, ctx: &Ctx) -> Result<Output, CliError> {
+        match self {
+            Self::Show { task, round } => Ok(Output::record(&show(ctx, task, round).await?)),
+        }
+    }
+}
+
+pub fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::NotStarted => "not started",
+        Phase::Submit => "submit",
+        Phase::Reveal => "reveal",
+        Phase::Audit => "audit",
+        Phase::Settle => "settle",
+        Phase::Closable => "closable",
+    }
+}
+
+#[derive(Serialize)]
+pub struct SubmissionRow {
+    pub node: String,
+    pub status: String,
+}
+
+#[derive(Serialize)]
+pub struct AuditRow {
+    pub node: String,
+    pub challenger: String,
+    pub invalid_weight_sol: Sol,
+    pub valid_weight_sol: Sol,
+    pub verdict: String,
+}
+
+#[derive(Serialize)]
+pub struct Shown {
+    pub task: String,
+    pub round: u64,
+    pub phase: &'static str,
+    pub submit_window: String,
+    pub reveal_window: String,
+    pub audit_window: String,
+    pub claim_deadline: u64,
+    pub reward_pool_sol: Sol,
+    pub eligible_stake_sol: Sol,
+    pub submitted: u32,
+    pub revealed: u32,
+    pub invalidated: u32,
+    pub open_audits: u32,
+    pub claimed: u32,
+    pub claimed_sol: Sol,
+    pub submissions: Vec<SubmissionRow>,
+    pub audits: Vec<AuditRow>,
+}
+
+async fn show(ctx: &Ctx, task: Pubkey, round: u64) -> Result<Shown, CliError> {
+    let t = ctx.task(&task).await?;
+    let slot = ctx.chain.slot().await?;
+    let Some(r): Option<Round> = ctx.chain.account(&pda::round(&task, round)).await? else {
+        return Err(CliError::UnknownRound { task, round });
+    };
+    let submissions: Vec<(Pubkey, Submission)> = ctx
+        .chain
+        .program_accounts(&filters::round_submissions(&task, round))
+        .await?;
+    let audits: Vec<(Pubkey, Audit)> = ctx
+        .chain
+        .program_accounts(&filters::round_audits(&task, round))
+        .await?;
+    let mut submissions: Vec<SubmissionRow> = submissions
+        .iter()
+        .map(|(_, s)| SubmissionRow {
+            node: s.node.to_string(),
+            status: format!("{:?}", s.status),
+        })
+        .collect();
+    submissions.sort_by(|a, b| a.node.cmp(&b.node));
+    let audits = audits
+        .iter()
+        .map(|(_, a)| AuditRow {
+            node: a.node.to_string(),
+            challenger: a.challenger.to_string(),
+            invalid_weight_sol: Sol(a.invalid_weight),
+            valid_weight_sol: Sol(a.valid_weight),
+            verdict: format!("{:?}", a.verdict),
+        })
+        .collect();
+    let s = t.schedule;
+    let window = |from: u64, to: u64| format!("{from}..{to}");
+    Ok(Shown {
+        task: task.to_string(),
+        round,
+        phase: phase_name(s.phase(round, slot)),
+        submit_window: window(s.round_start(round), s.submit_end(round)),
+        reveal_window: window(s.submit_end(round), s.reveal_end(round)),
+        audit_window: window(s.reveal_end(round), s.audit_end(round)),
+        claim_deadline: s.claim_deadline(round),
+        reward_pool_sol: Sol(r.reward_pool),
+        eligible_stake_sol: Sol(r.eligible_stake),
+        submitted: r.submissions,
+        revealed: r.revealed,
+        invalidated: r.invalidated,
+        open_audits: r.open_audits,
+        claimed: r.claimed_count,
+        claimed_sol: Sol(r.claimed_sum),
+        submissions,
+        audits,
+    })
+}

@@ -1,0 +1,458 @@
+//! `tasknet task …`: what creators do.
+
+use std::path::PathBuf;
+
+use anchor_lang::prelude::Pubkey;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use solana_signer::Signer;
+use tasknet::instructions::{CreateTaskArgs, UpdateTaskArgs};
+use tasknet::logic::Schedule;
+use tasknet::state::{Economics, Task, TaskState};
+use tasknet_node::code::CodeSource;
+use tasknet_sdk::accounts::filters;
+use tasknet_sdk::defaults::{ECONOMICS, SCHEDULE, START_IN_SLOTS};
+use tasknet_sdk::{self as sdk, pda};
+
+use crate::context::{CliError, Ctx, Progress};
+use crate::output::{Output, TableRow};
+use crate::sol::Sol;
+
+#[derive(Subcommand)]
+pub enum TaskCommand {
+    /// Create a task (and optionally fund it).
+    Create(Box<CreateArgs>),
+    /// Add SOL to a task's bounty (anyone may).
+    Fund { task: Pubkey, amount: Sol },
+    /// Change reward, metadata, code hash or minimum stake (creator).
+    Update(UpdateArgs),
+    /// Stop new stakes and submissions (creator).
+    Pause { task: Pubkey },
+    /// Resume a paused task (creator).
+    Resume { task: Pubkey },
+    /// Take SOL back from the bounty of a paused or closed task (creator).
+    Withdraw { task: Pubkey, amount: Sol },
+    /// Close a paused task: returns the bounty; closes its accounts once no stake is left.
+    Close { task: Pubkey },
+    /// Show a task.
+    Show { task: Pubkey },
+    /// Reconcile the chain with a task manifest (TOML): create missing
+    /// tasks, top bounties up, update metadata and code hash. Idempotent.
+    Apply { manifest: PathBuf },
+    /// List tasks.
+    List {
+        /// Only this creator's tasks.
+        #[arg(long)]
+        creator: Option<Pubkey>,
+    },
+}
+
+impl TaskCommand {
+    pub async fn run(self, ctx: &Ctx) -> Result<Output, CliError> {
+        Ok(match self {
+            Self::Create(args) => Output::record(&create(ctx, args.options()?).await?),
+            Self::Fund { task, amount } => Output::record(&fund(ctx, task, amount).await?),
+            Self::Update(args) => Output::record(&update(ctx, args).await?),
+            Self::Pause { task } => Output::record(&lifecycle(ctx, task, Lifecycle::Pause).await?),
+            Self::Resume { task } => {
+                Output::record(&lifecycle(ctx, task, Lifecycle::Resume).await?)
+            }
+            Self::Close { task } => Output::record(&lifecycle(ctx, task, Lifecycle::Close).await?),
+            Self::Withdraw { task, amount } => Output::record(&withdraw(ctx, task, amount).await?),
+            Self::Show { task } => Output::record(&show(ctx, task).await?),
+            Self::Apply { manifest } => {
+                Output::table(&super::manifest::apply(ctx, &manifest).await?)
+            }
+            Self::List { creator } => Output::table(&list(ctx, creator).await?),
+        })
+    }
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    /// Task id, unique per creator.
+    #[arg(long)]
+    id: u64,
+    #[arg(long)]
+    name: String,
+    #[arg(long, default_value = "")]
+    metadata_uri: String,
+    /// Hex sha256 of the task code.
+    #[arg(long, value_parser = parse_hash, group = "code")]
+    code_hash: Option<[u8; 32]>,
+    /// The task code executable; its sha256 becomes the code hash.
+    #[arg(long, group = "code")]
+    code_file: Option<PathBuf>,
+    /// Use the built-in example task's code hash.
+    #[arg(long, group = "code")]
+    example: bool,
+    /// Round 0 starts this many slots from now.
+    #[arg(long, default_value_t = START_IN_SLOTS)]
+    start_in: u64,
+    #[arg(long, default_value_t = SCHEDULE.round_slots)]
+    round_slots: u64,
+    #[arg(long, default_value_t = SCHEDULE.submit_slots)]
+    submit_slots: u64,
+    /// 0 turns commit-reveal off.
+    #[arg(long, default_value_t = SCHEDULE.reveal_slots)]
+    reveal_slots: u64,
+    #[arg(long, default_value_t = SCHEDULE.audit_slots)]
+    audit_slots: u64,
+    #[arg(long, default_value_t = SCHEDULE.claim_rounds)]
+    claim_rounds: u64,
+    /// SOL per round.
+    #[arg(long)]
+    reward: Sol,
+    #[arg(long, default_value_t = Sol(ECONOMICS.min_stake))]
+    min_stake: Sol,
+    #[arg(long, default_value_t = Sol(ECONOMICS.challenge_bond))]
+    challenge_bond: Sol,
+    #[arg(long, default_value_t = ECONOMICS.slash_bps)]
+    slash_bps: u16,
+    #[arg(long, default_value_t = ECONOMICS.challenger_share_bps)]
+    challenger_share_bps: u16,
+    #[arg(long, default_value_t = ECONOMICS.vote_threshold_bps)]
+    vote_threshold_bps: u16,
+    #[arg(long, default_value_t = ECONOMICS.quorum_bps)]
+    quorum_bps: u16,
+    /// SOL to fund the bounty with at creation.
+    #[arg(long, default_value_t = Sol(0))]
+    fund: Sol,
+}
+
+pub fn parse_hash(text: &str) -> Result<[u8; 32], String> {
+    hex::decode(text)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("'{text}' is not a 64-digit hex sha256"))
+}
+
+impl CreateArgs {
+    fn options(self) -> Result<CreateOptions, CliError> {
+        let code = match (self.code_hash, self.code_file, self.example) {
+            (Some(hash), _, _) => CodeSource::Hash(hash),
+            (None, Some(path), _) => CodeSource::File(path),
+            (None, None, true) => CodeSource::Example,
+            (None, None, false) => {
+                return Err(CliError::Input(
+                    "give the task code: --code-hash, --code-file or --example".into(),
+                ))
+            }
+        };
+        Ok(CreateOptions {
+            task_id: self.id,
+            name: self.name,
+            metadata_uri: self.metadata_uri,
+            code_hash: code.code_hash()?,
+            start_in_slots: self.start_in,
+            schedule: Schedule {
+                start_slot: 0,
+                round_slots: self.round_slots,
+                submit_slots: self.submit_slots,
+                reveal_slots: self.reveal_slots,
+                audit_slots: self.audit_slots,
+                claim_rounds: self.claim_rounds,
+            },
+            economics: Economics {
+                reward_per_round: self.reward.lamports(),
+                min_stake: self.min_stake.lamports(),
+                challenge_bond: self.challenge_bond.lamports(),
+                slash_bps: self.slash_bps,
+                challenger_share_bps: self.challenger_share_bps,
+                vote_threshold_bps: self.vote_threshold_bps,
+                quorum_bps: self.quorum_bps,
+            },
+            fund: self.fund.lamports(),
+        })
+    }
+}
+
+/// Everything `task create` takes besides who signs.
+pub struct CreateOptions {
+    pub task_id: u64,
+    pub name: String,
+    pub metadata_uri: String,
+    pub code_hash: [u8; 32],
+    pub start_in_slots: u64,
+    pub schedule: Schedule,
+    pub economics: Economics,
+    pub fund: u64,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    pub task: String,
+    pub signature: String,
+    pub start_slot: u64,
+    pub commit_reveal: bool,
+    pub funded_sol: Sol,
+}
+
+pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError> {
+    let creator = ctx.signer()?;
+    // Checked here first, so a bad schedule sends nothing.
+    o.schedule.start_slot = ctx.chain.slot().await? + o.start_in_slots;
+    let commit_reveal = o.schedule.reveal_slots > 0;
+    o.schedule.validate(commit_reveal).map_err(|e| {
+        CliError::Input(format!("invalid schedule: {e:?} (see --round-slots, --submit-slots, --reveal-slots, --audit-slots)"))
+    })?;
+    let task = pda::task(&creator.pubkey(), o.task_id);
+    if ctx.chain.raw_account(&task).await?.is_some() {
+        return Err(CliError::Input(format!(
+            "task id {} is taken: {task} exists; choose another --id",
+            o.task_id
+        )));
+    }
+    let args = CreateTaskArgs {
+        task_id: o.task_id,
+        name: o.name,
+        metadata_uri: o.metadata_uri,
+        code_hash: o.code_hash,
+        schedule: o.schedule,
+        economics: o.economics,
+        commit_reveal,
+    };
+    let mut ixs = vec![sdk::create_task(&creator.pubkey(), args)];
+    if o.fund > 0 {
+        ixs.push(sdk::fund_task(&creator.pubkey(), &task, o.fund));
+    }
+    let signature = {
+        let _progress = Progress::show("creating the task…");
+        ctx.chain.send(&ixs, &creator, &[]).await?
+    };
+    Ok(Created {
+        task: task.to_string(),
+        signature: signature.to_string(),
+        start_slot: o.schedule.start_slot,
+        commit_reveal,
+        funded_sol: Sol(o.fund),
+    })
+}
+
+/// After a bounty change: the task, the signature and the new bounty.
+#[derive(Serialize)]
+pub struct BountyChanged {
+    pub task: String,
+    pub signature: String,
+    pub bounty_available_sol: Sol,
+}
+
+async fn bounty_changed(
+    ctx: &Ctx,
+    task: Pubkey,
+    signature: String,
+) -> Result<BountyChanged, CliError> {
+    let t = ctx.task(&task).await?;
+    Ok(BountyChanged {
+        task: task.to_string(),
+        signature,
+        bounty_available_sol: Sol(t.ledger.bounty_available),
+    })
+}
+
+async fn fund(ctx: &Ctx, task: Pubkey, amount: Sol) -> Result<BountyChanged, CliError> {
+    ctx.task(&task).await?;
+    let funder = ctx.signer()?;
+    let ix = sdk::fund_task(&funder.pubkey(), &task, amount.lamports());
+    let signature = ctx.send(&funder, &[ix]).await?;
+    bounty_changed(ctx, task, signature).await
+}
+
+async fn withdraw(ctx: &Ctx, task: Pubkey, amount: Sol) -> Result<BountyChanged, CliError> {
+    ctx.task(&task).await?;
+    let creator = ctx.signer()?;
+    let ix = sdk::withdraw_bounty(&creator.pubkey(), &task, amount.lamports());
+    let signature = ctx.send(&creator, &[ix]).await?;
+    bounty_changed(ctx, task, signature).await
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    task: Pubkey,
+    #[arg(long)]
+    reward: Option<Sol>,
+    #[arg(long)]
+    metadata_uri: Option<String>,
+    /// Hex sha256 of the new task code.
+    #[arg(long, value_parser = parse_hash)]
+    code_hash: Option<[u8; 32]>,
+    #[arg(long)]
+    min_stake: Option<Sol>,
+}
+
+#[derive(Serialize)]
+pub struct Updated {
+    pub task: String,
+    pub signature: String,
+}
+
+async fn update(ctx: &Ctx, a: UpdateArgs) -> Result<Updated, CliError> {
+    ctx.task(&a.task).await?;
+    let creator = ctx.signer()?;
+    let args = UpdateTaskArgs {
+        reward_per_round: a.reward.map(Sol::lamports),
+        metadata_uri: a.metadata_uri,
+        code_hash: a.code_hash,
+        min_stake: a.min_stake.map(Sol::lamports),
+    };
+    let signature = ctx
+        .send(
+            &creator,
+            &[sdk::update_task(&creator.pubkey(), &a.task, args)],
+        )
+        .await?;
+    Ok(Updated {
+        task: a.task.to_string(),
+        signature,
+    })
+}
+
+/// The creator-only instructions that change a task's state.
+#[derive(Clone, Copy)]
+enum Lifecycle {
+    Pause,
+    Resume,
+    Close,
+}
+
+#[derive(Serialize)]
+pub struct StateChanged {
+    pub task: String,
+    pub signature: String,
+    pub state: &'static str,
+}
+
+pub fn state_name(state: TaskState) -> &'static str {
+    match state {
+        TaskState::Active => "active",
+        TaskState::Paused => "paused",
+        TaskState::Closed => "closed",
+    }
+}
+
+async fn lifecycle(ctx: &Ctx, task: Pubkey, step: Lifecycle) -> Result<StateChanged, CliError> {
+    ctx.task(&task).await?;
+    let creator = ctx.signer()?;
+    let c = creator.pubkey();
+    let ix = match step {
+        Lifecycle::Pause => sdk::pause_task(&c, &task),
+        Lifecycle::Resume => sdk::resume_task(&c, &task),
+        Lifecycle::Close => sdk::close_task(&c, &task),
+    };
+    let signature = ctx.send(&creator, &[ix]).await?;
+    let state = match ctx.chain.account::<Task>(&task).await? {
+        Some(t) => state_name(t.state),
+        None => "closed (accounts closed)",
+    };
+    Ok(StateChanged {
+        task: task.to_string(),
+        signature,
+        state,
+    })
+}
+
+#[derive(Serialize)]
+pub struct Shown {
+    pub task: String,
+    pub name: String,
+    pub creator: String,
+    pub task_id: u64,
+    pub state: &'static str,
+    pub metadata_uri: String,
+    pub code_hash: String,
+    pub commit_reveal: bool,
+    pub start_slot: u64,
+    pub round_slots: u64,
+    pub submit_slots: u64,
+    pub reveal_slots: u64,
+    pub audit_slots: u64,
+    pub claim_rounds: u64,
+    pub current_slot: u64,
+    pub current_round: Option<u64>,
+    pub reward_per_round_sol: Sol,
+    pub min_stake_sol: Sol,
+    pub challenge_bond_sol: Sol,
+    pub slash_bps: u16,
+    pub challenger_share_bps: u16,
+    pub vote_threshold_bps: u16,
+    pub quorum_bps: u16,
+    pub bounty_available_sol: Sol,
+    pub staked_total_sol: Sol,
+    pub pools_outstanding_sol: Sol,
+    pub bonds_held_sol: Sol,
+    pub node_count: u32,
+    pub total_paid_sol: Sol,
+    pub total_slashed_sol: Sol,
+}
+
+async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
+    let t = ctx.task(&task).await?;
+    let slot = ctx.chain.slot().await?;
+    let (s, e, l) = (t.schedule, t.economics, t.ledger);
+    Ok(Shown {
+        task: task.to_string(),
+        name: t.name,
+        creator: t.creator.to_string(),
+        task_id: t.task_id,
+        state: state_name(t.state),
+        metadata_uri: t.metadata_uri,
+        code_hash: hex::encode(t.code_hash),
+        commit_reveal: s.commit_reveal(),
+        start_slot: s.start_slot,
+        round_slots: s.round_slots,
+        submit_slots: s.submit_slots,
+        reveal_slots: s.reveal_slots,
+        audit_slots: s.audit_slots,
+        claim_rounds: s.claim_rounds,
+        current_slot: slot,
+        current_round: s.round_at(slot),
+        reward_per_round_sol: Sol(e.reward_per_round),
+        min_stake_sol: Sol(e.min_stake),
+        challenge_bond_sol: Sol(e.challenge_bond),
+        slash_bps: e.slash_bps,
+        challenger_share_bps: e.challenger_share_bps,
+        vote_threshold_bps: e.vote_threshold_bps,
+        quorum_bps: e.quorum_bps,
+        bounty_available_sol: Sol(l.bounty_available),
+        staked_total_sol: Sol(l.staked_total),
+        pools_outstanding_sol: Sol(l.pools_outstanding),
+        bonds_held_sol: Sol(l.bonds_held),
+        node_count: t.node_count,
+        total_paid_sol: Sol(t.total_paid),
+        total_slashed_sol: Sol(t.total_slashed),
+    })
+}
+
+#[derive(Serialize)]
+pub struct TaskRow {
+    pub task: String,
+    pub name: String,
+    pub state: &'static str,
+    pub bounty_sol: Sol,
+    pub staked_sol: Sol,
+    pub nodes: u32,
+}
+
+impl TableRow for TaskRow {
+    const COLUMNS: &'static [&'static str] =
+        &["task", "name", "state", "bounty_sol", "staked_sol", "nodes"];
+}
+
+async fn list(ctx: &Ctx, creator: Option<Pubkey>) -> Result<Vec<TaskRow>, CliError> {
+    let filters = creator
+        .map(|c| filters::creator_tasks(&c))
+        .unwrap_or_default();
+    let mut tasks = ctx.chain.program_accounts::<Task>(&filters).await?;
+    tasks.sort_by_key(|(_, t)| (t.creator, t.task_id));
+    Ok(tasks
+        .into_iter()
+        .map(|(key, t)| TaskRow {
+            task: key.to_string(),
+            name: t.name,
+            state: state_name(t.state),
+            bounty_sol: Sol(t.ledger.bounty_available),
+            staked_sol: Sol(t.ledger.staked_total),
+            nodes: t.node_count,
+        })
+        .collect())
+}

@@ -1,0 +1,152 @@
+//! What every cluster command needs: the RPC endpoint, who signs, the
+//! commitment — from flags first, then the Solana CLI config, then
+//! defaults — and the errors commands report in one line.
+
+use std::path::PathBuf;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use clap::{Args, ValueEnum};
+use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
+use tasknet::state::Task;
+use tasknet_sdk::chain::{ChainClient, ChainError, SendConfig};
+use tasknet_sdk::keys::{read_keypair, KeypairError};
+
+use crate::config::{cluster_url, default_config_path, expand_home, SolanaConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Keypair(#[from] KeypairError),
+    #[error("transaction failed: {0}")]
+    Chain(#[from] ChainError),
+    #[error("task {0} does not exist on this cluster")]
+    UnknownTask(Pubkey),
+    #[error("round {round} of task {task} has no account (no submission yet, or already closed)")]
+    UnknownRound { task: Pubkey, round: u64 },
+    #[error(transparent)]
+    Code(#[from] tasknet_node::code::CodeError),
+    #[error(transparent)]
+    Node(#[from] tasknet_node::NodeError),
+    #[error(transparent)]
+    Localnet(#[from] tasknet_localnet::LocalnetError),
+    #[error(transparent)]
+    Demo(#[from] tasknet_demo::DemoError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Flags every command accepts.
+#[derive(Args)]
+pub struct Global {
+    /// JSON-RPC URL or moniker (l, d, t, m); default from the Solana CLI config.
+    #[arg(long, short = 'u', global = true)]
+    pub url: Option<String>,
+    /// Keypair file (Solana CLI format); default from the Solana CLI config.
+    #[arg(long, short = 'k', global = true)]
+    pub keypair: Option<PathBuf>,
+    /// processed, confirmed or finalized; default from the Solana CLI config.
+    #[arg(long, global = true)]
+    pub commitment: Option<String>,
+    /// The Solana CLI config file.
+    #[arg(long, short = 'C', global = true)]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Human)]
+    pub output: Format,
+}
+
+/// A progress line on stderr while the command waits (only on a terminal,
+/// so scripts and pipes see clean output); erased when dropped.
+pub struct Progress(bool);
+
+impl Progress {
+    pub fn show(message: &str) -> Self {
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        if tty {
+            eprint!("{message}\r");
+        }
+        Progress(tty)
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.0 {
+            eprint!("\x1b[2K\r");
+        }
+    }
+}
+
+/// The cluster and who signs.
+pub struct Ctx {
+    pub chain: ChainClient,
+    pub keypair_path: PathBuf,
+}
+
+impl Ctx {
+    /// Flags first, then the Solana CLI config, then defaults.
+    pub fn from_flags(global: &Global) -> Result<Self, CliError> {
+        let config = match global.config.clone().or_else(default_config_path) {
+            Some(path) => SolanaConfig::load(&path).map_err(CliError::Input)?,
+            None => SolanaConfig::default(),
+        };
+        let url = global
+            .url
+            .clone()
+            .or(config.json_rpc_url)
+            .map(|u| cluster_url(&u))
+            .unwrap_or_else(|| "http://localhost:8899".into());
+        let keypair_path = global
+            .keypair
+            .clone()
+            .or_else(|| config.keypair_path.map(|p| expand_home(&p)))
+            .unwrap_or_else(|| expand_home("~/.config/solana/id.json"));
+        let commitment = match global.commitment.clone().or(config.commitment).as_deref() {
+            None | Some("confirmed") => CommitmentConfig::confirmed(),
+            Some("processed") => CommitmentConfig::processed(),
+            Some("finalized") => CommitmentConfig::finalized(),
+            Some(other) => {
+                return Err(CliError::Input(format!(
+                    "unknown commitment '{other}' (processed, confirmed, finalized)"
+                )))
+            }
+        };
+        let send = SendConfig {
+            commitment,
+            ..SendConfig::default()
+        };
+        Ok(Self {
+            chain: ChainClient::new(&url, send),
+            keypair_path,
+        })
+    }
+
+    pub fn signer(&self) -> Result<Keypair, CliError> {
+        Ok(read_keypair(&self.keypair_path)?)
+    }
+
+    /// The task at `task`, or a clear "does not exist".
+    pub async fn task(&self, task: &Pubkey) -> Result<Task, CliError> {
+        match self.chain.account::<Task>(task).await {
+            Ok(Some(t)) => Ok(t),
+            Ok(None) | Err(ChainError::Decode { .. }) => Err(CliError::UnknownTask(*task)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Sends and confirms; returns the signature.
+    pub async fn send(&self, signer: &Keypair, ixs: &[Instruction]) -> Result<String, CliError> {
+        let _progress = Progress::show("sending and confirming the transaction…");
+        Ok(self.chain.send(ixs, signer, &[]).await?.to_string())
+    }
+}

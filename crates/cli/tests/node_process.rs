@@ -1,0 +1,227 @@
+//! The node as a process: killed with SIGKILL mid-round and restarted, it
+//! still reveals and claims and sends no transaction twice; and it refuses
+//! task code whose hash is not the task's.
+
+use std::process::{Child, Command, Stdio};
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Discriminator;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tasknet::logic::Schedule;
+use tasknet::state::{Submission, SubmissionStatus};
+use tasknet_node::code::file_hash;
+use tasknet_node::store::Store;
+use tasknet_sdk::keys::write_keypair;
+use tasknet_sdk::{self as sdk, pda};
+use tasknet_testkit::{example_command, schedule_from, task_args, wait_for_slot, TestCluster, SOL};
+
+struct Setup {
+    cluster: TestCluster,
+    creator: Keypair,
+    node: Keypair,
+    task: Pubkey,
+    schedule: Schedule,
+}
+
+async fn setup(code_hash: [u8; 32]) -> Setup {
+    let cluster = TestCluster::start().await;
+    let chain = &cluster.chain;
+    let creator = cluster.funded(10 * SOL).await;
+    let node = cluster.funded(10 * SOL).await;
+    let schedule = Schedule {
+        // Long enough for a process restart to land inside it.
+        reveal_slots: 60,
+        audit_slots: 20,
+        ..schedule_from(chain.slot().await.unwrap() + 40)
+    };
+    let args = task_args(9, code_hash, schedule);
+    let task = chain.create_task(&creator, args, SOL).await.unwrap();
+    let stake = sdk::stake(&node.pubkey(), &task, 2 * SOL, None);
+    chain.send(&[stake], &node, &[]).await.unwrap();
+    write_keypair(&node, &cluster.dir.path().join("node.json")).unwrap();
+    Setup {
+        cluster,
+        creator,
+        node,
+        task,
+        schedule,
+    }
+}
+
+/// The node's log, kept with its state (appended across restarts).
+fn log_file(s: &Setup) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(s.cluster.dir.path().join("node.log"))
+        .unwrap()
+}
+
+/// `tasknet node run` for the set-up's node and task, with the example task.
+fn node_command(s: &Setup) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tasknet"));
+    command
+        .args([
+            "node",
+            "run",
+            "--url",
+            s.cluster.url(),
+            "--task",
+            &s.task.to_string(),
+            "--poll-ms",
+            "50",
+        ])
+        .arg("--keypair")
+        .arg(s.cluster.dir.path().join("node.json"))
+        .arg("--db")
+        .arg(s.cluster.dir.path().join("node.db"))
+        .arg("--command")
+        .arg(example_command());
+    command
+}
+
+fn spawn_node(s: &Setup) -> Child {
+    node_command(s)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log_file(s))
+        .spawn()
+        .unwrap()
+}
+
+/// How many of each tasknet instruction `signer` ever sent, from the
+/// chain's own history; asserts that none of its transactions failed.
+async fn instructions_sent_by(
+    cluster: &TestCluster,
+    signer: &Pubkey,
+    log: &str,
+) -> std::collections::BTreeMap<&'static str, usize> {
+    let rpc = cluster.chain.rpc();
+    let history = rpc.get_signatures_for_address(signer).await.unwrap();
+    assert!(
+        history.iter().all(|t| t.err.is_none()),
+        "no transaction failed: {history:?}\n{log}"
+    );
+    let kinds = [
+        ("stake", tasknet::instruction::Stake::DISCRIMINATOR),
+        ("submit", tasknet::instruction::Submit::DISCRIMINATOR),
+        ("reveal", tasknet::instruction::Reveal::DISCRIMINATOR),
+        ("claim", tasknet::instruction::Claim::DISCRIMINATOR),
+        (
+            "close_submission",
+            tasknet::instruction::CloseSubmission::DISCRIMINATOR,
+        ),
+        (
+            "close_round",
+            tasknet::instruction::CloseRound::DISCRIMINATOR,
+        ),
+    ];
+    let mut counts = std::collections::BTreeMap::new();
+    for entry in &history {
+        let signature = entry.signature.parse().unwrap();
+        let encoding = solana_transaction_status_client_types::UiTransactionEncoding::Base64;
+        let tx = rpc.get_transaction(&signature, encoding).await.unwrap();
+        let tx = tx.transaction.transaction.decode().unwrap();
+        for ix in tx.message.instructions() {
+            if let Some((name, _)) = kinds.iter().find(|(_, d)| ix.data.starts_with(d)) {
+                *counts.entry(*name).or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_restarts_reveals_and_claims_without_duplicates() {
+    let s = setup(file_hash(&example_command()).unwrap()).await;
+    let submission = pda::submission(&s.task, 0, &s.node.pubkey());
+
+    let mut node = spawn_node(&s);
+    s.cluster
+        .wait_for("the commitment", 600, || async {
+            s.cluster
+                .chain
+                .raw_account(&submission)
+                .await
+                .unwrap()
+                .is_some()
+        })
+        .await;
+    node.kill().unwrap(); // SIGKILL, mid-round
+    node.wait().unwrap();
+    let committed: Submission = s.cluster.chain.account(&submission).await.unwrap().unwrap();
+    assert_eq!(committed.status, SubmissionStatus::Committed);
+
+    // Restart during the reveal window; stop new rounds.
+    wait_for_slot(&s.cluster.chain, s.schedule.submit_end(0)).await;
+    let mut node = spawn_node(&s);
+    s.cluster
+        .chain
+        .send(
+            &[sdk::pause_task(&s.creator.pubkey(), &s.task)],
+            &s.creator,
+            &[],
+        )
+        .await
+        .unwrap();
+    s.cluster
+        .wait_for("the round to be settled and closed", 1200, || async {
+            s.cluster
+                .chain
+                .raw_account(&pda::round(&s.task, 0))
+                .await
+                .unwrap()
+                .is_none()
+                && s.cluster
+                    .chain
+                    .raw_account(&submission)
+                    .await
+                    .unwrap()
+                    .is_none()
+        })
+        .await;
+    node.kill().unwrap();
+    node.wait().unwrap();
+
+    let log = std::fs::read_to_string(s.cluster.dir.path().join("node.log")).unwrap_or_default();
+    let counts = instructions_sent_by(&s.cluster, &s.node.pubkey(), &log).await;
+    for action in ["stake", "submit", "reveal", "claim", "close_submission"] {
+        assert_eq!(
+            counts.get(action),
+            Some(&1),
+            "exactly one {action}: {counts:?}\n{log}"
+        );
+    }
+    assert!(counts.get("close_round").copied().unwrap_or(0) <= 1);
+    // Alone in round 0, the node earned the whole pool, recorded once.
+    let store = Store::open(&s.cluster.dir.path().join("node.db")).unwrap();
+    assert_eq!(store.earnings(&s.task).unwrap(), vec![(0, 1_000_000)]);
+    s.cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_with_another_hash_is_refused() {
+    let s = setup([7; 32]).await;
+    let output = node_command(&s).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: task code hash mismatch"),
+        "{stderr}"
+    );
+    assert!(
+        last.contains(&hex::encode([7u8; 32]))
+            && last.contains(&hex::encode(file_hash(&example_command()).unwrap()))
+    );
+    // Nothing was sent: the node never submitted.
+    assert!(s
+        .cluster
+        .chain
+        .raw_account(&pda::submission(&s.task, 0, &s.node.pubkey()))
+        .await
+        .unwrap()
+        .is_none());
+    s.cluster.stop().await;
+}

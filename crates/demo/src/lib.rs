@@ -1,0 +1,18 @@
+//! The demonstration that honest work pays and cheating does not: a task
+//! with honest nodes and adversaries, all running the real node runtime
+//! against a real chain (embedded, or the one in `ANCHOR_PROVIDER_URL`),
+//! and a report of each round and each node.
+//!
+//! The adversaries live here, not in the node: each is built from the
+//! node's ordinary extension points — a task code that lies ([`roles::Lying`]),
+//! a policy that copies ([`roles::Copier`]), a payload server that tampers
+//! ([`roles::serve_tampered`]), or an endpoint where nothing answers.
+//! `tasknet demo` and the scenario tests both run [`run_scenario`].
+
+pub mod report;
+pub mod roles;
+mod scenario;
+
+pub use report::{DemoReport, NodeRow, RoundRow};
+pub use roles::Role;
+pub use scenario::{run, run_scenario, ClusterChoice, DemoConfig, DemoError, Scenario, NODE_STAKE};

@@ -1,0 +1,389 @@
+//! Running a scenario: fund the keys, create the task, start one real node
+//! runtime per role (each with its own state database and payload server),
+//! watch the rounds until every one has closed, and report.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tasknet::instructions::CreateTaskArgs;
+use tasknet::logic::Schedule;
+use tasknet::state::{Audit, AuditVerdict, Round, Stake};
+use tasknet_localnet::{Cluster, LocalnetError};
+use tasknet_node::code::{IteratedHash, TaskCode};
+use tasknet_node::{Node, NodeConfig, NodeError, TaskSpec};
+use tasknet_sdk::accounts::filters;
+use tasknet_sdk::amount::LAMPORTS_PER_SOL;
+use tasknet_sdk::chain::{ChainClient, ChainError, SendConfig};
+use tasknet_sdk::defaults::{ECONOMICS, FAST_SCHEDULE};
+use tasknet_sdk::{self as sdk, pda};
+use tokio::sync::watch;
+
+use crate::report::{problems, DemoReport, NodeRow, RoundRow};
+use crate::roles::{serve_tampered, Copier, Lying, Role};
+
+/// Stake each scenario node bonds.
+pub const NODE_STAKE: u64 = 5 * LAMPORTS_PER_SOL;
+
+/// `tasknet demo`'s flags.
+#[derive(Clone, Debug)]
+pub struct DemoConfig {
+    pub honest: usize,
+    pub cheaters: usize,
+    pub rounds: u64,
+    pub slot_duration: Duration,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            honest: 3,
+            cheaters: 2,
+            rounds: 3,
+            slot_duration: Duration::from_millis(50),
+        }
+    }
+}
+
+impl DemoConfig {
+    /// The honest nodes, then the cheaters: alternately a copier and a liar.
+    pub fn roles(&self) -> Vec<Role> {
+        let mut roles = vec![Role::Honest; self.honest];
+        let cheater = |i| if i % 2 == 0 { Role::Copier } else { Role::Liar };
+        roles.extend((0..self.cheaters).map(cheater));
+        roles
+    }
+}
+
+/// Which chain a scenario runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterChoice {
+    /// A new embedded chain.
+    Embedded,
+    /// The cluster in `ANCHOR_PROVIDER_URL` when set, else a new embedded one.
+    FromEnv,
+}
+
+/// A run of nodes with given roles over a number of rounds.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub roles: Vec<Role>,
+    pub rounds: u64,
+    /// Slot length of an embedded chain.
+    pub slot_duration: Duration,
+    pub cluster: ClusterChoice,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Localnet(#[from] LocalnetError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error("cannot create the nodes' state directory: {0}")]
+    StateDir(std::io::Error),
+    #[error("the demo did not finish within {0:?}")]
+    Timeout(Duration),
+}
+
+pub async fn run(config: DemoConfig) -> Result<DemoReport, DemoError> {
+    run_scenario(&Scenario {
+        roles: config.roles(),
+        rounds: config.rounds,
+        slot_duration: config.slot_duration,
+        cluster: ClusterChoice::Embedded,
+    })
+    .await
+}
+
+pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> {
+    let net = match scenario.cluster {
+        ClusterChoice::Embedded => Cluster::embedded(scenario.slot_duration).await?,
+        ClusterChoice::FromEnv => Cluster::from_env(scenario.slot_duration).await?,
+    };
+    let embedded = matches!(net, Cluster::Embedded(_));
+    let chain = ChainClient::new(net.url(), SendConfig::fast_polling());
+    let state = StateDir::create()?;
+    let setup = Setup::create(&chain, scenario).await?;
+    let nodes = start_nodes(&chain, &net, &setup, &state).await?;
+    let (stop, stopped) = watch::channel(false);
+    let handles: Vec<_> = nodes
+        .iter()
+        .map(|n| {
+            let (node, spec, stopped) = (n.node.clone(), n.spec(setup.task), stopped.clone());
+            tokio::spawn(async move { node.run(vec![spec], stopped).await })
+        })
+        .collect();
+    let rounds = watch_rounds(&chain, &setup, net.slot_duration()).await;
+    let _ = stop.send(true);
+    for handle in handles {
+        if let Ok(Err(e)) = handle.await {
+            tracing::warn!("node stopped with: {e}");
+        }
+    }
+    let rows = node_rows(&chain, &setup, &nodes).await?;
+    let url = net.url().to_string();
+    net.stop().await;
+    Ok(DemoReport {
+        url,
+        embedded,
+        task: setup.task,
+        economics: ECONOMICS,
+        rounds: rounds?,
+        problems: problems(&rows, scenario.rounds),
+        nodes: rows,
+    })
+}
+
+/// The nodes' state databases, removed when the scenario ends.
+struct StateDir(PathBuf);
+
+impl StateDir {
+    fn create() -> Result<Self, DemoError> {
+        let dir = std::env::temp_dir().join(format!("tasknet-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(DemoError::StateDir)?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The creator, the nodes' keys (all funded by the faucet) and the task.
+struct Setup {
+    creator: Keypair,
+    keys: Vec<(Keypair, Role)>,
+    task: Pubkey,
+    schedule: Schedule,
+    rounds: u64,
+}
+
+impl Setup {
+    async fn create(chain: &ChainClient, scenario: &Scenario) -> Result<Self, DemoError> {
+        let creator = Keypair::new();
+        chain
+            .airdrop(&creator.pubkey(), 100 * LAMPORTS_PER_SOL)
+            .await?;
+        let keys: Vec<(Keypair, Role)> = scenario
+            .roles
+            .iter()
+            .map(|role| (Keypair::new(), *role))
+            .collect();
+        let fund = |to: Pubkey| async move { chain.airdrop(&to, 20 * LAMPORTS_PER_SOL).await };
+        futures::future::try_join_all(keys.iter().map(|(k, _)| fund(k.pubkey()))).await?;
+        // Round 0 starts once every node has staked.
+        let schedule = Schedule {
+            start_slot: chain.slot().await? + FAST_SCHEDULE.round_slots,
+            ..FAST_SCHEDULE
+        };
+        let args = CreateTaskArgs {
+            task_id: 1,
+            name: "iterated-hash demo".into(),
+            metadata_uri: "https://example.org/tasknet/iterated-hash".into(),
+            code_hash: IteratedHash.code_hash(),
+            schedule,
+            economics: ECONOMICS,
+            commit_reveal: true,
+        };
+        let bounty = ECONOMICS.reward_per_round * scenario.rounds;
+        let task = chain.create_task(&creator, args, bounty).await?;
+        Ok(Self {
+            creator,
+            keys,
+            task,
+            schedule,
+            rounds: scenario.rounds,
+        })
+    }
+}
+
+/// One node of the scenario: the real runtime, in its role.
+struct DemoNode {
+    node: Arc<Node>,
+    role: Role,
+}
+
+impl DemoNode {
+    fn spec(&self, task: Pubkey) -> TaskSpec {
+        match self.role {
+            Role::Liar => TaskSpec::new(task, Arc::new(Lying(IteratedHash))),
+            Role::Copier => {
+                TaskSpec::new(task, Arc::new(IteratedHash)).with_policy(Arc::new(Copier))
+            }
+            _ => TaskSpec::new(task, Arc::new(IteratedHash)),
+        }
+    }
+
+    /// Where auditors fetch this node's payloads: its own server, a
+    /// tampering one, or (for a withholder) an address where nothing answers.
+    async fn endpoint(&self) -> Result<String, DemoError> {
+        let local = "127.0.0.1:0".parse().expect("address");
+        let addr = match self.role {
+            Role::Withholder => return Ok("http://127.0.0.1:9".into()),
+            Role::Tamperer => serve_tampered(self.node.store().clone())
+                .await
+                .map_err(NodeError::PayloadServer)?,
+            _ => self.node.serve_payloads(local).await?,
+        };
+        Ok(format!("http://{addr}"))
+    }
+}
+
+/// Starts each node's runtime and payload server, and stakes it with the
+/// endpoint auditors will use.
+async fn start_nodes(
+    chain: &ChainClient,
+    net: &Cluster,
+    setup: &Setup,
+    state: &StateDir,
+) -> Result<Vec<DemoNode>, DemoError> {
+    let mut nodes = Vec::new();
+    for (i, (keypair, role)) in setup.keys.iter().enumerate() {
+        let config = NodeConfig {
+            rpc_url: net.url().to_string(),
+            db_path: state.0.join(format!("node-{i}.db")),
+            poll_interval: Duration::from_millis(100),
+            send: SendConfig::fast_polling(),
+        };
+        let node = Arc::new(Node::new(keypair.insecure_clone(), config)?);
+        nodes.push(DemoNode { node, role: *role });
+    }
+    let stakes = setup
+        .keys
+        .iter()
+        .zip(&nodes)
+        .map(|((key, _), node)| async move {
+            let endpoint = node.endpoint().await?;
+            let ix = sdk::stake(&key.pubkey(), &setup.task, NODE_STAKE, Some(endpoint));
+            chain.send(&[ix], key, &[]).await?;
+            Ok::<_, DemoError>(())
+        });
+    futures::future::try_join_all(stakes).await?;
+    Ok(nodes)
+}
+
+/// What the scenario saw of each round while it ran.
+#[derive(Default)]
+struct Observer {
+    rows: BTreeMap<u64, RoundRow>,
+    /// Each node's `slashed_total` when last seen: a slash is attributed to
+    /// the round whose invalid verdict caused it.
+    slashed_seen: BTreeMap<Pubkey, u64>,
+    /// Audits whose slash is counted.
+    attributed: BTreeSet<Pubkey>,
+}
+
+impl Observer {
+    async fn look(
+        &mut self,
+        chain: &ChainClient,
+        task: &Pubkey,
+        round: u64,
+    ) -> Result<(), DemoError> {
+        if let Some(r) = chain.account::<Round>(&pda::round(task, round)).await? {
+            let row = self.rows.entry(round).or_default();
+            row.round = round;
+            row.submissions = r.submissions;
+            row.revealed = r.revealed;
+            row.invalid = r.invalidated;
+            row.pool = r.reward_pool;
+            row.paid = r.claimed_sum;
+        }
+        let audits: Vec<(Pubkey, Audit)> = chain
+            .program_accounts(&filters::round_audits(task, round))
+            .await?;
+        if !audits.is_empty() {
+            let row = self.rows.entry(round).or_default();
+            row.challenges = row.challenges.max(audits.len() as u32);
+        }
+        for (key, audit) in &audits {
+            if audit.verdict != AuditVerdict::Invalid || !self.attributed.insert(*key) {
+                continue;
+            }
+            let stake: Option<Stake> = chain.account(&pda::stake(task, &audit.node)).await?;
+            let now = stake.map_or(0, |s| s.slashed_total);
+            let before = self.slashed_seen.insert(audit.node, now).unwrap_or(0);
+            self.rows.entry(round).or_default().slashed += now.saturating_sub(before);
+        }
+        Ok(())
+    }
+}
+
+/// Watches the rounds until every one has settled and closed; pauses the
+/// task before a round after the last one can start.
+async fn watch_rounds(
+    chain: &ChainClient,
+    setup: &Setup,
+    slot_duration: Duration,
+) -> Result<Vec<RoundRow>, DemoError> {
+    let (schedule, rounds, task) = (setup.schedule, setup.rounds, setup.task);
+    let last = rounds.saturating_sub(1);
+    let slots = schedule.claim_deadline(rounds) - schedule.start_slot + 400;
+    let limit = slot_duration * u32::try_from(slots).unwrap_or(u32::MAX);
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut observer = Observer::default();
+    let mut paused = false;
+    loop {
+        if tokio::time::Instant::now() > deadline {
+            return Err(DemoError::Timeout(limit));
+        }
+        let slot = chain.slot().await?;
+        if !paused && rounds > 0 && slot >= schedule.submit_end(last) {
+            let creator = &setup.creator;
+            let pause = sdk::pause_task(&creator.pubkey(), &task);
+            chain.send(&[pause], creator, &[]).await?;
+            paused = true;
+        }
+        for round in 0..rounds {
+            observer.look(chain, &task, round).await?;
+        }
+        let round_keys: Vec<Pubkey> = (0..rounds).map(|r| pda::round(&task, r)).collect();
+        let all_closed = slot >= schedule.claim_deadline(last)
+            && chain
+                .raw_accounts(&round_keys)
+                .await?
+                .iter()
+                .all(Option::is_none);
+        if all_closed && paused {
+            return Ok(observer.rows.into_values().collect());
+        }
+        tokio::time::sleep(slot_duration * 4).await;
+    }
+}
+
+/// Who earned what (from each node's store), who was slashed, balances.
+async fn node_rows(
+    chain: &ChainClient,
+    setup: &Setup,
+    nodes: &[DemoNode],
+) -> Result<Vec<NodeRow>, DemoError> {
+    let mut rows = Vec::new();
+    for n in nodes {
+        let earnings = n
+            .node
+            .store()
+            .earnings(&setup.task)
+            .map_err(NodeError::from)?;
+        let me = n.node.pubkey();
+        let stake: Option<Stake> = chain.account(&pda::stake(&setup.task, &me)).await?;
+        rows.push(NodeRow {
+            node: me,
+            role: n.role,
+            rounds_paid: earnings.iter().filter(|(_, amount)| *amount > 0).count(),
+            earned: earnings.iter().map(|(_, amount)| amount).sum(),
+            earnings,
+            slashed: stake.map_or(0, |s| s.slashed_total),
+            balance: chain.balance(&me).await?,
+        });
+    }
+    Ok(rows)
+}

@@ -1,0 +1,377 @@
+//! Task code: what a node runs each round and how it audits others.
+//!
+//! Two ways to supply it: a Rust [`TaskCode`] implementation (for embedding
+//! the node as a library), or [`ExternalCommand`], any executable speaking
+//! JSON on stdin/stdout. Either way the node refuses code whose sha256
+//! differs from the task's `code_hash`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What a round's code gets to work on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundInput {
+    pub task: Pubkey,
+    pub round: u64,
+    /// `sha256("tasknet-round" ‖ task ‖ round)`: the same for every node.
+    pub seed: [u8; 32],
+}
+
+impl RoundInput {
+    pub fn new(task: Pubkey, round: u64) -> Self {
+        let seed = Sha256::new()
+            .chain_update(b"tasknet-round")
+            .chain_update(task.as_ref())
+            .chain_update(round.to_le_bytes())
+            .finalize()
+            .into();
+        Self { task, round, seed }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodeError {
+    #[error("task code hash mismatch for task {task}: the task requires {expected}, this code is {actual}; refusing to run it")]
+    HashMismatch {
+        task: Pubkey,
+        expected: String,
+        actual: String,
+    },
+    #[error("cannot read task code {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("task code {path} failed to start: {source}")]
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("task code {path} timed out after {timeout:?}")]
+    Timeout { path: PathBuf, timeout: Duration },
+    #[error("task code {path} exited with {status}")]
+    Exit { path: PathBuf, status: String },
+    #[error("task code {path} wrote invalid output: {detail}")]
+    Output { path: PathBuf, detail: String },
+    #[error("task code returned a payload of {0} bytes; a payload holds 1 byte to 1 MiB")]
+    PayloadLength(usize),
+}
+
+/// Code a node runs for a task.
+pub trait TaskCode: Send + Sync {
+    /// sha256 of the code, compared with the task's `code_hash`.
+    fn code_hash(&self) -> [u8; 32];
+    /// Runs the round; returns its payload (1 byte to 1 MiB). The node
+    /// submits the payload's sha256 and serves the payload to auditors.
+    fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError>;
+    /// Checks another node's payload for the round (already checked
+    /// against its submitted hash).
+    fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError>;
+}
+
+/// Refuses code whose hash is not the task's.
+pub fn check_code_hash(
+    task: &Pubkey,
+    expected: &[u8; 32],
+    code: &dyn TaskCode,
+) -> Result<(), CodeError> {
+    let actual = code.code_hash();
+    if &actual == expected {
+        Ok(())
+    } else {
+        Err(CodeError::HashMismatch {
+            task: *task,
+            expected: hex::encode(expected),
+            actual: hex::encode(actual),
+        })
+    }
+}
+
+/// A round's output: what the node serves to auditors; its sha256 is what
+/// goes on-chain.
+pub fn check_payload(payload: Vec<u8>) -> Result<Vec<u8>, CodeError> {
+    if payload.is_empty() || payload.len() > crate::payloads::MAX_PAYLOAD_BYTES {
+        Err(CodeError::PayloadLength(payload.len()))
+    } else {
+        Ok(payload)
+    }
+}
+
+/// sha256 of a task code file: the hash a task names and a node checks.
+pub fn file_hash(path: &Path) -> Result<[u8; 32], CodeError> {
+    let bytes = std::fs::read(path).map_err(|source| CodeError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Sha256::digest(&bytes).into())
+}
+
+/// Where a task's code hash comes from: given, a file's sha256, or the
+/// built-in example task. The CLI and task manifests both resolve it here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeSource {
+    Hash([u8; 32]),
+    File(PathBuf),
+    Example,
+}
+
+impl CodeSource {
+    pub fn code_hash(&self) -> Result<[u8; 32], CodeError> {
+        match self {
+            Self::Hash(hash) => Ok(*hash),
+            Self::File(path) => file_hash(path),
+            Self::Example => Ok(IteratedHash.code_hash()),
+        }
+    }
+}
+
+/// The request an external command reads on stdin.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    Execute {
+        task: String,
+        round: u64,
+        seed: String,
+    },
+    Audit {
+        task: String,
+        round: u64,
+        seed: String,
+        node: String,
+        /// Hex of the node's payload (already checked against its
+        /// submitted hash).
+        payload: String,
+    },
+}
+
+/// The answer an external command writes on stdout.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Response {
+    /// Hex of the round's payload.
+    Payload {
+        payload: String,
+    },
+    Verdict {
+        valid: bool,
+    },
+}
+
+/// Any executable: one JSON request on stdin, one JSON response on stdout,
+/// within `timeout`; what it writes on stderr goes to the node's log.
+pub struct ExternalCommand {
+    pub path: PathBuf,
+    pub timeout: Duration,
+    hash: [u8; 32],
+}
+
+impl ExternalCommand {
+    pub fn new(path: impl AsRef<Path>, timeout: Duration) -> Result<Self, CodeError> {
+        let path = path.as_ref().to_path_buf();
+        Ok(Self {
+            hash: file_hash(&path)?,
+            path,
+            timeout,
+        })
+    }
+
+    fn call(&self, request: &Request) -> Result<Response, CodeError> {
+        let mut child = Command::new(&self.path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| CodeError::Spawn {
+                path: self.path.clone(),
+                source,
+            })?;
+        let body = serde_json::to_vec(request).expect("requests serialize");
+        if let Some(mut stdin) = child.stdin.take() {
+            // A command that exits without reading is judged by its output.
+            let _ = stdin.write_all(&body);
+        }
+        let started = Instant::now();
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if started.elapsed() >= self.timeout => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(CodeError::Timeout {
+                        path: self.path.clone(),
+                        timeout: self.timeout,
+                    });
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Err(source) => {
+                    return Err(CodeError::Spawn {
+                        path: self.path.clone(),
+                        source,
+                    })
+                }
+            }
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|source| CodeError::Spawn {
+                path: self.path.clone(),
+                source,
+            })?;
+        for line in String::from_utf8_lossy(&output.stderr).lines() {
+            tracing::info!(code = %self.path.display(), "{line}");
+        }
+        if !output.status.success() {
+            return Err(CodeError::Exit {
+                path: self.path.clone(),
+                status: output.status.to_string(),
+            });
+        }
+        serde_json::from_slice(&output.stdout).map_err(|e| CodeError::Output {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        })
+    }
+
+    fn bad_output(&self, detail: &str) -> CodeError {
+        CodeError::Output {
+            path: self.path.clone(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl TaskCode for ExternalCommand {
+    fn code_hash(&self) -> [u8; 32] {
+        self.hash
+    }
+
+    fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError> {
+        let request = Request::Execute {
+            task: input.task.to_string(),
+            round: input.round,
+            seed: hex::encode(input.seed),
+        };
+        match self.call(&request)? {
+            Response::Payload { payload } => {
+                check_payload(hex::decode(payload).map_err(|e| self.bad_output(&e.to_string()))?)
+            }
+            Response::Verdict { .. } => Err(self.bad_output("expected {\"payload\": hex}")),
+        }
+    }
+
+    fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
+        let request = Request::Audit {
+            task: input.task.to_string(),
+            round: input.round,
+            seed: hex::encode(input.seed),
+            node: node.to_string(),
+            payload: hex::encode(payload),
+        };
+        match self.call(&request)? {
+            Response::Verdict { valid } => Ok(valid),
+            Response::Payload { .. } => Err(self.bad_output("expected {\"valid\": bool}")),
+        }
+    }
+}
+
+/// The example task (also `examples/iterated_hash.rs`): `rounds` iterations
+/// of sha256 over the round seed. Deterministic, so every honest node gets
+/// the same 32 bytes, and checkable by recomputing.
+pub fn iterated_hash(seed: &[u8; 32], rounds: u32) -> [u8; 32] {
+    let mut state = *seed;
+    for _ in 0..rounds {
+        state = Sha256::digest(state).into();
+    }
+    state
+}
+
+/// Iterations the example task runs.
+pub const EXAMPLE_ITERATIONS: u32 = 10_000;
+
+/// The example task as a Rust [`TaskCode`], for embedding.
+pub struct IteratedHash;
+
+impl IteratedHash {
+    /// Identifies this implementation; the task's `code_hash` must equal it.
+    pub const DESCRIPTOR: &'static [u8] = b"tasknet-example:iterated-hash:sha256x10000:v1";
+}
+
+impl TaskCode for IteratedHash {
+    fn code_hash(&self) -> [u8; 32] {
+        Sha256::digest(Self::DESCRIPTOR).into()
+    }
+
+    fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError> {
+        Ok(iterated_hash(&input.seed, EXAMPLE_ITERATIONS).to_vec())
+    }
+
+    fn audit(&self, input: &RoundInput, _node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
+        Ok(payload == iterated_hash(&input.seed, EXAMPLE_ITERATIONS))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_is_deterministic_and_checkable() {
+        let input = RoundInput::new(Pubkey::new_from_array([1; 32]), 3);
+        let value = IteratedHash.execute(&input).unwrap();
+        assert_eq!(value.len(), 32);
+        assert!(IteratedHash
+            .audit(&input, &Pubkey::default(), &value)
+            .unwrap());
+        assert!(!IteratedHash
+            .audit(&input, &Pubkey::default(), b"wrong")
+            .unwrap());
+        let other = RoundInput::new(Pubkey::new_from_array([1; 32]), 4);
+        assert_ne!(IteratedHash.execute(&other).unwrap(), value);
+    }
+
+    #[test]
+    fn code_hash_mismatch_is_refused() {
+        let task = Pubkey::new_unique();
+        assert!(check_code_hash(&task, &IteratedHash.code_hash(), &IteratedHash).is_ok());
+        let e = check_code_hash(&task, &[0; 32], &IteratedHash).unwrap_err();
+        assert!(e.to_string().contains("code hash mismatch"), "{e}");
+    }
+
+    #[test]
+    fn code_sources_resolve_to_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("code");
+        std::fs::write(&file, b"code").unwrap();
+        let expected: [u8; 32] = Sha256::digest(b"code").into();
+        assert_eq!(CodeSource::File(file).code_hash().unwrap(), expected);
+        assert_eq!(CodeSource::Hash([4; 32]).code_hash().unwrap(), [4; 32]);
+        assert_eq!(
+            CodeSource::Example.code_hash().unwrap(),
+            IteratedHash.code_hash()
+        );
+        let missing = CodeSource::File(dir.path().join("none")).code_hash();
+        assert!(matches!(missing, Err(CodeError::Read { .. })));
+    }
+
+    #[test]
+    fn requests_and_responses_are_plain_json() {
+        let r = Request::Execute {
+            task: "t".into(),
+            round: 1,
+            seed: "00".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"op":"execute","task":"t","round":1,"seed":"00"}"#
+        );
+        let v: Response = serde_json::from_str(r#"{"valid":true}"#).unwrap();
+        assert_eq!(v, Response::Verdict { valid: true });
+    }
+}

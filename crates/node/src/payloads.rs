@@ -1,0 +1,180 @@
+//! Payloads for auditors. A node submits `sha256(payload)` on-chain and
+//! serves the payload itself over HTTP at the endpoint recorded in its
+//! `Stake`; auditors fetch it, check it against the submitted value, then
+//! audit it. A payload that cannot be fetched in time, is too large, or does
+//! not match counts as a failed audit.
+//!
+//! The server answers only `GET /payloads/<hex sha256>` with the node's own
+//! payloads, bounds the size of what it sends and how many requests it takes
+//! per second, and serves nothing else.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use sha2::{Digest, Sha256};
+
+use crate::store::Store;
+
+/// Largest payload a node serves or an auditor accepts.
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+/// Requests the server answers per second; more get 429.
+pub const MAX_REQUESTS_PER_SECOND: u64 = 200;
+/// How long an auditor waits for a payload.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+
+struct ServerState {
+    store: Arc<Store>,
+    window_start: std::sync::Mutex<Instant>,
+    in_window: AtomicU64,
+}
+
+impl ServerState {
+    /// A fixed one-second window: simple, and enough to bound the load.
+    fn admit(&self) -> bool {
+        let mut start = self.window_start.lock().unwrap_or_else(|p| p.into_inner());
+        if start.elapsed() >= Duration::from_secs(1) {
+            *start = Instant::now();
+            self.in_window.store(0, Ordering::SeqCst);
+        }
+        self.in_window.fetch_add(1, Ordering::SeqCst) < MAX_REQUESTS_PER_SECOND
+    }
+}
+
+async fn serve_payload(
+    State(state): State<Arc<ServerState>>,
+    Path(hash): Path<String>,
+) -> Response {
+    if !state.admit() {
+        return StatusCode::TOO_MANY_REQUESTS.into_response();
+    }
+    let Some(hash) = hex::decode(&hash)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+    else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    match state.store.payload(&hash) {
+        Ok(Some(data)) if data.len() <= MAX_PAYLOAD_BYTES => data.into_response(),
+        Ok(_) => StatusCode::NOT_FOUND.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Starts the payload server; returns the address it listens on.
+pub async fn serve(store: Arc<Store>, bind: SocketAddr) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let state = Arc::new(ServerState {
+        store,
+        window_start: std::sync::Mutex::new(Instant::now()),
+        in_window: AtomicU64::new(0),
+    });
+    let app = Router::new()
+        .route("/payloads/{hash}", get(serve_payload))
+        .with_state(state);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("payload server stopped: {e}");
+        }
+    });
+    Ok(addr)
+}
+
+/// Why a payload did not pass.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FetchError {
+    #[error("the node has no payload endpoint")]
+    NoEndpoint,
+    #[error("fetching the payload failed: {0}")]
+    Unreachable(String),
+    #[error("the payload is larger than {MAX_PAYLOAD_BYTES} bytes")]
+    TooLarge,
+    #[error("the payload does not match the submitted hash")]
+    Mismatch,
+}
+
+/// Fetches `value`'s payload from `endpoint` and checks it hashes to `value`.
+pub async fn fetch(
+    http: &reqwest::Client,
+    endpoint: &str,
+    value: &[u8],
+) -> Result<Vec<u8>, FetchError> {
+    if endpoint.is_empty() {
+        return Err(FetchError::NoEndpoint);
+    }
+    let url = format!(
+        "{}/payloads/{}",
+        endpoint.trim_end_matches('/'),
+        hex::encode(value)
+    );
+    let mut response = http
+        .get(&url)
+        .timeout(FETCH_TIMEOUT)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| FetchError::Unreachable(e.to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_PAYLOAD_BYTES {
+            return Err(FetchError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if Sha256::digest(&body).as_slice() == value {
+        Ok(body)
+    } else {
+        Err(FetchError::Mismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn serves_own_payloads_only_and_auditors_check_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("n.db")).unwrap());
+        let payload = b"the answer".to_vec();
+        let hash: [u8; 32] = Sha256::digest(&payload).into();
+        store.save_payload(&hash, &payload).unwrap();
+        let addr = serve(store.clone(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let endpoint = format!("http://{addr}");
+        let http = reqwest::Client::new();
+        assert_eq!(fetch(&http, &endpoint, &hash).await.unwrap(), payload);
+        // Unknown hash: 404, and never anything but own payloads.
+        assert!(matches!(
+            fetch(&http, &endpoint, &[0; 32]).await,
+            Err(FetchError::Unreachable(_))
+        ));
+        assert_eq!(fetch(&http, "", &hash).await, Err(FetchError::NoEndpoint));
+        let other = reqwest::get(format!("{endpoint}/etc/passwd"))
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 404);
+
+        // A server that answers with other bytes than the hash names.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tampered = listener.local_addr().unwrap();
+        let app = Router::new().route("/payloads/{hash}", get(|| async { "not the answer" }));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        assert_eq!(
+            fetch(&http, &format!("http://{tampered}"), &hash).await,
+            Err(FetchError::Mismatch)
+        );
+    }
+}

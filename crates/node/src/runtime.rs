@@ -1,0 +1,387 @@
+//! The node runtime: one loop per task, following the slot clock. Each tick
+//! reads the task and our stake once ([`TaskView`]), then, for every live
+//! round, reads a [`RoundSnapshot`], asks the task's [`Policy`] what to do
+//! and performs it: off-chain work into the store, transactions through the
+//! [`Outbox`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tasknet::logic::Phase;
+use tasknet::state::{Stake, Submission, Task};
+use tasknet_sdk::chain::{decode_account, ChainClient, Outcome, SendConfig};
+use tasknet_sdk::pda;
+use tokio::sync::watch;
+
+use crate::action::Action;
+use crate::code::{self, check_code_hash, RoundInput, TaskCode};
+use crate::decide::{Honest, Policy};
+use crate::outbox::{Acted, Outbox, Purpose};
+use crate::payloads;
+use crate::snapshot::{RoundSnapshot, TaskView};
+use crate::store::{OwnSubmission, Store, TxState};
+use crate::NodeError;
+
+/// A task the node runs, with its code and its policy.
+pub struct TaskSpec {
+    pub task: Pubkey,
+    pub code: Arc<dyn TaskCode>,
+    pub policy: Arc<dyn Policy>,
+}
+
+impl TaskSpec {
+    /// Runs `task` with `code`, honestly.
+    pub fn new(task: Pubkey, code: Arc<dyn TaskCode>) -> Self {
+        Self {
+            task,
+            code,
+            policy: Arc::new(Honest),
+        }
+    }
+
+    pub fn with_policy(mut self, policy: Arc<dyn Policy>) -> Self {
+        self.policy = policy;
+        self
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    pub rpc_url: String,
+    pub db_path: PathBuf,
+    /// How often each task's pipeline looks at the clock.
+    pub poll_interval: Duration,
+    pub send: SendConfig,
+}
+
+pub struct Node {
+    /// The phase each (task, round) was last seen in, to log changes.
+    phases: Mutex<HashMap<(Pubkey, u64), Phase>>,
+    chain: ChainClient,
+    store: Arc<Store>,
+    http: reqwest::Client,
+    keypair: Keypair,
+    config: NodeConfig,
+}
+
+impl Node {
+    pub fn new(keypair: Keypair, config: NodeConfig) -> Result<Self, NodeError> {
+        Ok(Self {
+            phases: Default::default(),
+            chain: ChainClient::new(&config.rpc_url, config.send.clone()),
+            store: Arc::new(Store::open(&config.db_path)?),
+            http: reqwest::Client::new(),
+            keypair,
+            config,
+        })
+    }
+
+    pub fn pubkey(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+
+    /// The node's state: its payloads, earnings and signed transactions.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Serves this node's payloads to auditors; returns the address. The
+    /// endpoint staked on-chain must reach it.
+    pub async fn serve_payloads(&self, bind: SocketAddr) -> Result<SocketAddr, NodeError> {
+        payloads::serve(self.store.clone(), bind)
+            .await
+            .map_err(NodeError::PayloadServer)
+    }
+
+    /// Checks every task (it exists, the node is staked, the code's hash is
+    /// the task's) before running any of them.
+    pub async fn check(&self, tasks: &[TaskSpec]) -> Result<(), NodeError> {
+        for spec in tasks {
+            let task: Task = self
+                .chain
+                .account(&spec.task)
+                .await?
+                .ok_or(NodeError::UnknownTask(spec.task))?;
+            check_code_hash(&spec.task, &task.code_hash, spec.code.as_ref())?;
+            let stake: Stake = self
+                .chain
+                .account(&pda::stake(&spec.task, &self.pubkey()))
+                .await?
+                .ok_or(NodeError::NotStaked(spec.task))?;
+            if stake.endpoint.is_empty() {
+                tracing::warn!(task = %spec.task, "this node's stake has no payload endpoint: auditors cannot fetch its payloads and will challenge its submissions (stake with --endpoint, run with --serve)");
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs every task's pipeline until `shutdown` turns true.
+    pub async fn run(
+        &self,
+        tasks: Vec<TaskSpec>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), NodeError> {
+        self.check(&tasks).await?;
+        self.reconcile_outbox().await?;
+        let runs = tasks
+            .iter()
+            .map(|spec| self.run_task(spec, shutdown.clone()));
+        futures::future::join_all(runs).await;
+        Ok(())
+    }
+
+    /// Brings the outbox in line with the chain after a restart.
+    async fn reconcile_outbox(&self) -> Result<(), NodeError> {
+        let height = self.chain.block_height().await?;
+        for entry in self.store.pending_transactions()? {
+            let signature = entry
+                .signature
+                .parse()
+                .map_err(|_| NodeError::CorruptStore(format!("signature {}", entry.signature)))?;
+            let state = match self.chain.status(&signature).await? {
+                Some(Outcome::Confirmed(_)) => TxState::Confirmed,
+                Some(Outcome::Failed(..)) => TxState::Failed,
+                _ if height > entry.last_valid_block_height => TxState::Expired,
+                _ => continue, // still in flight: resumed by its action
+            };
+            self.store.set_tx_state(entry.id, state)?;
+        }
+        Ok(())
+    }
+
+    async fn run_task(&self, spec: &TaskSpec, mut shutdown: watch::Receiver<bool>) {
+        let mut interval = tokio::time::interval(self.config.poll_interval);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            if let Err(e) = self.tick(spec).await {
+                tracing::warn!(task = %spec.task, "{e}");
+            }
+        }
+    }
+
+    /// One look at the clock: act on every round that is still live.
+    async fn tick(&self, spec: &TaskSpec) -> Result<(), NodeError> {
+        let view = self.view(&spec.task).await?;
+        let Some(rounds) = view.task.schedule.live_rounds(view.slot) else {
+            return Ok(());
+        };
+        for round in rounds {
+            if self.store.round_done(&spec.task, round)? {
+                continue;
+            }
+            if let Err(e) = self.run_round(spec, &view, round).await {
+                tracing::warn!(task = %spec.task, round, "{e}");
+            }
+        }
+        Ok(())
+    }
+
+    /// The slot, the task and our stake, in two calls.
+    async fn view(&self, task_key: &Pubkey) -> Result<TaskView, NodeError> {
+        let slot = self.chain.slot().await?;
+        let me = self.pubkey();
+        let stake_key = pda::stake(task_key, &me);
+        let mut accounts = self
+            .chain
+            .raw_accounts(&[*task_key, stake_key])
+            .await?
+            .into_iter();
+        let task: Task = match accounts.next().flatten() {
+            Some(a) => decode_account(task_key, &a.data)?,
+            None => return Err(NodeError::UnknownTask(*task_key)),
+        };
+        let stake = accounts
+            .next()
+            .flatten()
+            .map(|a| decode_account(&stake_key, &a.data))
+            .transpose()?;
+        Ok(TaskView {
+            me,
+            task_key: *task_key,
+            task,
+            stake,
+            slot,
+        })
+    }
+
+    /// Snapshot → decide → perform. Off-chain work (running the code,
+    /// auditing a payload) feeds the next decision, so after it the round
+    /// is read and decided once more in the same tick.
+    async fn run_round(
+        &self,
+        spec: &TaskSpec,
+        view: &TaskView,
+        round: u64,
+    ) -> Result<(), NodeError> {
+        let phase = view.task.schedule.phase(round, view.slot);
+        self.note_phase(&spec.task, round, phase);
+        if phase == Phase::NotStarted {
+            return Ok(());
+        }
+        for _pass in 0..2 {
+            let reads = spec.policy.reads(phase);
+            let snapshot =
+                RoundSnapshot::read(view, round, reads, &self.chain, &self.store).await?;
+            let mut worked_off_chain = false;
+            for action in spec.policy.decide(&snapshot) {
+                worked_off_chain |= self.perform(spec, &snapshot, action).await?;
+            }
+            if !worked_off_chain {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Performs one action; true if it was off-chain work.
+    async fn perform(
+        &self,
+        spec: &TaskSpec,
+        snapshot: &RoundSnapshot<'_>,
+        action: Action,
+    ) -> Result<bool, NodeError> {
+        let (task, round) = (&spec.task, snapshot.round);
+        match action {
+            Action::Execute => self.execute(spec, round).await.map(|_| true),
+            Action::Audit { node } => self.audit(spec, snapshot, &node).await.map(|_| true),
+            Action::Unrevealable => {
+                tracing::error!(task = %task, round, "no stored value for our commitment; cannot reveal");
+                Ok(false)
+            }
+            Action::Finish => {
+                self.store.mark_round_done(task, round)?;
+                Ok(false)
+            }
+            on_chain => self.send(task, round, on_chain).await.map(|_| false),
+        }
+    }
+
+    /// Sends an on-chain action through the outbox; records a claim's
+    /// earning once its transaction is confirmed.
+    async fn send(&self, task: &Pubkey, round: u64, action: Action) -> Result<(), NodeError> {
+        let (Some(key), Some(ix)) = (
+            action.outbox_key(),
+            action.instruction(&self.pubkey(), task, round),
+        ) else {
+            return Ok(());
+        };
+        let outbox = Outbox {
+            chain: &self.chain,
+            store: &self.store,
+            keypair: &self.keypair,
+        };
+        let purpose = Purpose {
+            task,
+            round,
+            key: &key,
+        };
+        let acted = outbox.send(purpose, ix).await?;
+        if let (Action::Claim { share }, Acted::Confirmed(signature)) = (&action, &acted) {
+            self.store
+                .record_earning(task, round, *share, &signature.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Logs a round entering a new phase: the node's state per task and round.
+    fn note_phase(&self, task: &Pubkey, round: u64, phase: Phase) {
+        let mut phases = self.phases.lock().unwrap_or_else(|p| p.into_inner());
+        if phases.insert((*task, round), phase) != Some(phase) && phase != Phase::NotStarted {
+            tracing::info!(task = %task, round, phase = ?phase, "round phase");
+        }
+        if phase == Phase::Closable {
+            // Forget rounds long finished, so the map stays small.
+            phases.retain(|(t, r), _| t != task || r + 8 > round);
+        }
+    }
+
+    // ---- off-chain work ----
+
+    /// Runs the task code and stores its payload, value and salt before
+    /// anything is sent: the reveal must survive a crash.
+    async fn execute(&self, spec: &TaskSpec, round: u64) -> Result<(), NodeError> {
+        let code = spec.code.clone();
+        let input = RoundInput::new(spec.task, round);
+        let payload = tokio::task::spawn_blocking(move || code.execute(&input))
+            .await
+            .map_err(|e| NodeError::CodeTask(e.to_string()))??;
+        let payload = code::check_payload(payload)?;
+        let hash: [u8; 32] = Sha256::digest(&payload).into();
+        self.store.save_payload(&hash, &payload)?;
+        let mut salt = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut salt);
+        let own = OwnSubmission {
+            value: hash.to_vec(),
+            salt,
+        };
+        Ok(self.store.save_own_submission(&spec.task, round, &own)?)
+    }
+
+    /// Audits `node`'s submission in the snapshot and stores the verdict.
+    async fn audit(
+        &self,
+        spec: &TaskSpec,
+        snapshot: &RoundSnapshot<'_>,
+        node: &Pubkey,
+    ) -> Result<(), NodeError> {
+        let round = snapshot.round;
+        let Some((_, submission)) = snapshot.submissions.iter().find(|(_, s)| s.node == *node)
+        else {
+            return Ok(());
+        };
+        let valid = self.audit_value(spec, round, submission).await?;
+        if !valid {
+            tracing::info!(task = %spec.task, round, node = %node, "audit failed");
+        }
+        Ok(self
+            .store
+            .save_audit_verdict(&spec.task, round, node, valid)?)
+    }
+
+    /// Fetches the submitter's payload from its endpoint, checks it against
+    /// the submitted hash, and audits it with the task code. A payload that
+    /// cannot be had or does not match fails the audit.
+    async fn audit_value(
+        &self,
+        spec: &TaskSpec,
+        round: u64,
+        submission: &Submission,
+    ) -> Result<bool, NodeError> {
+        let endpoint = self
+            .chain
+            .account::<Stake>(&pda::stake(&spec.task, &submission.node))
+            .await?
+            .map(|s| s.endpoint)
+            .unwrap_or_default();
+        let payload = match payloads::fetch(&self.http, &endpoint, &submission.value).await {
+            Ok(payload) => payload,
+            Err(e) => {
+                tracing::info!(task = %spec.task, round, node = %submission.node, "payload check failed: {e}");
+                return Ok(false);
+            }
+        };
+        let code = spec.code.clone();
+        let input = RoundInput::new(spec.task, round);
+        let node = submission.node;
+        Ok(
+            tokio::task::spawn_blocking(move || code.audit(&input, &node, &payload))
+                .await
+                .map_err(|e| NodeError::CodeTask(e.to_string()))??,
+        )
+    }
+}

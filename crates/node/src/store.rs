@@ -1,0 +1,376 @@
+//! The node's own state, in embedded SQLite: salts and values (a reveal must
+//! survive a crash), audit verdicts, every transaction it signed (so a
+//! restart resumes a transaction instead of signing a second one), and
+//! earnings. The chain is the source of truth; this is what the chain cannot
+//! tell the node.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use anchor_lang::prelude::Pubkey;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::action::OutboxKey;
+
+#[derive(Debug, thiserror::Error)]
+#[error("node state database: {0}")]
+pub struct StoreError(#[from] rusqlite::Error);
+
+/// A transaction the node signed, by purpose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub action: String,
+    pub signature: String,
+    pub tx: Vec<u8>,
+    pub last_valid_block_height: u64,
+    pub state: TxState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxState {
+    Pending,
+    Confirmed,
+    Failed,
+    Expired,
+}
+
+impl TxState {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Confirmed => "confirmed",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "confirmed" => Self::Confirmed,
+            "failed" => Self::Failed,
+            "expired" => Self::Expired,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// The value and salt of one of the node's own submissions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnSubmission {
+    pub value: Vec<u8>,
+    pub salt: [u8; 32],
+}
+
+/// Maps `SELECT id, action, signature, tx, last_valid, state FROM outbox`.
+fn outbox_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        id: row.get(0)?,
+        action: row.get(1)?,
+        signature: row.get(2)?,
+        tx: row.get(3)?,
+        last_valid_block_height: row.get::<_, i64>(4)? as u64,
+        state: TxState::parse(&row.get::<_, String>(5)?),
+    })
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        // WAL: a killed process loses nothing it committed.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS submissions (
+                 task TEXT NOT NULL, round INTEGER NOT NULL,
+                 value BLOB NOT NULL, salt BLOB NOT NULL,
+                 PRIMARY KEY (task, round));
+             CREATE TABLE IF NOT EXISTS audits (
+                 task TEXT NOT NULL, round INTEGER NOT NULL, node TEXT NOT NULL,
+                 valid INTEGER NOT NULL,
+                 PRIMARY KEY (task, round, node));
+             CREATE TABLE IF NOT EXISTS rounds_done (
+                 task TEXT NOT NULL, round INTEGER NOT NULL,
+                 PRIMARY KEY (task, round));
+             CREATE TABLE IF NOT EXISTS outbox (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 task TEXT NOT NULL, round INTEGER NOT NULL,
+                 action TEXT NOT NULL, signature TEXT NOT NULL,
+                 tx BLOB NOT NULL, last_valid INTEGER NOT NULL,
+                 state TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS outbox_action ON outbox (task, round, action);
+             CREATE TABLE IF NOT EXISTS payloads (
+                 hash BLOB PRIMARY KEY, data BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS earnings (
+                 task TEXT NOT NULL, round INTEGER NOT NULL,
+                 amount INTEGER NOT NULL, signature TEXT NOT NULL,
+                 PRIMARY KEY (task, round));",
+        )?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn own_submission(
+        &self,
+        task: &Pubkey,
+        round: u64,
+    ) -> Result<Option<OwnSubmission>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT value, salt FROM submissions WHERE task = ?1 AND round = ?2",
+                params![task.to_string(), round as i64],
+                |row| {
+                    let salt: Vec<u8> = row.get(1)?;
+                    Ok(OwnSubmission {
+                        value: row.get(0)?,
+                        salt: salt.try_into().unwrap_or([0; 32]),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Records the value and salt before the commitment is sent.
+    pub fn save_own_submission(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        own: &OwnSubmission,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO submissions (task, round, value, salt) VALUES (?1, ?2, ?3, ?4)",
+            params![task.to_string(), round as i64, own.value, own.salt.to_vec()],
+        )?;
+        Ok(())
+    }
+
+    /// Keeps one of the node's own payloads, by its sha256.
+    pub fn save_payload(&self, hash: &[u8; 32], data: &[u8]) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO payloads (hash, data) VALUES (?1, ?2)",
+            params![hash.to_vec(), data],
+        )?;
+        Ok(())
+    }
+
+    /// One of the node's own payloads; never anything else.
+    pub fn payload(&self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT data FROM payloads WHERE hash = ?1",
+                params![hash.to_vec()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn save_audit_verdict(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        node: &Pubkey,
+        valid: bool,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO audits (task, round, node, valid) VALUES (?1, ?2, ?3, ?4)",
+            params![task.to_string(), round as i64, node.to_string(), valid],
+        )?;
+        Ok(())
+    }
+
+    pub fn round_done(&self, task: &Pubkey, round: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM rounds_done WHERE task = ?1 AND round = ?2",
+                params![task.to_string(), round as i64],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn mark_round_done(&self, task: &Pubkey, round: u64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO rounds_done (task, round) VALUES (?1, ?2)",
+            params![task.to_string(), round as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Our stored verdicts on a round's payloads, by submitter.
+    pub fn audit_verdicts(
+        &self,
+        task: &Pubkey,
+        round: u64,
+    ) -> Result<HashMap<Pubkey, bool>, StoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT node, valid FROM audits WHERE task = ?1 AND round = ?2")?;
+        let rows = stmt.query_map(params![task.to_string(), round as i64], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+        })?;
+        let mut verdicts = HashMap::new();
+        for row in rows {
+            let (node, valid) = row?;
+            // Written by this store from a Pubkey; skip anything else.
+            if let Ok(node) = node.parse() {
+                verdicts.insert(node, valid);
+            }
+        }
+        Ok(verdicts)
+    }
+
+    /// The latest transaction signed for an action, if any.
+    pub fn last_tx(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        key: &OutboxKey,
+    ) -> Result<Option<OutboxEntry>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, action, signature, tx, last_valid, state FROM outbox
+                 WHERE task = ?1 AND round = ?2 AND action = ?3 ORDER BY id DESC LIMIT 1",
+                params![task.to_string(), round as i64, key.stored()],
+                outbox_entry,
+            )
+            .optional()?)
+    }
+
+    /// Records a signed transaction before it is first broadcast.
+    pub fn record_tx(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        key: &OutboxKey,
+        signature: &str,
+        tx: &[u8],
+        last_valid_block_height: u64,
+    ) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO outbox (task, round, action, signature, tx, last_valid, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+            params![
+                task.to_string(),
+                round as i64,
+                key.stored(),
+                signature,
+                tx,
+                last_valid_block_height as i64
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    pub fn set_tx_state(&self, id: i64, state: TxState) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE outbox SET state = ?1 WHERE id = ?2",
+            params![state.as_str(), id],
+        )?;
+        Ok(())
+    }
+
+    /// Transactions signed but not yet known confirmed, failed or expired.
+    pub fn pending_transactions(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, action, signature, tx, last_valid, state FROM outbox WHERE state = 'pending'",
+        )?;
+        let rows = stmt.query_map([], outbox_entry)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn record_earning(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        amount: u64,
+        signature: &str,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO earnings (task, round, amount, signature) VALUES (?1, ?2, ?3, ?4)",
+            params![task.to_string(), round as i64, amount as i64, signature],
+        )?;
+        Ok(())
+    }
+
+    /// Earnings per round for a task.
+    pub fn earnings(&self, task: &Pubkey) -> Result<Vec<(u64, u64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT round, amount FROM earnings WHERE task = ?1 ORDER BY round")?;
+        let rows = stmt.query_map(params![task.to_string()], |row| {
+            Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.db");
+        let task = Pubkey::new_unique();
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .save_own_submission(
+                    &task,
+                    2,
+                    &OwnSubmission {
+                        value: b"v".to_vec(),
+                        salt: [9; 32],
+                    },
+                )
+                .unwrap();
+            let id = store
+                .record_tx(&task, 2, &OutboxKey::Submit, "sig", b"tx", 77)
+                .unwrap();
+            store.set_tx_state(id, TxState::Confirmed).unwrap();
+            store.mark_round_done(&task, 1).unwrap();
+            store
+                .save_audit_verdict(&task, 2, &Pubkey::new_from_array([4; 32]), false)
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.own_submission(&task, 2).unwrap().unwrap().salt,
+            [9; 32]
+        );
+        let last = store
+            .last_tx(&task, 2, &OutboxKey::Submit)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (last.state, last.last_valid_block_height),
+            (TxState::Confirmed, 77)
+        );
+        assert!(store.round_done(&task, 1).unwrap());
+        assert_eq!(store.last_tx(&task, 2, &OutboxKey::Reveal).unwrap(), None);
+        assert_eq!(
+            store.audit_verdicts(&task, 2).unwrap(),
+            [(Pubkey::new_from_array([4; 32]), false)].into()
+        );
+        assert!(!store.round_done(&task, 2).unwrap());
+    }
+}

@@ -1,0 +1,69 @@
+//! The node runtime against a real chain (the validator under `anchor
+//! test`, else an embedded one): one node process runs several tasks at
+//! once, commit-reveal and plain, and claims on each.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use solana_signer::Signer;
+use tasknet::logic::Schedule;
+use tasknet::state::Economics;
+use tasknet_node::code::{IteratedHash, TaskCode};
+use tasknet_node::{Node, NodeConfig, TaskSpec};
+use tasknet_sdk as sdk;
+use tasknet_sdk::chain::SendConfig;
+use tasknet_testkit::{schedule_from, task_args, TestCluster, SOL, TEST_ECONOMICS};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_runs_several_tasks() {
+    let cluster = TestCluster::start().await;
+    let chain = &cluster.chain;
+    let creator = cluster.funded(10 * SOL).await;
+    let node = cluster.funded(10 * SOL).await;
+    let start_slot = chain.slot().await.unwrap() + 40;
+    let mut tasks = Vec::new();
+    for (task_id, commit_reveal) in [(1u64, true), (2, false)] {
+        let schedule = Schedule {
+            reveal_slots: if commit_reveal { 15 } else { 0 },
+            audit_slots: 15,
+            ..schedule_from(start_slot)
+        };
+        let mut args = task_args(task_id, IteratedHash.code_hash(), schedule);
+        args.economics = Economics {
+            reward_per_round: 1_000_000 * task_id,
+            ..TEST_ECONOMICS
+        };
+        let task = chain.create_task(&creator, args, SOL).await.unwrap();
+        let stake = sdk::stake(&node.pubkey(), &task, SOL, None);
+        chain.send(&[stake], &node, &[]).await.unwrap();
+        tasks.push(task);
+    }
+    let config = NodeConfig {
+        rpc_url: cluster.url().to_string(),
+        db_path: cluster.dir.path().join("node.db"),
+        poll_interval: Duration::from_millis(100),
+        send: SendConfig::fast_polling(),
+    };
+    let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
+    let specs = tasks
+        .iter()
+        .map(|task| TaskSpec::new(*task, Arc::new(IteratedHash)))
+        .collect();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn({
+        let runner = runner.clone();
+        async move { runner.run(specs, stopped).await }
+    });
+    let store = runner.store().clone();
+    cluster
+        .wait_for("the node to claim on both tasks", 1_200, || async {
+            tasks.iter().all(|t| !store.earnings(t).unwrap().is_empty())
+        })
+        .await;
+    stop.send(true).unwrap();
+    handle.await.unwrap().unwrap();
+    // Alone in each round, the node earns each task's whole pool.
+    assert_eq!(store.earnings(&tasks[0]).unwrap()[0], (0, 1_000_000));
+    assert_eq!(store.earnings(&tasks[1]).unwrap()[0], (0, 2_000_000));
+    cluster.stop().await;
+}

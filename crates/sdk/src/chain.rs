@@ -1,0 +1,505 @@
+//! Chain access over Solana JSON-RPC: the one production path of the node
+//! and the CLI. Sending a transaction: simulate (for the error and the
+//! compute units), set the compute-unit limit and an optional priority fee,
+//! sign with a fresh blockhash, send, poll, re-broadcast the same bytes
+//! until the blockhash expires, and only then sign anew. Transport errors
+//! are retried with backoff.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::AccountDeserialize;
+use solana_account::Account;
+use solana_commitment_config::CommitmentConfig;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_keypair::Keypair;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind as ClientErrorKind};
+use solana_rpc_client_api::config::{
+    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig,
+    RpcSimulateTransactionConfig,
+};
+use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_rpc_client_api::request::RpcError;
+use solana_signature::Signature;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+use crate::accounts::{decode, Memcmp as Filter};
+use crate::errors::{program_error, ProgramError};
+use crate::{ix, pda, PROGRAM_ID};
+
+/// Most compute units one transaction may ask for.
+const MAX_COMPUTE_UNITS: u32 = 1_400_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error("RPC unreachable at {url}: {detail}")]
+    Transport { url: String, detail: String },
+    #[error("RPC error: {0}")]
+    Rpc(String),
+    #[error("{0}")]
+    Program(ProgramError),
+    #[error("transaction failed: {0}")]
+    Transaction(TransactionError),
+    #[error("transaction not confirmed before its blockhash expired")]
+    Expired,
+    #[error("account {address} is not a valid {kind}: {detail}")]
+    Decode {
+        address: Pubkey,
+        kind: &'static str,
+        detail: String,
+    },
+}
+
+impl ChainError {
+    fn from_transaction(e: TransactionError) -> Self {
+        match program_error(&e) {
+            Some(p) => Self::Program(p),
+            None => Self::Transaction(e),
+        }
+    }
+
+    /// The program error, if this is one.
+    pub fn program_error(&self) -> Option<&ProgramError> {
+        match self {
+            Self::Program(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// How the chain client sends.
+#[derive(Clone, Debug)]
+pub struct SendConfig {
+    pub commitment: CommitmentConfig,
+    /// Micro-lamports per compute unit; `None` sends no priority fee.
+    pub priority_fee: Option<u64>,
+    /// How often to poll for confirmation.
+    pub poll_interval: Duration,
+    /// How often to re-broadcast an unconfirmed transaction.
+    pub rebroadcast_interval: Duration,
+    /// How many fresh blockhashes to try before giving up.
+    pub max_blockhash_attempts: u32,
+    /// Transport retries (with exponential backoff) before an RPC call
+    /// gives up.
+    pub transport_retries: u32,
+}
+
+impl Default for SendConfig {
+    fn default() -> Self {
+        Self {
+            commitment: CommitmentConfig::confirmed(),
+            priority_fee: None,
+            poll_interval: Duration::from_millis(250),
+            rebroadcast_interval: Duration::from_secs(2),
+            max_blockhash_attempts: 3,
+            transport_retries: 6,
+        }
+    }
+}
+
+impl SendConfig {
+    /// Polls every 50 ms: for chains with fast slots (the embedded chain
+    /// the demo and the tests run), where 250 ms would be five slots.
+    pub fn fast_polling() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(50),
+            ..Self::default()
+        }
+    }
+}
+
+/// A signed transaction, and the block height after which it can no longer
+/// land.
+#[derive(Clone, Debug)]
+pub struct PreparedTx {
+    pub transaction: Transaction,
+    pub last_valid_block_height: u64,
+}
+
+impl PreparedTx {
+    pub fn signature(&self) -> Signature {
+        self.transaction.signatures[0]
+    }
+}
+
+/// What became of a sent transaction.
+#[derive(Debug)]
+pub enum Outcome {
+    Confirmed(Signature),
+    Failed(Signature, ChainError),
+    /// Its blockhash expired unconfirmed: it can never land.
+    Expired,
+}
+
+pub struct ChainClient {
+    rpc: RpcClient,
+    pub config: SendConfig,
+}
+
+impl ChainClient {
+    pub fn new(url: &str, config: SendConfig) -> Self {
+        Self {
+            rpc: RpcClient::new_with_commitment(url.to_string(), config.commitment),
+            config,
+        }
+    }
+
+    pub fn rpc(&self) -> &RpcClient {
+        &self.rpc
+    }
+
+    pub fn url(&self) -> String {
+        self.rpc.url()
+    }
+
+    /// Runs an RPC call, retrying transport failures with exponential backoff.
+    async fn retry<T, F, Fut>(&self, mut call: F) -> Result<T, ChainError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ClientError>>,
+    {
+        let mut delay = Duration::from_millis(100);
+        let mut attempt = 0;
+        loop {
+            match call().await {
+                Ok(v) => return Ok(v),
+                Err(e) if is_transient(&e) && attempt < self.config.transport_retries => {
+                    attempt += 1;
+                    tracing::debug!(attempt, "transient RPC error, retrying: {e}");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(3));
+                }
+                Err(e) if is_transient(&e) => {
+                    return Err(ChainError::Transport {
+                        url: self.rpc.url(),
+                        detail: e.to_string(),
+                    })
+                }
+                Err(e) => return Err(rpc_error(e)),
+            }
+        }
+    }
+
+    pub async fn slot(&self) -> Result<u64, ChainError> {
+        self.retry(|| self.rpc.get_slot()).await
+    }
+
+    pub async fn block_height(&self) -> Result<u64, ChainError> {
+        self.retry(|| self.rpc.get_block_height()).await
+    }
+
+    pub async fn balance(&self, address: &Pubkey) -> Result<u64, ChainError> {
+        self.retry(|| self.rpc.get_balance(address)).await
+    }
+
+    pub async fn raw_account(&self, address: &Pubkey) -> Result<Option<Account>, ChainError> {
+        let response = self
+            .retry(|| {
+                self.rpc
+                    .get_account_with_commitment(address, self.config.commitment)
+            })
+            .await?;
+        Ok(response.value)
+    }
+
+    /// Creates a task and funds its bounty with `fund` lamports, in one
+    /// transaction; returns the task's address.
+    pub async fn create_task(
+        &self,
+        creator: &Keypair,
+        args: tasknet::instructions::CreateTaskArgs,
+        fund: u64,
+    ) -> Result<Pubkey, ChainError> {
+        let task = pda::task(&creator.pubkey(), args.task_id);
+        let mut instructions = vec![ix::create_task(&creator.pubkey(), args)];
+        if fund > 0 {
+            instructions.push(ix::fund_task(&creator.pubkey(), &task, fund));
+        }
+        self.send(&instructions, creator, &[]).await?;
+        Ok(task)
+    }
+
+    /// Requests an airdrop from the cluster's faucet and waits for it.
+    pub async fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
+        let signature = self
+            .retry(|| self.rpc.request_airdrop(to, lamports))
+            .await?;
+        for _ in 0..200 {
+            match self.status(&signature).await? {
+                Some(Outcome::Confirmed(_)) => return Ok(()),
+                Some(Outcome::Failed(_, e)) => return Err(e),
+                _ => tokio::time::sleep(self.config.poll_interval).await,
+            }
+        }
+        Err(ChainError::Expired)
+    }
+
+    /// Several accounts in one `getMultipleAccounts` call.
+    pub async fn raw_accounts(
+        &self,
+        addresses: &[Pubkey],
+    ) -> Result<Vec<Option<Account>>, ChainError> {
+        let response = self
+            .retry(|| {
+                self.rpc
+                    .get_multiple_accounts_with_commitment(addresses, self.config.commitment)
+            })
+            .await?;
+        Ok(response.value)
+    }
+
+    /// Reads and decodes an Anchor account; `None` if it does not exist.
+    pub async fn account<T: AccountDeserialize>(
+        &self,
+        address: &Pubkey,
+    ) -> Result<Option<T>, ChainError> {
+        match self.raw_account(address).await? {
+            None => Ok(None),
+            Some(account) => decode_account(address, &account.data).map(Some),
+        }
+    }
+
+    /// Accounts of the program of type `T` whose data match all `memcmp`
+    /// filters `(offset, bytes)` and `T`'s size.
+    pub async fn program_accounts<T: AccountDeserialize + anchor_lang::Space>(
+        &self,
+        memcmp: &[Filter],
+    ) -> Result<Vec<(Pubkey, T)>, ChainError> {
+        let mut filters = vec![RpcFilterType::DataSize((8 + T::INIT_SPACE) as u64)];
+        filters.extend(memcmp.iter().map(|(offset, bytes)| {
+            RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, bytes.clone()))
+        }));
+        let config = RpcProgramAccountsConfig {
+            filters: Some(filters),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+                commitment: Some(self.config.commitment),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self
+            .retry(|| {
+                self.rpc
+                    .get_program_ui_accounts_with_config(&PROGRAM_ID, config.clone())
+            })
+            .await?;
+        accounts
+            .into_iter()
+            .map(|(key, account)| {
+                let data = account.data.decode().ok_or_else(|| ChainError::Decode {
+                    address: key,
+                    kind: "account",
+                    detail: "undecodable account data encoding".into(),
+                })?;
+                Ok((key, decode_account(&key, &data)?))
+            })
+            .collect()
+    }
+
+    /// Simulates `instructions`, then signs them with a fresh blockhash, a
+    /// compute-unit limit fitted to the simulation and the priority fee.
+    /// A program error found by simulation is returned without sending.
+    pub async fn prepare(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<PreparedTx, ChainError> {
+        let mut all_signers: Vec<&Keypair> = vec![payer];
+        all_signers.extend(
+            signers
+                .iter()
+                .copied()
+                .filter(|s| s.pubkey() != payer.pubkey()),
+        );
+
+        let (blockhash, last_valid_block_height) = self
+            .retry(|| {
+                self.rpc
+                    .get_latest_blockhash_with_commitment(self.config.commitment)
+            })
+            .await?;
+        let probe = self.build(
+            instructions,
+            MAX_COMPUTE_UNITS,
+            payer,
+            &all_signers,
+            blockhash,
+        );
+        let simulation = self
+            .retry(|| {
+                self.rpc.simulate_transaction_with_config(
+                    &probe,
+                    RpcSimulateTransactionConfig {
+                        sig_verify: false,
+                        replace_recent_blockhash: true,
+                        commitment: Some(self.config.commitment),
+                        ..RpcSimulateTransactionConfig::default()
+                    },
+                )
+            })
+            .await?
+            .value;
+        if let Some(err) = simulation.err {
+            return Err(ChainError::from_transaction(err.into()));
+        }
+        let used = simulation.units_consumed.unwrap_or(200_000);
+        // 20% headroom: state may change a little between simulation and
+        // execution (another node's vote, a round opening).
+        let limit = (used + used / 5 + 1_000).min(u64::from(MAX_COMPUTE_UNITS)) as u32;
+        Ok(PreparedTx {
+            transaction: self.build(instructions, limit, payer, &all_signers, blockhash),
+            last_valid_block_height,
+        })
+    }
+
+    fn build(
+        &self,
+        instructions: &[Instruction],
+        compute_limit: u32,
+        payer: &Keypair,
+        signers: &[&Keypair],
+        blockhash: solana_hash::Hash,
+    ) -> Transaction {
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            compute_limit,
+        )];
+        if let Some(price) = self.config.priority_fee {
+            all.push(ComputeBudgetInstruction::set_compute_unit_price(price));
+        }
+        all.extend_from_slice(instructions);
+        Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), signers, blockhash)
+    }
+
+    /// Sends a prepared transaction and follows it until it is confirmed,
+    /// fails, or provably cannot land any more. Re-broadcasts the same bytes
+    /// (same signature), so it never executes twice.
+    pub async fn submit(&self, prepared: &PreparedTx) -> Result<Outcome, ChainError> {
+        let signature = prepared.signature();
+        let send_config = RpcSendTransactionConfig {
+            skip_preflight: true,
+            max_retries: Some(0),
+            ..RpcSendTransactionConfig::default()
+        };
+        let mut last_broadcast: Option<tokio::time::Instant> = None;
+        loop {
+            if last_broadcast.is_none_or(|t| t.elapsed() >= self.config.rebroadcast_interval) {
+                self.retry(|| {
+                    self.rpc
+                        .send_transaction_with_config(&prepared.transaction, send_config)
+                })
+                .await?;
+                last_broadcast = Some(tokio::time::Instant::now());
+            }
+            tokio::time::sleep(self.config.poll_interval).await;
+            if let Some(outcome) = self.status(&signature).await? {
+                return Ok(outcome);
+            }
+            if self.block_height().await? > prepared.last_valid_block_height {
+                // One last look: it may have landed just before expiring.
+                return Ok(self.status(&signature).await?.unwrap_or(Outcome::Expired));
+            }
+        }
+    }
+
+    /// The outcome of a signature at our commitment, if it has one yet.
+    pub async fn status(&self, signature: &Signature) -> Result<Option<Outcome>, ChainError> {
+        let statuses = self
+            .retry(|| {
+                self.rpc
+                    .get_signature_statuses(std::slice::from_ref(signature))
+            })
+            .await?
+            .value;
+        Ok(match statuses.into_iter().next().flatten() {
+            Some(status) if status.satisfies_commitment(self.config.commitment) => {
+                Some(match status.err {
+                    None => Outcome::Confirmed(*signature),
+                    Some(err) => Outcome::Failed(*signature, ChainError::from_transaction(err)),
+                })
+            }
+            _ => None,
+        })
+    }
+
+    /// Prepares, sends and confirms; signs anew only after a blockhash has
+    /// expired unconfirmed.
+    pub async fn send(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
+        for _ in 0..self.config.max_blockhash_attempts {
+            let prepared = self.prepare(instructions, payer, signers).await?;
+            match self.submit(&prepared).await? {
+                Outcome::Confirmed(signature) => return Ok(signature),
+                Outcome::Failed(_, e) => return Err(e),
+                Outcome::Expired => continue,
+            }
+        }
+        Err(ChainError::Expired)
+    }
+}
+
+pub fn decode_account<T: AccountDeserialize>(
+    address: &Pubkey,
+    data: &[u8],
+) -> Result<T, ChainError> {
+    decode(data).map_err(|e| ChainError::Decode {
+        address: *address,
+        kind: std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("account"),
+        detail: e.to_string(),
+    })
+}
+
+fn is_transient(e: &ClientError) -> bool {
+    matches!(
+        e.kind(),
+        ClientErrorKind::Io(_)
+            | ClientErrorKind::Reqwest(_)
+            | ClientErrorKind::Middleware(_)
+            | ClientErrorKind::RpcError(RpcError::RpcRequestError(_))
+    )
+}
+
+fn rpc_error(e: ClientError) -> ChainError {
+    if let Some(tx_error) = e.get_transaction_error() {
+        return ChainError::from_transaction(tx_error);
+    }
+    ChainError::Rpc(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn transport_failures_are_retried_then_reported() {
+        // Nothing listens on port 1.
+        let chain = ChainClient::new(
+            "http://127.0.0.1:1",
+            SendConfig {
+                transport_retries: 2,
+                ..SendConfig::default()
+            },
+        );
+        let started = std::time::Instant::now();
+        let e = chain.slot().await.unwrap_err();
+        assert!(matches!(e, ChainError::Transport { .. }), "{e}");
+        assert!(e
+            .to_string()
+            .starts_with("RPC unreachable at http://127.0.0.1:1"));
+        // Two backoffs: 100 ms, then 200 ms.
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    }
+}

@@ -1,0 +1,171 @@
+//! Fixtures the client tests share, written once: a cluster (the validator
+//! in `ANCHOR_PROVIDER_URL` under `anchor test`, else an embedded chain),
+//! a chain client tuned for fast slots, funded wallets and keypair files,
+//! test economics, and a polling wait. A dev-dependency only.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tasknet::instructions::CreateTaskArgs;
+use tasknet::logic::Schedule;
+use tasknet::state::Economics;
+use tasknet_localnet::Cluster;
+use tasknet_sdk::amount::LAMPORTS_PER_SOL;
+use tasknet_sdk::chain::{ChainClient, SendConfig};
+use tasknet_sdk::defaults::{ECONOMICS, FAST_SCHEDULE};
+use tasknet_sdk::keys::write_keypair;
+
+pub use tasknet_sdk::amount::LAMPORTS_PER_SOL as SOL;
+
+/// Slot length of the embedded chains tests start.
+pub const SLOT: Duration = Duration::from_millis(50);
+
+/// Economics for tests that are not about money: a small reward, a bond of
+/// 1000 lamports, and no quorum, so a single voter decides.
+pub const TEST_ECONOMICS: Economics = Economics {
+    reward_per_round: 1_000_000,
+    min_stake: LAMPORTS_PER_SOL,
+    challenge_bond: 1_000,
+    slash_bps: 1_000,
+    challenger_share_bps: 1_000,
+    quorum_bps: 0,
+    ..ECONOMICS
+};
+
+/// The fast schedule, starting at `start_slot`.
+pub fn schedule_from(start_slot: u64) -> Schedule {
+    Schedule {
+        start_slot,
+        ..FAST_SCHEDULE
+    }
+}
+
+/// Arguments for a task with test economics.
+pub fn task_args(task_id: u64, code_hash: [u8; 32], schedule: Schedule) -> CreateTaskArgs {
+    CreateTaskArgs {
+        task_id,
+        name: format!("test task {task_id}"),
+        metadata_uri: String::new(),
+        code_hash,
+        commit_reveal: schedule.commit_reveal(),
+        schedule,
+        economics: TEST_ECONOMICS,
+    }
+}
+
+/// A plain task whose round 0 opens at `start_slot` and stays in its submit
+/// window for a million slots, with a stake minimum and bond of 1 lamport:
+/// for tests and benchmarks that submit whenever they like.
+pub fn open_plain_task(task_id: u64, start_slot: u64) -> CreateTaskArgs {
+    let schedule = Schedule {
+        start_slot,
+        round_slots: 1_000_000,
+        submit_slots: 1_000_000,
+        reveal_slots: 0,
+        audit_slots: 10,
+        claim_rounds: 1,
+    };
+    CreateTaskArgs {
+        economics: Economics {
+            reward_per_round: 1_000,
+            min_stake: 1,
+            challenge_bond: 1,
+            ..TEST_ECONOMICS
+        },
+        ..task_args(task_id, [0; 32], schedule)
+    }
+}
+
+/// A cluster to test against, a client for it and a scratch directory.
+pub struct TestCluster {
+    pub net: Cluster,
+    pub chain: ChainClient,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestCluster {
+    pub async fn start() -> Self {
+        let net = Cluster::from_env(SLOT).await.expect("cluster starts");
+        let chain = ChainClient::new(net.url(), SendConfig::fast_polling());
+        Self {
+            net,
+            chain,
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        self.net.url()
+    }
+
+    /// A new keypair holding `lamports`.
+    pub async fn funded(&self, lamports: u64) -> Keypair {
+        let keypair = Keypair::new();
+        self.chain
+            .airdrop(&keypair.pubkey(), lamports)
+            .await
+            .expect("airdrop");
+        keypair
+    }
+
+    /// A funded keypair (100 SOL) written to `<dir>/<name>.json`.
+    pub async fn wallet(&self, name: &str) -> (Keypair, PathBuf) {
+        let keypair = self.funded(100 * LAMPORTS_PER_SOL).await;
+        let path = self.dir.path().join(format!("{name}.json"));
+        write_keypair(&keypair, &path).expect("keypair file");
+        (keypair, path)
+    }
+
+    /// Waits for `check` within `slots` slots of this cluster's clock.
+    pub async fn wait_for<F, Fut>(&self, what: &str, slots: u32, check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        wait_for(what, self.net.slot_duration() * slots, check).await
+    }
+
+    pub async fn stop(self) {
+        self.net.stop().await;
+    }
+}
+
+/// Waits until the cluster reaches `slot` (a window opening).
+pub async fn wait_for_slot(chain: &ChainClient, slot: u64) {
+    while chain.slot().await.expect("slot") < slot {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Polls `check` every 20 ms until it holds; panics after `limit`.
+pub async fn wait_for<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The example task's executable, built next to the running test binary
+/// (`target/<profile>/examples/iterated_hash`).
+pub fn example_command() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps")
+        .join("examples")
+        .join("iterated_hash");
+    assert!(path.exists(), "build the example first: {}", path.display());
+    path
+}
