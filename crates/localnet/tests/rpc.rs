@@ -229,7 +229,9 @@ async fn transactions_statuses_and_program_accounts() {
 
     // A real transaction, its status and its logs.
     // Round 0 starts after the nodes below have staked.
-    let start = rpc.get_slot().await.unwrap() + 60;
+    // 5 s at 20 ms slots: room for three airdrops and stakes on a loaded
+    // two-core machine (1.2 s was not always enough).
+    let start = rpc.get_slot().await.unwrap() + 250;
     let signature = chain
         .send(
             &[sdk::create_task(

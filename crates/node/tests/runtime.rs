@@ -20,7 +20,8 @@ async fn one_node_runs_several_tasks() {
     let chain = &cluster.chain;
     let creator = cluster.funded(10 * SOL).await;
     let node = cluster.funded(10 * SOL).await;
-    let start_slot = chain.slot().await.unwrap() + 40;
+    // 4 s at 50 ms slots for two tasks and two stakes, on a loaded machine too.
+    let start_slot = chain.slot().await.unwrap() + 80;
     let mut tasks = Vec::new();
     for (task_id, commit_reveal) in [(1u64, true), (2, false)] {
         let schedule = Schedule {
