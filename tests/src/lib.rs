@@ -1,13 +1,21 @@
-//! Test harness: the tasknet program loaded natively into a real Agave bank
-//! (solana-program-test), with a money-conservation check after every
-//! transaction.
+//! Test harness: the tasknet program in a real Solana runtime — natively in
+//! an Agave bank (solana-program-test) or as its SBF bytecode in LiteSVM —
+//! with a money-conservation check after every transaction on both.
+//!
+//! The same test source runs on both backends: `tests/native.rs` and
+//! `tests/sbf.rs` each include the cases under `tests/cases/` with their
+//! own `BACKEND`.
 
 #![allow(deprecated)]
 
-use anchor_lang::prelude::Pubkey;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anchor_lang::prelude::{Clock, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::system_instruction;
 use anchor_lang::AccountDeserialize;
+use litesvm::LiteSVM;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_keypair::Keypair;
 use solana_program_test::ProgramTestContext;
@@ -70,8 +78,26 @@ impl Sent {
     }
 }
 
+/// Where the program runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Natively, inside a real Agave bank (solana-program-test).
+    Native,
+    /// As SBF bytecode (`target/deploy/tasknet.so`, built by
+    /// `tools/sbf/build.sh`) in LiteSVM's SBPF VM, metered.
+    Sbf,
+}
+
+/// The chain a harness drives.
+enum Chain {
+    Native(Box<ProgramTestContext>),
+    Sbf(Box<LiteSVM>),
+}
+
 pub struct Harness {
-    pub ctx: ProgramTestContext,
+    chain: Chain,
+    payer: Keypair,
+    pub backend: Backend,
     /// Tasks whose vault is checked after every transaction.
     tasks: Vec<Pubkey>,
     /// Varies each transaction's compute-unit limit so that two otherwise
@@ -79,39 +105,156 @@ pub struct Harness {
     /// signatures instead of being dropped as duplicates.
     nonce: u32,
     pub transactions: u64,
+    /// Compute units of every successful single-instruction transaction,
+    /// by instruction name (the compute-budget instruction included).
+    pub compute_units: BTreeMap<&'static str, Vec<u64>>,
 }
 
 pub use tasknet_sdk::amount::LAMPORTS_PER_SOL;
 
+/// Where `tools/sbf/build.sh` writes the program.
+pub fn sbf_program_path() -> PathBuf {
+    match std::env::var_os("TASKNET_SBF_PROGRAM") {
+        Some(path) => PathBuf::from(path),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/tasknet.so"),
+    }
+}
+
+/// The SBF program's bytes; a missing or stale build is an error that names
+/// the command that builds it, never a skipped test.
+pub fn sbf_program() -> Vec<u8> {
+    let path = sbf_program_path();
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "the SBF program {} is missing ({e}): build it with tools/sbf/build.sh",
+            path.display()
+        )
+    });
+    let built = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+    let source = newest_source(Path::new(env!("CARGO_MANIFEST_DIR")).join("../programs/tasknet"));
+    if let (Some(built), Some(source)) = (built, source) {
+        assert!(
+            built >= source,
+            "the SBF program {} is older than the program's source: rebuild it with tools/sbf/build.sh",
+            path.display()
+        );
+    }
+    bytes
+}
+
+fn newest_source(dir: PathBuf) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let time = if path.is_dir() {
+            newest_source(path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).ok()
+        };
+        newest = newest.max(time);
+    }
+    newest
+}
+
+fn address(key: &Pubkey) -> solana_address::Address {
+    solana_address::Address::new_from_array(key.to_bytes())
+}
+
+/// The name of a tasknet instruction, from its discriminator.
+pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
+    use anchor_lang::Discriminator;
+    use tasknet::instruction as ix;
+    let names: [(&str, &[u8]); 19] = [
+        ("create_task", ix::CreateTask::DISCRIMINATOR),
+        ("fund_task", ix::FundTask::DISCRIMINATOR),
+        ("update_task", ix::UpdateTask::DISCRIMINATOR),
+        ("pause_task", ix::PauseTask::DISCRIMINATOR),
+        ("resume_task", ix::ResumeTask::DISCRIMINATOR),
+        ("withdraw_bounty", ix::WithdrawBounty::DISCRIMINATOR),
+        ("close_task", ix::CloseTask::DISCRIMINATOR),
+        ("stake", ix::Stake::DISCRIMINATOR),
+        ("unstake", ix::Unstake::DISCRIMINATOR),
+        ("withdraw_stake", ix::WithdrawStake::DISCRIMINATOR),
+        ("submit", ix::Submit::DISCRIMINATOR),
+        ("reveal", ix::Reveal::DISCRIMINATOR),
+        ("challenge", ix::Challenge::DISCRIMINATOR),
+        ("vote", ix::Vote::DISCRIMINATOR),
+        ("claim", ix::Claim::DISCRIMINATOR),
+        ("resolve_audit", ix::ResolveAudit::DISCRIMINATOR),
+        ("close_round", ix::CloseRound::DISCRIMINATOR),
+        ("close_submission", ix::CloseSubmission::DISCRIMINATOR),
+        ("close_vote", ix::CloseVote::DISCRIMINATOR),
+    ];
+    names
+        .into_iter()
+        .find(|(_, d)| data.starts_with(d))
+        .map(|(name, _)| name)
+}
+
 impl Harness {
-    pub async fn new() -> Self {
+    pub async fn new(backend: Backend) -> Self {
+        let (chain, payer) = match backend {
+            Backend::Native => {
+                let ctx = program_test().start_with_context().await;
+                let payer = ctx.payer.insecure_clone();
+                (Chain::Native(Box::new(ctx)), payer)
+            }
+            Backend::Sbf => {
+                let mut svm = LiteSVM::new();
+                // LiteSVM's clock starts at a mainnet-like slot; the tests'
+                // schedules start at slot 100, as from a fresh bank.
+                svm.warp_to_slot(1);
+                svm.add_program(address(&tasknet::ID), &sbf_program())
+                    .expect("LiteSVM loads tasknet.so");
+                let payer = Keypair::new();
+                svm.airdrop(&address(&payer.pubkey()), 100_000 * LAMPORTS_PER_SOL)
+                    .expect("airdrop to the payer");
+                (Chain::Sbf(Box::new(svm)), payer)
+            }
+        };
         Self {
-            ctx: program_test().start_with_context().await,
+            chain,
+            payer,
+            backend,
             tasks: Vec::new(),
             nonce: 0,
             transactions: 0,
+            compute_units: BTreeMap::new(),
         }
     }
 
     pub fn payer(&self) -> Pubkey {
-        self.ctx.payer.pubkey()
+        self.payer.pubkey()
     }
 
-    pub async fn slot(&mut self) -> u64 {
-        self.ctx.banks_client.get_root_slot().await.unwrap()
-    }
-
-    /// Moves the bank to `slot` (no-op if already there or past it).
+    /// Moves the clock to `slot` (no-op if already there or past it).
     pub async fn warp_to(&mut self, slot: u64) {
         let now = self.current_slot().await;
-        if slot > now {
-            self.ctx.warp_to_slot(slot).unwrap();
+        if slot <= now {
+            return;
+        }
+        match &mut self.chain {
+            Chain::Native(ctx) => ctx.warp_to_slot(slot).unwrap(),
+            Chain::Sbf(svm) => {
+                svm.warp_to_slot(slot);
+                svm.expire_blockhash();
+            }
         }
     }
 
     pub async fn current_slot(&mut self) -> u64 {
-        let clock: anchor_lang::prelude::Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
+        let clock: Clock = match &mut self.chain {
+            Chain::Native(ctx) => ctx.banks_client.get_sysvar().await.unwrap(),
+            Chain::Sbf(svm) => svm.get_sysvar(),
+        };
         clock.slot
+    }
+
+    async fn latest_blockhash(&mut self) -> solana_hash::Hash {
+        match &mut self.chain {
+            Chain::Native(ctx) => ctx.banks_client.get_latest_blockhash().await.unwrap(),
+            Chain::Sbf(svm) => solana_hash::Hash::new_from_array(svm.latest_blockhash().to_bytes()),
+        }
     }
 
     /// Signs with the harness payer (fee payer) plus `signers`, sends, then
@@ -122,51 +265,78 @@ impl Harness {
             1_000_000 + self.nonce,
         )];
         all.extend_from_slice(instructions);
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
-        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
+        let blockhash = self.latest_blockhash().await;
+        let mut keys: Vec<&Keypair> = vec![&self.payer];
         keys.extend_from_slice(signers);
-        let tx = Transaction::new_signed_with_payer(
-            &all,
-            Some(&self.ctx.payer.pubkey()),
-            &keys,
-            blockhash,
-        );
-        let outcome = self
-            .ctx
-            .banks_client
-            .process_transaction_with_metadata(tx)
-            .await
-            .expect("banks transport");
+        let tx =
+            Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
+        let sent = self.process(tx).await;
         self.transactions += 1;
-        let (logs, compute_units) = outcome
-            .metadata
-            .map(|m| (m.log_messages, m.compute_units_consumed))
-            .unwrap_or_default();
-        let sent = Sent {
-            result: outcome.result,
-            logs,
-            compute_units,
-        };
+        if let ([only], Ok(())) = (instructions, &sent.result) {
+            if let Some(name) =
+                instruction_name(&only.data).filter(|_| only.program_id == tasknet::ID)
+            {
+                self.compute_units
+                    .entry(name)
+                    .or_default()
+                    .push(sent.compute_units);
+            }
+        }
         self.check_conservation().await;
         sent
+    }
+
+    async fn process(&mut self, tx: Transaction) -> Sent {
+        match &mut self.chain {
+            Chain::Native(ctx) => {
+                let outcome = ctx
+                    .banks_client
+                    .process_transaction_with_metadata(tx)
+                    .await
+                    .expect("banks transport");
+                let (logs, compute_units) = outcome
+                    .metadata
+                    .map(|m| (m.log_messages, m.compute_units_consumed))
+                    .unwrap_or_default();
+                Sent {
+                    result: outcome.result,
+                    logs,
+                    compute_units,
+                }
+            }
+            Chain::Sbf(svm) => {
+                // LiteSVM speaks the Solana 4.x types; the wire format is the same.
+                let bytes = bincode::serialize(&tx).expect("transactions serialize");
+                let tx: solana_transaction_v4::Transaction =
+                    bincode::deserialize(&bytes).expect("same wire format");
+                match svm.send_transaction(tx) {
+                    Ok(meta) => Sent {
+                        result: Ok(()),
+                        logs: meta.logs,
+                        compute_units: meta.compute_units_consumed,
+                    },
+                    Err(failed) => Sent {
+                        result: Err(failed.err),
+                        logs: failed.meta.logs,
+                        compute_units: failed.meta.compute_units_consumed,
+                    },
+                }
+            }
+        }
     }
 
     /// Money conservation: for every tracked task still open, the vault's
     /// lamports minus its rent-exempt minimum equal the sum of the ledger.
     pub async fn check_conservation(&mut self) {
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
         for task_key in self.tasks.clone() {
             let Some(task) = self.account::<Task>(&task_key).await else {
                 continue;
             };
-            let vault = self
-                .ctx
-                .banks_client
-                .get_account(pda::vault(&task_key))
+            let (lamports, data) = self
+                .raw_account(&pda::vault(&task_key))
                 .await
-                .unwrap()
                 .expect("an open task has a vault");
-            let held = vault.lamports - rent.minimum_balance(vault.data.len());
+            let held = lamports - self.rent_for(data.len()).await;
             assert_eq!(
                 Some(held),
                 task.ledger.total(),
@@ -180,22 +350,49 @@ impl Harness {
         self.tasks.push(task);
     }
 
+    /// An account's lamports and data.
+    pub async fn raw_account(&mut self, key: &Pubkey) -> Option<(u64, Vec<u8>)> {
+        match &mut self.chain {
+            Chain::Native(ctx) => ctx
+                .banks_client
+                .get_account(*key)
+                .await
+                .unwrap()
+                .map(|a| (a.lamports, a.data)),
+            Chain::Sbf(svm) => svm.get_account(&address(key)).map(|a| (a.lamports, a.data)),
+        }
+    }
+
+    /// Adds lamports to an account behind the program's back (to show the
+    /// conservation check catches them).
+    pub async fn add_stray_lamports(&mut self, key: &Pubkey, lamports: u64) {
+        match &mut self.chain {
+            Chain::Native(ctx) => {
+                let mut account = ctx.banks_client.get_account(*key).await.unwrap().unwrap();
+                account.lamports += lamports;
+                ctx.set_account(key, &account.into());
+            }
+            Chain::Sbf(svm) => {
+                let mut account = svm.get_account(&address(key)).unwrap();
+                account.lamports += lamports;
+                svm.set_account(address(key), account).unwrap();
+            }
+        }
+    }
+
     pub async fn account<T: AccountDeserialize>(&mut self, address: &Pubkey) -> Option<T> {
-        let account = self.ctx.banks_client.get_account(*address).await.unwrap()?;
-        Some(sdk::accounts::decode(&account.data).expect("decodes"))
+        let (_, data) = self.raw_account(address).await?;
+        Some(sdk::accounts::decode(&data).expect("decodes"))
     }
 
     pub async fn exists(&mut self, address: &Pubkey) -> bool {
-        self.ctx
-            .banks_client
-            .get_account(*address)
-            .await
-            .unwrap()
-            .is_some()
+        self.raw_account(address).await.is_some()
     }
 
     pub async fn balance(&mut self, address: &Pubkey) -> u64 {
-        self.ctx.banks_client.get_balance(*address).await.unwrap()
+        self.raw_account(address)
+            .await
+            .map_or(0, |(lamports, _)| lamports)
     }
 
     /// A new keypair holding `lamports`.
@@ -207,12 +404,15 @@ impl Harness {
     }
 
     pub async fn rent_for(&mut self, data_len: usize) -> u64 {
-        self.ctx
-            .banks_client
-            .get_rent()
-            .await
-            .unwrap()
-            .minimum_balance(data_len)
+        match &mut self.chain {
+            Chain::Native(ctx) => ctx
+                .banks_client
+                .get_rent()
+                .await
+                .unwrap()
+                .minimum_balance(data_len),
+            Chain::Sbf(svm) => svm.minimum_balance_for_rent_exemption(data_len),
+        }
     }
 }
 
@@ -295,8 +495,14 @@ pub fn honest_value(round: u64) -> Vec<u8> {
 impl Fixture {
     /// Creates a task (commit–reveal or plain), funds it with `bounty`, and
     /// stakes `stake` for each of `node_count` nodes before round 0.
-    pub async fn new(commit_reveal: bool, node_count: usize, bounty: u64, stake: u64) -> Self {
-        let mut h = Harness::new().await;
+    pub async fn new(
+        backend: Backend,
+        commit_reveal: bool,
+        node_count: usize,
+        bounty: u64,
+        stake: u64,
+    ) -> Self {
+        let mut h = Harness::new(backend).await;
         let creator = h.funded_keypair(1_000 * LAMPORTS_PER_SOL).await;
         let args = task_args(1, commit_reveal);
         let schedule = args.schedule;

@@ -9,6 +9,9 @@
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
+// Links memcpy & co. into the SBF build made without platform-tools.
+#[cfg(target_os = "solana")]
+use solana_compiler_builtins as _;
 
 pub mod constants;
 pub mod errors;

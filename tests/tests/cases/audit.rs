@@ -15,7 +15,7 @@ const STAKE: u64 = 2 * LAMPORTS_PER_SOL;
 /// Four nodes submit and reveal round 0 on a commit–reveal task; node 3
 /// commits but never reveals. Returns at the start of the audit window.
 async fn audited_round() -> Fixture {
-    let mut f = Fixture::new(true, 4, 10 * LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, true, 4, 10 * LAMPORTS_PER_SOL, STAKE).await;
     f.warp_to(f.schedule.round_start(0)).await;
     for i in 0..4 {
         f.submit(i, 0, &honest_value(0)).await.ok();
@@ -30,7 +30,7 @@ async fn audited_round() -> Fixture {
 
 #[tokio::test]
 async fn challenge_rules() {
-    let mut f = Fixture::new(true, 4, 10 * LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, true, 4, 10 * LAMPORTS_PER_SOL, STAKE).await;
     let task = f.task;
     f.warp_to(f.schedule.round_start(0)).await;
     for i in 0..4 {

@@ -27,7 +27,7 @@ async fn create(
 
 #[tokio::test]
 async fn create_task_stores_the_task_and_rejects_bad_input() {
-    let mut h = Harness::new().await;
+    let mut h = Harness::new(crate::BACKEND).await;
     let creator = h.funded_keypair(10 * LAMPORTS_PER_SOL).await;
 
     let bad_schedules: [(Schedule, bool, TasknetError); 5] = [
@@ -129,7 +129,7 @@ async fn create_task_stores_the_task_and_rejects_bad_input() {
 
 #[tokio::test]
 async fn fund_task_adds_to_the_bounty() {
-    let mut f = Fixture::new(true, 0, 0, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, true, 0, 0, STAKE).await;
     let funder = f.h.funded_keypair(5 * LAMPORTS_PER_SOL).await;
     let task = f.task;
     let funded: TaskFunded =
@@ -183,7 +183,7 @@ async fn fund_task_adds_to_the_bounty() {
 
 #[tokio::test]
 async fn update_task_changes_only_what_it_may() {
-    let mut f = Fixture::new(true, 0, 0, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, true, 0, 0, STAKE).await;
     let (creator, task) = (f.creator_key(), f.task);
     let args = UpdateTaskArgs {
         reward_per_round: Some(77),
@@ -237,7 +237,7 @@ async fn update_task_changes_only_what_it_may() {
 
 #[tokio::test]
 async fn pause_and_resume_gate_new_work() {
-    let mut f = Fixture::new(false, 1, LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, false, 1, LAMPORTS_PER_SOL, STAKE).await;
     let (creator, task) = (f.creator_key(), f.task);
     let stranger = f.h.funded_keypair(LAMPORTS_PER_SOL).await;
     f.h.send(&[sdk::pause_task(&stranger.pubkey(), &task)], &[&stranger])
@@ -275,7 +275,7 @@ async fn pause_and_resume_gate_new_work() {
 
 #[tokio::test]
 async fn withdraw_bounty_only_while_paused() {
-    let mut f = Fixture::new(false, 0, 3 * LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, false, 0, 3 * LAMPORTS_PER_SOL, STAKE).await;
     let (creator, task) = (f.creator_key(), f.task);
     f.creator_send(sdk::withdraw_bounty(&creator, &task, 1))
         .await
@@ -305,7 +305,7 @@ async fn withdraw_bounty_only_while_paused() {
 
 #[tokio::test]
 async fn close_task_waits_for_open_rounds_and_stakes() {
-    let mut f = Fixture::new(false, 1, 3 * LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, false, 1, 3 * LAMPORTS_PER_SOL, STAKE).await;
     let (creator, task) = (f.creator_key(), f.task);
     f.creator_send(sdk::close_task(&creator, &task))
         .await
@@ -356,16 +356,8 @@ async fn close_task_waits_for_open_rounds_and_stakes() {
 #[tokio::test]
 #[should_panic(expected = "ledger says")]
 async fn conservation_check_catches_unaccounted_lamports() {
-    let mut f = Fixture::new(false, 0, LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, false, 0, LAMPORTS_PER_SOL, STAKE).await;
     let vault = pda::vault(&f.task);
-    let mut account =
-        f.h.ctx
-            .banks_client
-            .get_account(vault)
-            .await
-            .unwrap()
-            .unwrap();
-    account.lamports += 1;
-    f.h.ctx.set_account(&vault, &account.into());
+    f.h.add_stray_lamports(&vault, 1).await;
     f.h.check_conservation().await;
 }

@@ -16,7 +16,7 @@ const BOUNTY: u64 = 10 * LAMPORTS_PER_SOL;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn full_lifecycle() {
-    let mut f = Fixture::new(true, 5, BOUNTY, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, true, 5, BOUNTY, STAKE).await;
     let s = f.schedule;
     let task = f.task;
     let liar = 4;

@@ -15,7 +15,7 @@ const STAKE: u64 = 2 * LAMPORTS_PER_SOL;
 
 #[tokio::test]
 async fn stake_activates_next_round_and_rejects_bad_input() {
-    let mut f = Fixture::new(true, 1, LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, true, 1, LAMPORTS_PER_SOL, STAKE).await;
     let task = f.task;
     let node = f.node(0);
     // Before round 0 the stake counts from round 0.
@@ -72,7 +72,7 @@ async fn stake_activates_next_round_and_rejects_bad_input() {
 
 #[tokio::test]
 async fn unstake_and_withdraw_follow_the_unbonding_period() {
-    let mut f = Fixture::new(false, 2, LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, false, 2, LAMPORTS_PER_SOL, STAKE).await;
     let task = f.task;
     let (a, b) = (f.node(0), f.node(1));
     f.node_send(0, sdk::withdraw_stake(&a, &task))
@@ -123,7 +123,7 @@ async fn unstake_and_withdraw_follow_the_unbonding_period() {
 
 #[tokio::test]
 async fn withdraw_waits_for_open_audits_against_the_node() {
-    let mut f = Fixture::new(false, 2, LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, false, 2, LAMPORTS_PER_SOL, STAKE).await;
     let task = f.task;
     f.submit_all(0, &[0, 1], &honest_value(0)).await;
     f.warp_to(f.schedule.reveal_end(0)).await;
@@ -145,7 +145,7 @@ async fn withdraw_waits_for_open_audits_against_the_node() {
 
 #[tokio::test]
 async fn submit_checks_window_eligibility_and_payload() {
-    let mut f = Fixture::new(true, 3, 10 * LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, true, 3, 10 * LAMPORTS_PER_SOL, STAKE).await;
     let task = f.task;
     let low = f.add_node(MIN_STAKE - 1).await;
     let s = f.schedule;
@@ -218,7 +218,7 @@ async fn submit_checks_window_eligibility_and_payload() {
 #[tokio::test]
 async fn plain_tasks_take_values_and_cap_the_pool_by_the_bounty() {
     let bounty = REWARD_PER_ROUND / 2;
-    let mut f = Fixture::new(false, 2, bounty, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, false, 2, bounty, STAKE).await;
     let task = f.task;
     f.warp_to(START_SLOT).await;
     let node = f.node(0);
@@ -253,7 +253,7 @@ async fn plain_tasks_take_values_and_cap_the_pool_by_the_bounty() {
 
 #[tokio::test]
 async fn reveal_must_match_its_commitment_in_its_window() {
-    let mut f = Fixture::new(true, 2, LAMPORTS_PER_SOL, STAKE).await;
+    let mut f = Fixture::new(crate::BACKEND, true, 2, LAMPORTS_PER_SOL, STAKE).await;
     let task = f.task;
     let s = f.schedule;
     f.warp_to(s.round_start(0)).await;
