@@ -7,6 +7,17 @@
 //! verdicts, stake activation) live in `logic` and are shared with the node.
 
 #![allow(unexpected_cfgs)]
+// Tests may unwrap and index; program code may not (see Cargo.toml).
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::panic
+    )
+)]
 
 use anchor_lang::prelude::*;
 // Links memcpy & co. into the SBF build made without platform-tools.

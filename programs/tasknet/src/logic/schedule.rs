@@ -107,10 +107,8 @@ impl Schedule {
     /// round 0. This is also the only round whose submit window can hold
     /// `slot`, since a submit window never outlasts its round.
     pub fn round_at(&self, slot: u64) -> Option<u64> {
-        if slot < self.start_slot || self.round_slots == 0 {
-            return None;
-        }
-        Some((slot - self.start_slot) / self.round_slots)
+        slot.checked_sub(self.start_slot)?
+            .checked_div(self.round_slots)
     }
 
     /// End (exclusive) of round `r`'s submit window.

@@ -1,5 +1,7 @@
 //! Money rules: reward shares, slashing, verdicts. All integer, all checked;
-//! intermediate products use u128 so no input can overflow them.
+//! intermediate products use u128 so no input can overflow them. Where an
+//! operation provably cannot overflow, it is written saturating anyway: the
+//! program never panics (on SBF a panic loses its message).
 
 use super::BPS_DENOMINATOR;
 
@@ -7,8 +9,12 @@ use super::BPS_DENOMINATOR;
 /// the result never exceeds `amount`.
 pub fn bps_of(amount: u64, bps: u16) -> u64 {
     let bps = u64::from(bps).min(BPS_DENOMINATOR);
-    // amount * bps / 10_000 <= amount, so the cast back cannot truncate.
-    (u128::from(amount) * u128::from(bps) / u128::from(BPS_DENOMINATOR)) as u64
+    // A u64 times a u16 fits a u128; the quotient is at most `amount`.
+    let scaled = u128::from(amount).saturating_mul(u128::from(bps));
+    let part = scaled
+        .checked_div(u128::from(BPS_DENOMINATOR))
+        .unwrap_or_default();
+    u64::try_from(part).unwrap_or(amount)
 }
 
 /// A round's reward pool: `min(reward_per_round, bounty_available)`.
@@ -23,10 +29,11 @@ pub fn reward_share(pool: u64, valid_count: u64) -> Option<RewardShare> {
     if valid_count == 0 {
         return None;
     }
-    let share = pool / valid_count;
+    let share = pool.checked_div(valid_count)?;
+    // share * valid_count <= pool: neither operation can saturate.
     Some(RewardShare {
         share,
-        dust: pool - share * valid_count,
+        dust: pool.saturating_sub(share.saturating_mul(valid_count)),
     })
 }
 
@@ -84,7 +91,8 @@ pub fn slash_split(
     let to_challenger = bps_of(total, challenger_share_bps);
     SlashSplit {
         to_challenger,
-        to_bounty: total - to_challenger,
+        // to_challenger <= total.
+        to_bounty: total.saturating_sub(to_challenger),
         ..parts
     }
 }
@@ -107,11 +115,14 @@ pub fn verdict(
     threshold_bps: u16,
     quorum_bps: u16,
 ) -> Verdict {
+    // Sums and products of u64s and u16s: exact in u128.
     let invalid = u128::from(invalid_weight);
-    let cast = invalid + u128::from(valid_weight);
+    let cast = invalid.saturating_add(u128::from(valid_weight));
     let whole = u128::from(BPS_DENOMINATOR);
-    let quorum_met = cast * whole >= u128::from(eligible_stake) * u128::from(quorum_bps);
-    let threshold_met = invalid * whole > cast * u128::from(threshold_bps);
+    let quorum_met = cast.saturating_mul(whole)
+        >= u128::from(eligible_stake).saturating_mul(u128::from(quorum_bps));
+    let threshold_met =
+        invalid.saturating_mul(whole) > cast.saturating_mul(u128::from(threshold_bps));
     if cast > 0 && quorum_met && threshold_met {
         Verdict::Invalid
     } else {
