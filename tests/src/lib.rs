@@ -105,6 +105,8 @@ pub struct Harness {
     /// signatures instead of being dropped as duplicates.
     nonce: u32,
     pub transactions: u64,
+    /// Keys handed out so far: the next key's index.
+    keys_made: u32,
     /// Compute units of every successful single-instruction transaction,
     /// by instruction name (the compute-budget instruction included).
     pub compute_units: BTreeMap<&'static str, Vec<u64>>,
@@ -160,6 +162,49 @@ fn address(key: &Pubkey) -> solana_address::Address {
     solana_address::Address::new_from_array(key.to_bytes())
 }
 
+/// The `index`-th key of a test run. Deterministic, because an `init`
+/// account's compute units depend on its PDA's bump search (about 1,500 CU
+/// per try), and so on the keys in its seeds: fixed keys make every SBF run
+/// cost the same, so a ceiling is a real check.
+pub fn test_keypair(index: u32) -> Keypair {
+    let mut secret = [7u8; 32];
+    secret[..4].copy_from_slice(&index.to_le_bytes());
+    Keypair::new_from_array(secret)
+}
+
+/// Most compute units each instruction may use on SBF (transaction total,
+/// the compute-budget instruction included), over every test flow. Set from
+/// the measurement in docs/performance.md plus a margin; CU on SBF are
+/// deterministic, so growing past one is a real regression, not noise.
+pub const COMPUTE_UNIT_CEILINGS: [(&str, u64); 19] = [
+    ("create_task", 19_800),
+    ("fund_task", 8_800),
+    ("update_task", 4_800),
+    ("pause_task", 4_200),
+    ("resume_task", 4_200),
+    ("withdraw_bounty", 7_100),
+    ("close_task", 7_100),
+    ("stake", 20_700),
+    ("unstake", 6_500),
+    ("withdraw_stake", 8_900),
+    ("submit", 27_500),
+    ("reveal", 6_300),
+    ("challenge", 29_100),
+    ("vote", 15_100),
+    ("claim", 11_900),
+    ("resolve_audit", 16_300),
+    ("close_round", 5_700),
+    ("close_submission", 6_100),
+    ("close_vote", 3_800),
+];
+
+pub fn compute_unit_ceiling(name: &str) -> u64 {
+    COMPUTE_UNIT_CEILINGS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(0, |(_, ceiling)| *ceiling)
+}
+
 /// The name of a tasknet instruction, from its discriminator.
 pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
     use anchor_lang::Discriminator;
@@ -206,7 +251,7 @@ impl Harness {
                 svm.warp_to_slot(1);
                 svm.add_program(address(&tasknet::ID), &sbf_program())
                     .expect("LiteSVM loads tasknet.so");
-                let payer = Keypair::new();
+                let payer = test_keypair(u32::MAX);
                 svm.airdrop(&address(&payer.pubkey()), 100_000 * LAMPORTS_PER_SOL)
                     .expect("airdrop to the payer");
                 (Chain::Sbf(Box::new(svm)), payer)
@@ -219,6 +264,7 @@ impl Harness {
             tasks: Vec::new(),
             nonce: 0,
             transactions: 0,
+            keys_made: 0,
             compute_units: BTreeMap::new(),
         }
     }
@@ -276,14 +322,37 @@ impl Harness {
             if let Some(name) =
                 instruction_name(&only.data).filter(|_| only.program_id == tasknet::ID)
             {
-                self.compute_units
-                    .entry(name)
-                    .or_default()
-                    .push(sent.compute_units);
+                self.record_compute_units(name, sent.compute_units);
             }
         }
         self.check_conservation().await;
         sent
+    }
+
+    /// Keeps a successful instruction's compute units; on SBF, holds them
+    /// under the instruction's ceiling and appends them to the file in
+    /// `TASKNET_CU_LOG` (read by `cargo run -p tasknet-tests --bin cu-report`).
+    fn record_compute_units(&mut self, name: &'static str, units: u64) {
+        self.compute_units.entry(name).or_default().push(units);
+        if self.backend != Backend::Sbf {
+            return;
+        }
+        let ceiling = compute_unit_ceiling(name);
+        assert!(
+            units <= ceiling,
+            "{name} used {units} compute units on SBF, over its ceiling of {ceiling} (COMPUTE_UNIT_CEILINGS in tests/src/lib.rs)"
+        );
+        if let Some(path) = std::env::var_os("TASKNET_CU_LOG") {
+            use std::io::Write;
+            let mut log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("TASKNET_CU_LOG is writable");
+            // One short line per write: appends from parallel tests stay whole.
+            log.write_all(format!("{name} {units}\n").as_bytes())
+                .expect("TASKNET_CU_LOG is writable");
+        }
     }
 
     async fn process(&mut self, tx: Transaction) -> Sent {
@@ -395,9 +464,11 @@ impl Harness {
             .map_or(0, |(lamports, _)| lamports)
     }
 
-    /// A new keypair holding `lamports`.
+    /// A new keypair holding `lamports`. Keys are the same in every run (see
+    /// `test_keypair`), so compute units on SBF are too.
     pub async fn funded_keypair(&mut self, lamports: u64) -> Keypair {
-        let keypair = Keypair::new();
+        self.keys_made += 1;
+        let keypair = test_keypair(self.keys_made);
         let ix = system_instruction::transfer(&self.payer(), &keypair.pubkey(), lamports);
         self.send(&[ix], &[]).await.ok();
         keypair
