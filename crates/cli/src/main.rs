@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tasknet_cli::commands::{self, node::NodeCommand, Command};
+use tasknet_cli::config::cluster_url;
 use tasknet_cli::context::{Format, Global};
 use tasknet_cli::output::Output;
 use tasknet_cli::{CliError, Ctx};
@@ -97,7 +98,10 @@ async fn run(command: Command, global: &Global) -> Result<Option<Output>, Failur
     let ctx = || Ctx::from_flags(global);
     Ok(match command {
         Command::Demo(args) => {
-            if !commands::demo::run(args).await? {
+            // Only an explicit --url: the demo's default is its own chain,
+            // whatever the Solana CLI config says.
+            let url = global.url.as_deref().map(cluster_url);
+            if !commands::demo::run(args, url).await? {
                 return Err(Failure::CheckFailed);
             }
             None

@@ -40,6 +40,42 @@ fn demo_with_defaults_passes_its_own_check() {
     }
 }
 
+/// `tasknet demo --url` runs the same scenario on a running cluster (the
+/// validator under `anchor test`, else an embedded chain started here),
+/// funding its own keys by airdrop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_on_a_given_cluster() {
+    let cluster = tasknet_testkit::TestCluster::start().await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tasknet"))
+        .args([
+            "demo",
+            "--url",
+            cluster.url(),
+            "-n",
+            "2",
+            "-c",
+            "1",
+            "-r",
+            "1",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("cluster at {}", cluster.url())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 honest node(s), 1 cheater(s) [copier], 1 round(s)"));
+    assert!(stdout.contains("check passed"), "{stdout}");
+    cluster.stop().await;
+}
+
 #[test]
 fn demo_rejects_bad_flags_in_one_line() {
     let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))

@@ -36,6 +36,8 @@ pub struct DemoConfig {
     pub cheaters: usize,
     pub rounds: u64,
     pub slot_duration: Duration,
+    /// A running cluster to use instead of an embedded chain.
+    pub url: Option<String>,
 }
 
 impl Default for DemoConfig {
@@ -45,6 +47,7 @@ impl Default for DemoConfig {
             cheaters: 2,
             rounds: 3,
             slot_duration: Duration::from_millis(50),
+            url: None,
         }
     }
 }
@@ -60,12 +63,15 @@ impl DemoConfig {
 }
 
 /// Which chain a scenario runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClusterChoice {
     /// A new embedded chain.
     Embedded,
     /// The cluster in `ANCHOR_PROVIDER_URL` when set, else a new embedded one.
     FromEnv,
+    /// A running cluster where the program is deployed and whose faucet
+    /// answers `requestAirdrop` (a local validator, devnet).
+    Url(String),
 }
 
 /// A run of nodes with given roles over a number of rounds.
@@ -97,15 +103,19 @@ pub async fn run(config: DemoConfig) -> Result<DemoReport, DemoError> {
         roles: config.roles(),
         rounds: config.rounds,
         slot_duration: config.slot_duration,
-        cluster: ClusterChoice::Embedded,
+        cluster: match config.url {
+            Some(url) => ClusterChoice::Url(url),
+            None => ClusterChoice::Embedded,
+        },
     })
     .await
 }
 
 pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> {
-    let net = match scenario.cluster {
+    let net = match &scenario.cluster {
         ClusterChoice::Embedded => Cluster::embedded(scenario.slot_duration).await?,
         ClusterChoice::FromEnv => Cluster::from_env(scenario.slot_duration).await?,
+        ClusterChoice::Url(url) => Cluster::external(url.clone()).await,
     };
     let embedded = matches!(net, Cluster::Embedded(_));
     let chain = ChainClient::new(net.url(), SendConfig::fast_polling());

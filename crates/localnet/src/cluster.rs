@@ -24,14 +24,18 @@ impl Cluster {
     /// `slot_duration`.
     pub async fn from_env(slot_duration: Duration) -> Result<Self, LocalnetError> {
         match std::env::var(PROVIDER_URL_VAR) {
-            Ok(url) if !url.is_empty() => {
-                let measured = measure_slot_duration(&url).await;
-                Ok(Cluster::External {
-                    url,
-                    slot_duration: measured.unwrap_or(Duration::from_millis(400)),
-                })
-            }
+            Ok(url) if !url.is_empty() => Ok(Self::external(url).await),
             _ => Self::embedded(slot_duration).await,
+        }
+    }
+
+    /// A running cluster at `url`; its slot time is measured (400 ms if it
+    /// cannot be).
+    pub async fn external(url: String) -> Self {
+        let measured = measure_slot_duration(&url).await;
+        Cluster::External {
+            url,
+            slot_duration: measured.unwrap_or(Duration::from_millis(400)),
         }
     }
 

@@ -21,19 +21,22 @@ pub struct DemoArgs {
     /// Rounds to run.
     #[arg(short = 'r', long, default_value_t = 3)]
     rounds: u64,
-    /// Milliseconds per slot on the embedded chain.
+    /// Milliseconds per slot on the embedded chain (with `--url`, the
+    /// cluster's own slot time applies).
     #[arg(long, default_value_t = 50)]
     slot_ms: u64,
 }
 
-/// Runs the demo and prints its report; true if its check passed.
-pub async fn run(args: DemoArgs) -> Result<bool, CliError> {
+/// Runs the demo (on an embedded chain, or on the cluster at `url`) and
+/// prints its report; true if its check passed.
+pub async fn run(args: DemoArgs, url: Option<String>) -> Result<bool, CliError> {
     let mut out = tasknet_localnet::divert_program_stdout()?;
     let config = DemoConfig {
         honest: args.honest,
         cheaters: args.cheaters,
         rounds: args.rounds,
         slot_duration: Duration::from_millis(args.slot_ms),
+        url,
     };
     let report = tasknet_demo::run(config.clone()).await?;
     out.write_all(render(&report, &config).as_bytes())?;

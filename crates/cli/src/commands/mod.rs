@@ -15,6 +15,10 @@ use clap::Subcommand;
 pub enum Command {
     /// Run a task with honest nodes and cheaters on an embedded local chain
     /// and show that honest work is paid and cheating is not.
+    ///
+    /// With --url, run it on that cluster instead: the program must be
+    /// deployed there and its faucet must answer airdrops (a local
+    /// validator, devnet).
     Demo(demo::DemoArgs),
     /// Serve a single-bank development chain over Solana JSON-RPC.
     ///
