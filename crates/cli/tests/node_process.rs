@@ -29,11 +29,14 @@ async fn setup(code_hash: [u8; 32]) -> Setup {
     let chain = &cluster.chain;
     let creator = cluster.funded(10 * SOL).await;
     let node = cluster.funded(10 * SOL).await;
+    // Windows of seconds, not one, at 50 ms slots: a node process must start
+    // and commit in round 0 even on a loaded machine.
     let schedule = Schedule {
+        submit_slots: 40,
         // Long enough for a process restart to land inside it.
         reveal_slots: 60,
         audit_slots: 20,
-        ..schedule_from(chain.slot().await.unwrap() + 40)
+        ..schedule_from(chain.slot().await.unwrap() + 80)
     };
     let args = task_args(9, code_hash, schedule);
     let task = chain.create_task(&creator, args, SOL).await.unwrap();
@@ -97,8 +100,20 @@ async fn instructions_sent_by(
     signer: &Pubkey,
     log: &str,
 ) -> std::collections::BTreeMap<&'static str, usize> {
+    // At the commitment the node confirms at: a real validator finalizes
+    // some 30 slots after a transaction is confirmed.
+    let commitment = Some(solana_commitment_config::CommitmentConfig::confirmed());
     let rpc = cluster.chain.rpc();
-    let history = rpc.get_signatures_for_address(signer).await.unwrap();
+    let history = rpc
+        .get_signatures_for_address_with_config(
+            signer,
+            solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config {
+                commitment,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert!(
         history.iter().all(|t| t.err.is_none()),
         "no transaction failed: {history:?}\n{log}"
@@ -120,8 +135,15 @@ async fn instructions_sent_by(
     let mut counts = std::collections::BTreeMap::new();
     for entry in &history {
         let signature = entry.signature.parse().unwrap();
-        let encoding = solana_transaction_status_client_types::UiTransactionEncoding::Base64;
-        let tx = rpc.get_transaction(&signature, encoding).await.unwrap();
+        let config = solana_rpc_client_api::config::RpcTransactionConfig {
+            encoding: Some(solana_transaction_status_client_types::UiTransactionEncoding::Base64),
+            commitment,
+            max_supported_transaction_version: Some(0),
+        };
+        let tx = rpc
+            .get_transaction_with_config(&signature, config)
+            .await
+            .unwrap();
         let tx = tx.transaction.transaction.decode().unwrap();
         for ix in tx.message.instructions() {
             if let Some((name, _)) = kinds.iter().find(|(_, d)| ix.data.starts_with(d)) {
