@@ -27,12 +27,9 @@ SBPF_LINKER_VERSION=0.2.6
 JOBS=${JOBS:-2}
 OPT_LEVEL=${OPT_LEVEL:-3}
 
-STEP=""
-step() { STEP=$1; printf '== %s\n' "$1" >&2; }
-trap 'status=$?; if [ $status -ne 0 ]; then
-  printf "error: tools/sbf/build.sh failed at step: %s (exit %s)\n" "$STEP" "$status" >&2
-  printf "retry: tools/sbf/build.sh  (cached steps are skipped; rm -rf %s to start over)\n" "$CACHE" >&2
-fi' EXIT
+SCRIPT=tools/sbf/build.sh
+RETRY_HINT="cached steps are skipped; rm -rf $CACHE to start over"
+. "$ROOT/tools/steps.sh"
 
 mkdir -p "$OUT" "$CACHE"
 

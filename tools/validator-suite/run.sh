@@ -23,12 +23,9 @@ ANCHOR=1.2.2
 JOBS=${JOBS:-2}
 export PATH=$CACHE/bin:$PATH
 
-STEP=""
-step() { STEP=$1; printf '== %s\n' "$1" >&2; }
-trap 'status=$?; if [ $status -ne 0 ]; then
-  printf "error: tools/validator-suite/run.sh failed at step: %s (exit %s)\n" "$STEP" "$status" >&2
-  printf "retry: tools/validator-suite/run.sh  (installed tools are kept in %s)\n" "$CACHE" >&2
-fi' EXIT
+SCRIPT=tools/validator-suite/run.sh
+RETRY_HINT="installed tools are kept in $CACHE"
+. "$ROOT/tools/steps.sh"
 
 install_tools() {
   if ! command -v clang >/dev/null || ! ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1; then

@@ -2,18 +2,21 @@
 
 use std::process::Command;
 
+/// The demo's report; asserts it exited with success (its check passed).
+fn report_of(output: std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
 #[test]
 fn demo_with_defaults_passes_its_own_check() {
     let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
         .arg("demo")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = report_of(output);
     assert!(
         stdout.starts_with("tasknet demo:"),
         "only the report on stdout: {stdout}"
@@ -61,12 +64,7 @@ async fn demo_runs_on_a_given_cluster() {
         .output()
         .await
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = report_of(output);
     assert!(
         stdout.contains(&format!("cluster at {}", cluster.url())),
         "{stdout}"
