@@ -22,6 +22,9 @@ AGAVE=4.2.2
 ANCHOR=1.2.2
 JOBS=${JOBS:-2}
 export PATH=$CACHE/bin:$PATH
+# One build folder for the three installs: the solana CLI reuses most of
+# what the validator built.
+BUILD=$CACHE/build
 
 SCRIPT=tools/validator-suite/run.sh
 RETRY_HINT="installed tools are kept in $CACHE"
@@ -35,17 +38,17 @@ install_tools() {
   if ! solana-test-validator --version 2>/dev/null | grep -q "$AGAVE"; then
     step "build solana-test-validator $AGAVE from crates.io (~25 min)"
     (cd "$CACHE/.." && cargo install agave-validator --version "=$AGAVE" --locked \
-      --bin solana-test-validator --root "$CACHE" -j"$JOBS")
+      --bin solana-test-validator --root "$CACHE" --target-dir "$BUILD" -j"$JOBS")
   fi
   if ! solana --version 2>/dev/null | grep -q "$AGAVE"; then
     step "build the solana CLI $AGAVE from crates.io"
     (cd "$CACHE/.." && cargo install solana-cli --version "=$AGAVE" --locked \
-      --bin solana --root "$CACHE" -j"$JOBS")
+      --bin solana --root "$CACHE" --target-dir "$BUILD" -j"$JOBS")
   fi
   if ! anchor --version 2>/dev/null | grep -q "$ANCHOR"; then
     step "build anchor-cli $ANCHOR from crates.io"
     (cd "$CACHE/.." && cargo install anchor-cli --version "=$ANCHOR" --locked \
-      --root "$CACHE" -j"$JOBS")
+      --root "$CACHE" --target-dir "$BUILD" -j"$JOBS")
   fi
 }
 
