@@ -70,6 +70,8 @@ cp "$ROOT/keys/tasknet-program-keypair.json" "$ROOT/target/deploy/tasknet-keypai
 
 step "anchor test --skip-build (solana-test-validator $AGAVE + the client suite)"
 cd "$ROOT"
+# The test script's build reuses the test command's artefacts.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/tasknet/target}
 started=$(date +%s)
 anchor test --skip-build 2>&1 | tee "$ROOT/target/validator-suite.log"
 echo "validator suite: $(( $(date +%s) - started )) s; log in target/validator-suite.log"
