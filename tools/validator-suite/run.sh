@@ -11,9 +11,10 @@
 # Installs, once, under $TASKNET_VALIDATOR_CACHE (default
 # ~/.cache/tasknet/validator): solana-test-validator from agave-validator
 # 4.2.2 (the first release whose loader runs the SBPF v3 .so that
-# tools/sbf/build.sh makes; 3.1.12 rejects it), the solana CLI of the same
-# release, and anchor-cli 1.2.2. About 45 minutes on two cores the first
-# time; Debian's clang and libclang-dev are needed for RocksDB's bindings.
+# tools/sbf/build.sh makes; 3.1.12 rejects it) and anchor-cli 1.2.2 (which
+# streams program logs over the validator's websocket itself, so no solana
+# CLI is needed). About 40 minutes on two cores the first time; Debian's
+# clang and libclang-dev are needed for RocksDB's bindings.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,8 +23,7 @@ AGAVE=4.2.2
 ANCHOR=1.2.2
 JOBS=${JOBS:-2}
 export PATH=$CACHE/bin:$PATH
-# One build folder for the three installs: the solana CLI reuses most of
-# what the validator built.
+# One build folder for the installs, kept: a reinstall rebuilds little.
 BUILD=$CACHE/build
 
 SCRIPT=tools/validator-suite/run.sh
@@ -39,11 +39,6 @@ install_tools() {
     step "build solana-test-validator $AGAVE from crates.io (~25 min)"
     (cd "$CACHE/.." && cargo install agave-validator --version "=$AGAVE" --locked \
       --bin solana-test-validator --root "$CACHE" --target-dir "$BUILD" -j"$JOBS")
-  fi
-  if ! solana --version 2>/dev/null | grep -q "$AGAVE"; then
-    step "build the solana CLI $AGAVE from crates.io"
-    (cd "$CACHE/.." && cargo install solana-cli --version "=$AGAVE" --locked \
-      --bin solana --root "$CACHE" --target-dir "$BUILD" -j"$JOBS")
   fi
   if ! anchor --version 2>/dev/null | grep -q "$ANCHOR"; then
     step "build anchor-cli $ANCHOR from crates.io"
@@ -65,13 +60,15 @@ if [ ! -f "$WALLET" ]; then
   mkdir -p "$(dirname "$WALLET")"
   (cd "$ROOT" && cargo run -q --bin tasknet -- keygen --outfile "$WALLET")
 fi
-mkdir -p "$ROOT/target/deploy"
-cp "$ROOT/keys/tasknet-program-keypair.json" "$ROOT/target/deploy/tasknet-keypair.json"
-
 step "anchor test --skip-build (solana-test-validator $AGAVE + the client suite)"
 cd "$ROOT"
 # The test script's build reuses the test command's artefacts.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/tasknet/target}
+# anchor looks for deploy/ and idl/ in cargo's target dir.
+mkdir -p "$CARGO_TARGET_DIR/deploy" "$CARGO_TARGET_DIR/idl"
+cp "$ROOT/target/deploy/tasknet.so" "$CARGO_TARGET_DIR/deploy/tasknet.so"
+cp "$ROOT/keys/tasknet-program-keypair.json" "$CARGO_TARGET_DIR/deploy/tasknet-keypair.json"
+cp "$ROOT/idls/tasknet.json" "$CARGO_TARGET_DIR/idl/tasknet.json"
 started=$(date +%s)
 anchor test --skip-build 2>&1 | tee "$ROOT/target/validator-suite.log"
 echo "validator suite: $(( $(date +%s) - started )) s; log in target/validator-suite.log"
