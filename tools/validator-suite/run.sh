@@ -70,5 +70,6 @@ cp "$ROOT/target/deploy/tasknet.so" "$CARGO_TARGET_DIR/deploy/tasknet.so"
 cp "$ROOT/keys/tasknet-program-keypair.json" "$CARGO_TARGET_DIR/deploy/tasknet-keypair.json"
 cp "$ROOT/idls/tasknet.json" "$CARGO_TARGET_DIR/idl/tasknet.json"
 started=$(date +%s)
-anchor test --skip-build 2>&1 | tee "$ROOT/target/validator-suite.log"
+# anchor 1.2 defaults to surfpool; `legacy` is solana-test-validator.
+anchor test --skip-build --validator legacy 2>&1 | tee "$ROOT/target/validator-suite.log"
 echo "validator suite: $(( $(date +%s) - started )) s; log in target/validator-suite.log"
