@@ -98,9 +98,9 @@ fn localnet_command_serves_json_rpc() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    // Kept open until the end: the command must not meet a closed pipe.
+    let mut banner = BufReader::new(child.stdout.take().unwrap());
+    banner.read_line(&mut first).unwrap();
     assert!(
         first.contains("single-bank development chain (no consensus)"),
         "{first}"
@@ -123,5 +123,6 @@ fn localnet_command_serves_json_rpc() {
     });
     child.kill().unwrap();
     child.wait().unwrap();
+    drop(banner);
     assert_eq!(version.expect("getVersion answers").solana_core, "3.1.12");
 }

@@ -27,17 +27,16 @@ pub async fn run(args: LocalnetArgs) -> Result<(), CliError> {
         slot_duration: Duration::from_millis(args.slot_ms),
     })
     .await?;
-    writeln!(
-        out,
-        "tasknet localnet: single-bank development chain (no consensus), JSON-RPC at {}",
-        net.url
-    )?;
-    writeln!(
-        out,
-        "program {} loaded; faucet {}; Ctrl-C to stop",
+    let banner = format!(
+        "tasknet localnet: single-bank development chain (no consensus), JSON-RPC at {}\n\
+         program {} loaded; faucet {}; Ctrl-C to stop\n",
+        net.url,
         tasknet::ID,
         net.faucet().pubkey()
-    )?;
+    );
+    // A reader that went away (`tasknet localnet | head -1`) must not stop
+    // the chain: the banner is best effort.
+    let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
     tokio::signal::ctrl_c().await?;
     net.stop().await;
     Ok(())
