@@ -8,8 +8,8 @@
 
 #![allow(deprecated)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anchor_lang::prelude::{Clock, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
@@ -27,6 +27,7 @@ use tasknet::logic::{commitment, Schedule, SALT_LEN};
 use tasknet::state::{Economics, Task};
 use tasknet_sdk::defaults::ECONOMICS;
 use tasknet_sdk::{self as sdk, pda};
+use tasknet_testkit::instruction_name;
 
 pub use solana_instruction::error::InstructionError;
 pub use solana_transaction_error::TransactionError;
@@ -107,9 +108,6 @@ pub struct Harness {
     pub transactions: u64,
     /// Keys handed out so far: the next key's index.
     keys_made: u32,
-    /// Compute units of every successful single-instruction transaction,
-    /// by instruction name (the compute-budget instruction included).
-    pub compute_units: BTreeMap<&'static str, Vec<u64>>,
 }
 
 pub use tasknet_sdk::amount::LAMPORTS_PER_SOL;
@@ -124,7 +122,12 @@ pub fn sbf_program_path() -> PathBuf {
 
 /// The SBF program's bytes; a missing or stale build is an error that names
 /// the command that builds it, never a skipped test.
-pub fn sbf_program() -> Vec<u8> {
+pub fn sbf_program() -> &'static [u8] {
+    static PROGRAM: OnceLock<Vec<u8>> = OnceLock::new();
+    PROGRAM.get_or_init(read_sbf_program)
+}
+
+fn read_sbf_program() -> Vec<u8> {
     let path = sbf_program_path();
     let bytes = std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
@@ -205,37 +208,6 @@ pub fn compute_unit_ceiling(name: &str) -> u64 {
         .map_or(0, |(_, ceiling)| *ceiling)
 }
 
-/// The name of a tasknet instruction, from its discriminator.
-pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
-    use anchor_lang::Discriminator;
-    use tasknet::instruction as ix;
-    let names: [(&str, &[u8]); 19] = [
-        ("create_task", ix::CreateTask::DISCRIMINATOR),
-        ("fund_task", ix::FundTask::DISCRIMINATOR),
-        ("update_task", ix::UpdateTask::DISCRIMINATOR),
-        ("pause_task", ix::PauseTask::DISCRIMINATOR),
-        ("resume_task", ix::ResumeTask::DISCRIMINATOR),
-        ("withdraw_bounty", ix::WithdrawBounty::DISCRIMINATOR),
-        ("close_task", ix::CloseTask::DISCRIMINATOR),
-        ("stake", ix::Stake::DISCRIMINATOR),
-        ("unstake", ix::Unstake::DISCRIMINATOR),
-        ("withdraw_stake", ix::WithdrawStake::DISCRIMINATOR),
-        ("submit", ix::Submit::DISCRIMINATOR),
-        ("reveal", ix::Reveal::DISCRIMINATOR),
-        ("challenge", ix::Challenge::DISCRIMINATOR),
-        ("vote", ix::Vote::DISCRIMINATOR),
-        ("claim", ix::Claim::DISCRIMINATOR),
-        ("resolve_audit", ix::ResolveAudit::DISCRIMINATOR),
-        ("close_round", ix::CloseRound::DISCRIMINATOR),
-        ("close_submission", ix::CloseSubmission::DISCRIMINATOR),
-        ("close_vote", ix::CloseVote::DISCRIMINATOR),
-    ];
-    names
-        .into_iter()
-        .find(|(_, d)| data.starts_with(d))
-        .map(|(name, _)| name)
-}
-
 impl Harness {
     pub async fn new(backend: Backend) -> Self {
         let (chain, payer) = match backend {
@@ -249,7 +221,7 @@ impl Harness {
                 // LiteSVM's clock starts at a mainnet-like slot; the tests'
                 // schedules start at slot 100, as from a fresh bank.
                 svm.warp_to_slot(1);
-                svm.add_program(address(&tasknet::ID), &sbf_program())
+                svm.add_program(address(&tasknet::ID), sbf_program())
                     .expect("LiteSVM loads tasknet.so");
                 let payer = test_keypair(u32::MAX);
                 svm.airdrop(&address(&payer.pubkey()), 100_000 * LAMPORTS_PER_SOL)
@@ -265,7 +237,6 @@ impl Harness {
             nonce: 0,
             transactions: 0,
             keys_made: 0,
-            compute_units: BTreeMap::new(),
         }
     }
 
@@ -329,11 +300,10 @@ impl Harness {
         sent
     }
 
-    /// Keeps a successful instruction's compute units; on SBF, holds them
-    /// under the instruction's ceiling and appends them to the file in
-    /// `TASKNET_CU_LOG` (read by `cargo run -p tasknet-tests --bin cu-report`).
+    /// On SBF, holds a successful instruction's compute units under its
+    /// ceiling and appends them to the file in `TASKNET_CU_LOG` (read by
+    /// `cargo run -p tasknet-tests --bin cu-report`).
     fn record_compute_units(&mut self, name: &'static str, units: u64) {
-        self.compute_units.entry(name).or_default().push(units);
         if self.backend != Backend::Sbf {
             return;
         }

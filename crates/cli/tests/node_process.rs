@@ -5,7 +5,6 @@
 use std::process::{Child, Command, Stdio};
 
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::Discriminator;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tasknet::logic::Schedule;
@@ -14,7 +13,9 @@ use tasknet_node::code::file_hash;
 use tasknet_node::store::Store;
 use tasknet_sdk::keys::write_keypair;
 use tasknet_sdk::{self as sdk, pda};
-use tasknet_testkit::{example_command, schedule_from, task_args, wait_for_slot, TestCluster, SOL};
+use tasknet_testkit::{
+    example_command, instruction_name, schedule_from, task_args, wait_for_slot, TestCluster, SOL,
+};
 
 struct Setup {
     cluster: TestCluster,
@@ -118,20 +119,6 @@ async fn instructions_sent_by(
         history.iter().all(|t| t.err.is_none()),
         "no transaction failed: {history:?}\n{log}"
     );
-    let kinds = [
-        ("stake", tasknet::instruction::Stake::DISCRIMINATOR),
-        ("submit", tasknet::instruction::Submit::DISCRIMINATOR),
-        ("reveal", tasknet::instruction::Reveal::DISCRIMINATOR),
-        ("claim", tasknet::instruction::Claim::DISCRIMINATOR),
-        (
-            "close_submission",
-            tasknet::instruction::CloseSubmission::DISCRIMINATOR,
-        ),
-        (
-            "close_round",
-            tasknet::instruction::CloseRound::DISCRIMINATOR,
-        ),
-    ];
     let mut counts = std::collections::BTreeMap::new();
     for entry in &history {
         let signature = entry.signature.parse().unwrap();
@@ -146,8 +133,8 @@ async fn instructions_sent_by(
             .unwrap();
         let tx = tx.transaction.transaction.decode().unwrap();
         for ix in tx.message.instructions() {
-            if let Some((name, _)) = kinds.iter().find(|(_, d)| ix.data.starts_with(d)) {
-                *counts.entry(*name).or_default() += 1;
+            if let Some(name) = instruction_name(&ix.data) {
+                *counts.entry(name).or_default() += 1;
             }
         }
     }

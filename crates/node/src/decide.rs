@@ -4,7 +4,7 @@
 //! work, so one round's steps follow each other within a tick.
 
 use tasknet::instructions::SubmissionPayload;
-use tasknet::logic::{commitment, reward_share, Phase};
+use tasknet::logic::{commitment, Phase};
 use tasknet::state::{Audit, AuditVerdict, SubmissionStatus};
 
 use crate::action::Action;
@@ -134,7 +134,8 @@ fn settle(s: &RoundSnapshot<'_>) -> Vec<Action> {
     let claimable = s.mine.as_ref().is_some_and(|m| m.claimable());
     if let Some(round) = s.round_account.as_ref().filter(|_| claimable) {
         if round.open_audits == 0 {
-            let share = reward_share(round.reward_pool, round.valid_count()).map_or(0, |r| r.share);
+            // The program's own arithmetic; no valid submitter means no share.
+            let share = round.share().unwrap_or(0);
             actions.push(Action::Claim { share });
         }
     }

@@ -33,8 +33,7 @@ impl TaskView {
     /// Whether our stake may submit or vote on `round`.
     pub fn eligible(&self, round: u64) -> bool {
         self.stake.as_ref().is_some_and(|s| {
-            s.bonded
-                .eligibility(s.unbonding, self.task.economics.min_stake, round)
+            s.eligible_weight(self.task.economics.min_stake, round)
                 .is_ok()
         })
     }

@@ -169,3 +169,36 @@ pub fn example_command() -> PathBuf {
     assert!(path.exists(), "build the example first: {}", path.display());
     path
 }
+
+/// The name of a tasknet instruction, from its discriminator: the one table
+/// the program tests (compute units) and the restart test (counting what a
+/// node sent) read instructions by.
+pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
+    use anchor_lang::Discriminator;
+    use tasknet::instruction as ix;
+    let names: [(&str, &[u8]); 19] = [
+        ("create_task", ix::CreateTask::DISCRIMINATOR),
+        ("fund_task", ix::FundTask::DISCRIMINATOR),
+        ("update_task", ix::UpdateTask::DISCRIMINATOR),
+        ("pause_task", ix::PauseTask::DISCRIMINATOR),
+        ("resume_task", ix::ResumeTask::DISCRIMINATOR),
+        ("withdraw_bounty", ix::WithdrawBounty::DISCRIMINATOR),
+        ("close_task", ix::CloseTask::DISCRIMINATOR),
+        ("stake", ix::Stake::DISCRIMINATOR),
+        ("unstake", ix::Unstake::DISCRIMINATOR),
+        ("withdraw_stake", ix::WithdrawStake::DISCRIMINATOR),
+        ("submit", ix::Submit::DISCRIMINATOR),
+        ("reveal", ix::Reveal::DISCRIMINATOR),
+        ("challenge", ix::Challenge::DISCRIMINATOR),
+        ("vote", ix::Vote::DISCRIMINATOR),
+        ("claim", ix::Claim::DISCRIMINATOR),
+        ("resolve_audit", ix::ResolveAudit::DISCRIMINATOR),
+        ("close_round", ix::CloseRound::DISCRIMINATOR),
+        ("close_submission", ix::CloseSubmission::DISCRIMINATOR),
+        ("close_vote", ix::CloseVote::DISCRIMINATOR),
+    ];
+    names
+        .into_iter()
+        .find(|(_, d)| data.starts_with(d))
+        .map(|(name, _)| name)
+}

@@ -121,11 +121,7 @@ async fn status(
         submissions: s.submissions,
         slashed_total_sol: Sol(s.slashed_total),
         current_round: round,
-        eligible_this_round: round.map(|r| {
-            s.bonded
-                .eligibility(s.unbonding, t.economics.min_stake, r)
-                .is_ok()
-        }),
+        eligible_this_round: round.map(|r| s.eligible_weight(t.economics.min_stake, r).is_ok()),
         endpoint: s.endpoint,
     });
     Ok(Status {
