@@ -180,7 +180,9 @@ impl Node {
         let Some(rounds) = view.task.schedule.live_rounds(view.slot) else {
             return Ok(());
         };
-        for round in rounds {
+        // Newest first: its submit and reveal windows are the short,
+        // time-critical ones; older rounds' cranks and closes can wait.
+        for round in rounds.rev() {
             if self.store.round_done(&spec.task, round)? {
                 continue;
             }
