@@ -481,7 +481,7 @@ async fn simulate_transaction(chain: &Chain, params: &Value) -> RpcResult {
     Ok(with_context(chain, value))
 }
 
-async fn send_transaction(chain: &Chain, params: &Value) -> RpcResult {
+async fn send_transaction(chain: &Arc<Chain>, params: &Value) -> RpcResult {
     let tx = decode_transaction(params)?;
     verify_signatures(&tx)?;
     let signature = tx.signatures[0];
@@ -495,8 +495,21 @@ async fn send_transaction(chain: &Chain, params: &Value) -> RpcResult {
             });
         }
     }
-    process(chain, tx).await?;
+    process_to_completion(chain, tx).await?;
     Ok(json!(signature.to_string()))
+}
+
+/// `process` on its own task: a client that hangs up mid-request (a node
+/// killed while sending) cancels its handler, and must not cancel the
+/// recording of a transaction the bank has already executed.
+async fn process_to_completion(
+    chain: &Arc<Chain>,
+    tx: VersionedTransaction,
+) -> Result<(), RpcError> {
+    let chain = chain.clone();
+    tokio::spawn(async move { process(&chain, tx).await })
+        .await
+        .map_err(RpcError::internal)?
 }
 
 /// Executes a transaction in the current bank and records it. A transaction
@@ -556,7 +569,7 @@ async fn process(chain: &Chain, tx: VersionedTransaction) -> Result<(), RpcError
     Ok(())
 }
 
-async fn request_airdrop(chain: &Chain, params: &Value) -> RpcResult {
+async fn request_airdrop(chain: &Arc<Chain>, params: &Value) -> RpcResult {
     let to = pubkey_param(required(params, 0)?)?;
     let lamports = required(params, 1)?
         .as_u64()
@@ -574,7 +587,7 @@ async fn request_airdrop(chain: &Chain, params: &Value) -> RpcResult {
         blockhash,
     );
     let signature = tx.signatures[0];
-    process(chain, tx.into()).await?;
+    process_to_completion(chain, tx.into()).await?;
     match chain
         .transactions
         .lock()
