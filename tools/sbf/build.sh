@@ -26,6 +26,7 @@ TOOLCHAIN=${TASKNET_SBF_TOOLCHAIN:-nightly-2026-10-30}
 SBPF_LINKER_VERSION=0.2.6
 JOBS=${JOBS:-2}
 OPT_LEVEL=${OPT_LEVEL:-3}
+INLINE_THRESHOLD=${INLINE_THRESHOLD:-125}
 
 SCRIPT=tools/sbf/build.sh
 RETRY_HINT="cached steps are skipped; rm -rf $CACHE to start over"
@@ -73,13 +74,13 @@ fi
 # sbpf-linker loads the toolchain's own libLLVM at run time.
 export LD_LIBRARY_PATH=$TC/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
-step "build tasknet for SBPF v3 (opt-level $OPT_LEVEL)"
-EXTRA=""
+step "build tasknet for SBPF v3 (opt-level $OPT_LEVEL, inline threshold $INLINE_THRESHOLD)"
+EXTRA=", \"-Clink-arg=--llvm-args=--inline-threshold=$INLINE_THRESHOLD\""
 if [ "$OPT_LEVEL" != 3 ]; then
   export CARGO_PROFILE_RELEASE_OPT_LEVEL=$OPT_LEVEL
   # rustc passes -Os/-Oz on to the linker, whose LLVM 23 pipeline rejects
   # them; the last -O wins, and functions keep their size attributes.
-  EXTRA=', "-Clink-arg=-O2"'
+  EXTRA="$EXTRA"', "-Clink-arg=-O2"'
 fi
 CONFIG=$CACHE/cargo-config.toml
 cat > "$CONFIG" <<TOML

@@ -258,7 +258,7 @@ async fn operator_commands_and_round_show() {
     let payload = SubmissionPayload::Value(b"42".to_vec());
     env.chain
         .send(
-            &[sdk::submit(&node_key.pubkey(), &task_key, 0, payload)],
+            &sdk::submit_opening(&node_key.pubkey(), &task_key, 0, payload, false),
             &node_key,
             &[],
         )

@@ -130,12 +130,10 @@ async fn program_accounts(
             .unwrap();
     }
     tasknet_testkit::wait_for_slot(chain, start_slot).await;
-    for node in &nodes {
+    for (i, node) in nodes.iter().enumerate() {
         let payload = SubmissionPayload::Value(node.pubkey().to_bytes().to_vec());
-        chain
-            .send(&[sdk::submit(&node.pubkey(), task, 0, payload)], node, &[])
-            .await
-            .unwrap();
+        let ixs = sdk::submit_opening(&node.pubkey(), task, 0, payload, i > 0);
+        chain.send(&ixs, node, &[]).await.unwrap();
     }
     let filters = filters::round_submissions(task, 0);
     let mut samples = Vec::new();

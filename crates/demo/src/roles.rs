@@ -86,7 +86,10 @@ impl Copier {
             Some(other) => SubmissionPayload::Value(other.value.clone()),
             None => return Vec::new(), // nothing to copy yet
         };
-        vec![Action::Submit(payload)]
+        vec![Action::Submit {
+            payload,
+            open_round: s.round_account.is_none(),
+        }]
     }
 
     /// A copied commitment binds someone else's key and salt, so no reveal

@@ -297,12 +297,10 @@ async fn transactions_statuses_and_program_accounts() {
         nodes.push(node);
     }
     tasknet_testkit::wait_for_slot(&chain, start).await;
-    for node in &nodes {
+    for (i, node) in nodes.iter().enumerate() {
         let payload = SubmissionPayload::Value(node.pubkey().to_bytes().to_vec());
-        chain
-            .send(&[sdk::submit(&node.pubkey(), &task, 0, payload)], node, &[])
-            .await
-            .unwrap();
+        let ixs = sdk::submit_opening(&node.pubkey(), &task, 0, payload, i > 0);
+        chain.send(&ixs, node, &[]).await.unwrap();
     }
     let round0 = chain
         .program_accounts::<Submission>(&[

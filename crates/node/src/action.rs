@@ -19,7 +19,12 @@ pub enum Action {
     Audit {
         node: Pubkey,
     },
-    Submit(SubmissionPayload),
+    /// Submit our payload; open the round first (in the same transaction)
+    /// when nobody has yet.
+    Submit {
+        payload: SubmissionPayload,
+        open_round: bool,
+    },
     Reveal {
         value: Vec<u8>,
         salt: [u8; SALT_LEN],
@@ -43,8 +48,11 @@ pub enum Action {
         node: Pubkey,
         voter: Pubkey,
     },
-    /// Close our submission (and its audit, whose rent goes to `challenger`).
+    /// Close a submission (and its audit, whose rent goes to `challenger`):
+    /// ours when `node` is `None`, else another node's left behind after the
+    /// claim deadline (the program pays that node any reward it earned).
     CloseSubmission {
+        node: Option<Pubkey>,
         challenger: Option<Pubkey>,
     },
     CloseRound {
@@ -68,6 +76,7 @@ pub enum OutboxKey {
     Claim,
     CloseVote { node: Pubkey, voter: Pubkey },
     CloseSubmission,
+    CloseSubmissionOf(Pubkey),
     CloseRound,
 }
 
@@ -84,6 +93,7 @@ impl OutboxKey {
             Self::Claim => "claim".into(),
             Self::CloseVote { node, voter } => format!("close_vote:{node}:{voter}"),
             Self::CloseSubmission => "close_submission".into(),
+            Self::CloseSubmissionOf(node) => format!("close_submission:{node}"),
             Self::CloseRound => "close_round".into(),
         }
     }
@@ -93,7 +103,7 @@ impl Action {
     /// The outbox key of an on-chain action; `None` for off-chain ones.
     pub fn outbox_key(&self) -> Option<OutboxKey> {
         Some(match self {
-            Self::Submit(_) => OutboxKey::Submit,
+            Self::Submit { .. } => OutboxKey::Submit,
             Self::Reveal { .. } => OutboxKey::Reveal,
             Self::Challenge { node } => OutboxKey::Challenge(*node),
             Self::Vote { node, .. } => OutboxKey::Vote(*node),
@@ -103,25 +113,43 @@ impl Action {
                 node: *node,
                 voter: *voter,
             },
-            Self::CloseSubmission { .. } => OutboxKey::CloseSubmission,
+            Self::CloseSubmission { node: None, .. } => OutboxKey::CloseSubmission,
+            Self::CloseSubmission {
+                node: Some(node), ..
+            } => OutboxKey::CloseSubmissionOf(*node),
             Self::CloseRound { .. } => OutboxKey::CloseRound,
             Self::Execute | Self::Audit { .. } | Self::Unrevealable | Self::Finish => return None,
         })
     }
 
-    /// The instruction `me` sends for this action on `round` of `task`.
-    pub fn instruction(&self, me: &Pubkey, task: &Pubkey, round: u64) -> Option<Instruction> {
+    /// The instructions of the transaction `me` sends for this action on
+    /// `round` of `task`; empty for off-chain actions.
+    pub fn instructions(&self, me: &Pubkey, task: &Pubkey, round: u64) -> Vec<Instruction> {
+        match self {
+            Self::Submit {
+                payload,
+                open_round,
+            } => sdk::submit_opening(me, task, round, payload.clone(), !open_round),
+            other => other.instruction(me, task, round).into_iter().collect(),
+        }
+    }
+
+    /// The one instruction of a single-instruction action.
+    fn instruction(&self, me: &Pubkey, task: &Pubkey, round: u64) -> Option<Instruction> {
         Some(match self {
-            Self::Submit(payload) => sdk::submit(me, task, round, payload.clone()),
+            Self::Submit { payload, .. } => sdk::submit(me, task, round, payload.clone()),
             Self::Reveal { value, salt } => sdk::reveal(me, task, round, value.clone(), *salt),
             Self::Challenge { node } => sdk::challenge(me, task, round, node),
             Self::Vote { node, invalid } => sdk::vote(me, task, round, node, *invalid),
             Self::Resolve { node, challenger } => sdk::resolve_audit(task, round, node, challenger),
             Self::Claim { .. } => sdk::claim(me, task, round),
             Self::CloseVote { node, voter } => sdk::close_vote(task, round, node, voter),
-            Self::CloseSubmission { challenger } => {
-                sdk::close_submission(task, round, me, challenger.as_ref())
-            }
+            Self::CloseSubmission { node, challenger } => sdk::close_submission(
+                task,
+                round,
+                node.as_ref().unwrap_or(me),
+                challenger.as_ref(),
+            ),
             Self::CloseRound { rent_payer } => sdk::close_round(task, round, rent_payer),
             Self::Execute | Self::Audit { .. } | Self::Unrevealable | Self::Finish => return None,
         })
@@ -140,7 +168,10 @@ mod tests {
             Pubkey::new_unique(),
         );
         let actions = [
-            Action::Submit(SubmissionPayload::Commitment([1; 32])),
+            Action::Submit {
+                payload: SubmissionPayload::Commitment([1; 32]),
+                open_round: false,
+            },
             Action::Reveal {
                 value: vec![1],
                 salt: [0; SALT_LEN],
@@ -159,14 +190,30 @@ mod tests {
                 node: other,
                 voter: me,
             },
-            Action::CloseSubmission { challenger: None },
+            Action::CloseSubmission {
+                node: None,
+                challenger: None,
+            },
+            Action::CloseSubmission {
+                node: Some(other),
+                challenger: None,
+            },
             Action::CloseRound { rent_payer: me },
         ];
+        let opening = Action::Submit {
+            payload: SubmissionPayload::Commitment([1; 32]),
+            open_round: true,
+        };
+        assert_eq!(
+            opening.instructions(&me, &task, 3).len(),
+            2,
+            "open_round, submit"
+        );
         let mut keys = std::collections::HashSet::new();
         for action in &actions {
             let key = action.outbox_key().expect("on-chain");
             assert!(keys.insert(key.stored()), "distinct keys");
-            assert!(action.instruction(&me, &task, 3).is_some());
+            assert!(!action.instructions(&me, &task, 3).is_empty());
         }
         for action in [
             Action::Execute,
@@ -174,7 +221,7 @@ mod tests {
             Action::Finish,
         ] {
             assert_eq!(action.outbox_key(), None);
-            assert_eq!(action.instruction(&me, &task, 3), None);
+            assert!(action.instructions(&me, &task, 3).is_empty());
         }
     }
 }

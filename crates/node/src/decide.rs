@@ -3,6 +3,7 @@
 //! chain (below). The runtime re-reads and decides again after off-chain
 //! work, so one round's steps follow each other within a tick.
 
+use anchor_lang::prelude::Pubkey;
 use tasknet::instructions::SubmissionPayload;
 use tasknet::logic::{commitment, Phase};
 use tasknet::state::{Audit, AuditVerdict, SubmissionStatus};
@@ -56,7 +57,10 @@ fn submit(s: &RoundSnapshot<'_>) -> Vec<Action> {
     } else {
         SubmissionPayload::Value(own.value.clone())
     };
-    vec![Action::Submit(payload)]
+    vec![Action::Submit {
+        payload,
+        open_round: s.round_account.is_none(),
+    }]
 }
 
 fn reveal(s: &RoundSnapshot<'_>) -> Vec<Action> {
@@ -144,45 +148,74 @@ fn settle(s: &RoundSnapshot<'_>) -> Vec<Action> {
 
 /// Recovers rent: our votes, every vote on our own submission's audit (it
 /// closes only after them), our submission, and the round if we opened it
-/// (or nobody else did in time). Finishes once ours and the round are gone.
+/// (or nobody else did in time). Whoever cranks the round also closes what
+/// other nodes left behind (their votes, then their submissions, which pays
+/// them any reward they earned), since the round closes only after every
+/// submission. Finishes once ours and the round are gone.
 fn close(s: &RoundSnapshot<'_>) -> Vec<Action> {
     let mut actions: Vec<Action> = resolves(s).collect();
+    let me = s.view.me;
+    let cranks_round = s.round_account.as_ref().is_some_and(|round| {
+        let schedule = &s.view.task.schedule;
+        round.rent_payer == me
+            || s.view.slot >= schedule.claim_deadline(s.round) + crank_grace(schedule.round_slots)
+    });
     let mine_key = s.mine_key();
     for (audit_key, voter) in &s.votes {
         let Some((_, audit)) = s.audits.iter().find(|(k, _)| k == audit_key) else {
             continue;
         };
-        if *voter == s.view.me || audit.submission == mine_key {
+        if *voter == me || audit.submission == mine_key || cranks_round {
             actions.push(Action::CloseVote {
                 node: audit.node,
                 voter: *voter,
             });
         }
     }
-    if let Some(mine) = &s.mine {
-        let audit = s
-            .audits
+    // A submission closes with its audit once that is resolved (its votes
+    // are closed above, earlier in this same tick).
+    let closable = |key: &Pubkey, audited: bool| -> Option<Option<Pubkey>> {
+        if !audited {
+            return Some(None);
+        }
+        s.audits
             .iter()
-            .find(|(_, a)| mine.audited && a.submission == mine_key);
-        // An audit still pending blocks the close; it is resolved first.
-        if audit.is_none_or(|(_, a)| a.verdict != AuditVerdict::Pending) {
-            let challenger = audit.map(|(_, a)| a.challenger);
-            actions.push(Action::CloseSubmission { challenger });
+            .find(|(_, a)| a.submission == *key)
+            .filter(|(_, a)| a.verdict != AuditVerdict::Pending)
+            .map(|(_, a)| Some(a.challenger))
+    };
+    if let Some(mine) = &s.mine {
+        if let Some(challenger) = closable(&mine_key, mine.audited) {
+            actions.push(Action::CloseSubmission {
+                node: None,
+                challenger,
+            });
         }
     }
-    match &s.round_account {
-        Some(round) => {
-            let schedule = &s.view.task.schedule;
-            let grace_over =
-                s.view.slot >= schedule.claim_deadline(s.round) + crank_grace(schedule.round_slots);
-            if round.rent_payer == s.view.me || grace_over {
-                actions.push(Action::CloseRound {
-                    rent_payer: round.rent_payer,
+    if cranks_round {
+        for (key, submission) in s.submissions.iter().filter(|(_, sub)| sub.node != me) {
+            if let Some(challenger) = closable(key, submission.audited) {
+                actions.push(Action::CloseSubmission {
+                    node: Some(submission.node),
+                    challenger,
                 });
             }
         }
+    }
+    let closing = actions
+        .iter()
+        .filter(|a| matches!(a, Action::CloseSubmission { .. }))
+        .count();
+    match &s.round_account {
+        // Once the submissions closing now are gone (if one fails, so does
+        // this, and the next tick retries).
+        Some(round) if cranks_round && round.submissions_open as usize <= closing => {
+            actions.push(Action::CloseRound {
+                rent_payer: round.rent_payer,
+            });
+        }
         None if s.mine.is_none() => actions.push(Action::Finish),
-        None => {}
+        _ => {}
     }
     actions
 }
@@ -280,8 +313,9 @@ mod tests {
     }
 
     fn round_account(rent_payer: Pubkey, pool: u64, revealed: u32, open_audits: u32) -> Round {
-        let mut round = Round::open(Pubkey::default(), 0, pool, 0, rent_payer, 0);
+        let mut round = Round::open(Pubkey::default(), 0, SCHEDULE, pool, 0, rent_payer, 0);
         round.submissions = revealed;
+        round.submissions_open = revealed;
         round.revealed = revealed;
         round.open_audits = open_audits;
         round
@@ -304,7 +338,19 @@ mod tests {
         let expected = commitment(&own().value, &own().salt, &v.me);
         assert_eq!(
             decide(&s),
-            vec![Action::Submit(SubmissionPayload::Commitment(expected))]
+            vec![Action::Submit {
+                payload: SubmissionPayload::Commitment(expected),
+                open_round: true,
+            }]
+        );
+        s.round_account = Some(round_account(Pubkey::new_unique(), 0, 0, 0));
+        assert_eq!(
+            decide(&s),
+            vec![Action::Submit {
+                payload: SubmissionPayload::Commitment(expected),
+                open_round: false,
+            }],
+            "someone opened the round"
         );
         s.mine = Some(submission(&v, v.me, SubmissionStatus::Committed).1);
         assert_eq!(decide(&s), vec![], "already submitted");
@@ -318,7 +364,10 @@ mod tests {
         s.own = Some(own());
         assert_eq!(
             decide(&s),
-            vec![Action::Submit(SubmissionPayload::Value(own().value))]
+            vec![Action::Submit {
+                payload: SubmissionPayload::Value(own().value),
+                open_round: true,
+            }]
         );
     }
 
@@ -447,7 +496,11 @@ mod tests {
             (their_audit_key, v.me),
         ];
         s.mine = Some(submission(&v, v.me, SubmissionStatus::Challenged).1);
-        s.round_account = Some(round_account(v.me, 0, 1, 0));
+        let (their_key, mut theirs) = submission(&v, other, SubmissionStatus::Invalid);
+        theirs.audited = true;
+        s.submissions = vec![(their_key, theirs)];
+        // Someone else opened the round: ours only.
+        s.round_account = Some(round_account(Pubkey::new_unique(), 0, 2, 0));
         assert_eq!(
             decide(&s),
             vec![
@@ -460,6 +513,34 @@ mod tests {
                     voter: v.me
                 },
                 Action::CloseSubmission {
+                    node: None,
+                    challenger: Some(challenger)
+                },
+            ]
+        );
+        // We opened it: we crank it, closing what others left behind first.
+        s.round_account = Some(round_account(v.me, 0, 2, 0));
+        assert_eq!(
+            decide(&s),
+            vec![
+                Action::CloseVote {
+                    node: v.me,
+                    voter: challenger
+                },
+                Action::CloseVote {
+                    node: other,
+                    voter: challenger
+                },
+                Action::CloseVote {
+                    node: other,
+                    voter: v.me
+                },
+                Action::CloseSubmission {
+                    node: None,
+                    challenger: Some(challenger)
+                },
+                Action::CloseSubmission {
+                    node: Some(other),
                     challenger: Some(challenger)
                 },
                 Action::CloseRound { rent_payer: v.me },
@@ -480,6 +561,18 @@ mod tests {
         let v = view(deadline + crank_grace(SCHEDULE.round_slots));
         let mut s = RoundSnapshot::empty(&v, 0);
         s.round_account = Some(round_account(payer, 0, 1, 0));
-        assert_eq!(decide(&s), vec![Action::CloseRound { rent_payer: payer }]);
+        let (key, left_behind) = submission(&v, payer, SubmissionStatus::Revealed);
+        s.submissions = vec![(key, left_behind)];
+        assert_eq!(
+            decide(&s),
+            vec![
+                Action::CloseSubmission {
+                    node: Some(payer),
+                    challenger: None
+                },
+                Action::CloseRound { rent_payer: payer }
+            ],
+            "after the grace anyone cranks: the submission first (paying its reward)"
+        );
     }
 }

@@ -62,7 +62,11 @@ pub struct Outbox<'a> {
 impl Outbox<'_> {
     /// Sends one action's transaction at most once: resumes a pending one
     /// first; signs anew only if there is none or it provably expired.
-    pub async fn send(&self, at: Purpose<'_>, ix: Instruction) -> Result<Acted, NodeError> {
+    pub async fn send(
+        &self,
+        at: Purpose<'_>,
+        instructions: &[Instruction],
+    ) -> Result<Acted, NodeError> {
         if let Some(entry) = self.store.last_tx(at.task, at.round, at.key)? {
             let signature: Signature = entry
                 .signature
@@ -84,7 +88,7 @@ impl Outbox<'_> {
                 TxState::Failed | TxState::Expired => {}
             }
         }
-        let prepared = match self.chain.prepare(&[ix], self.keypair, &[]).await {
+        let prepared = match self.chain.prepare(instructions, self.keypair, &[]).await {
             Ok(p) => p,
             Err(e) => return refused(at, e),
         };

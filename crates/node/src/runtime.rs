@@ -276,10 +276,8 @@ impl Node {
     /// Sends an on-chain action through the outbox; records a claim's
     /// earning once its transaction is confirmed.
     async fn send(&self, task: &Pubkey, round: u64, action: Action) -> Result<(), NodeError> {
-        let (Some(key), Some(ix)) = (
-            action.outbox_key(),
-            action.instruction(&self.pubkey(), task, round),
-        ) else {
+        let instructions = action.instructions(&self.pubkey(), task, round);
+        let Some(key) = action.outbox_key().filter(|_| !instructions.is_empty()) else {
             return Ok(());
         };
         let outbox = Outbox {
@@ -292,7 +290,7 @@ impl Node {
             round,
             key: &key,
         };
-        let acted = outbox.send(purpose, ix).await?;
+        let acted = outbox.send(purpose, &instructions).await?;
         if let (Action::Claim { share }, Acted::Confirmed(signature)) = (&action, &acted) {
             self.store
                 .record_earning(task, round, *share, &signature.to_string())?;

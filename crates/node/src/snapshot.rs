@@ -55,7 +55,13 @@ impl Reads {
         let none = Self::default();
         match phase {
             Phase::NotStarted => none,
-            Phase::Submit | Phase::Reveal => Self { mine: true, ..none },
+            // The round account: whether our submit must open the round.
+            Phase::Submit => Self {
+                mine: true,
+                round: true,
+                ..none
+            },
+            Phase::Reveal => Self { mine: true, ..none },
             Phase::Audit => Self {
                 submissions: true,
                 ..none
@@ -66,12 +72,14 @@ impl Reads {
                 audits: true,
                 ..none
             },
+            // Submissions too: whoever cranks the round closes those their
+            // nodes left behind (paying their rewards) before the round.
             Phase::Closable => Self {
                 mine: true,
                 round: true,
+                submissions: true,
                 audits: true,
                 votes: true,
-                ..none
             },
         }
     }

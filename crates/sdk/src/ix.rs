@@ -134,18 +134,57 @@ pub fn withdraw_stake(node: &Pubkey, task: &Pubkey) -> Instruction {
     )
 }
 
+/// Opens `round` of `task` (idempotent); `payer` pays its rent and gets it
+/// back when the round closes. Send it before `submit` when the round
+/// account does not exist yet (see [`submit_opening`]).
+pub fn open_round(payer: &Pubkey, task: &Pubkey, round: u64) -> Instruction {
+    instruction(
+        acc::OpenRound {
+            payer: *payer,
+            task: *task,
+            vault: pda::vault(task),
+            round_account: pda::round(task, round),
+            system_program: system_program::ID,
+        },
+        ix::OpenRound { round },
+    )
+}
+
+/// A submission to an open round.
 pub fn submit(node: &Pubkey, task: &Pubkey, round: u64, payload: SubmissionPayload) -> Instruction {
+    let (submission, submission_bump) = pda::submission_with_bump(task, round, node);
     instruction(
         acc::Submit {
             node: *node,
             task: *task,
             stake: pda::stake(task, node),
             round_account: pda::round(task, round),
-            submission: pda::submission(task, round, node),
+            submission,
             system_program: system_program::ID,
         },
-        ix::Submit { round, payload },
+        ix::Submit {
+            round,
+            payload,
+            submission_bump,
+        },
     )
+}
+
+/// The instructions of a submission: `open_round` first when the round
+/// account does not exist yet (the only submission that writes the task).
+pub fn submit_opening(
+    node: &Pubkey,
+    task: &Pubkey,
+    round: u64,
+    payload: SubmissionPayload,
+    round_is_open: bool,
+) -> Vec<Instruction> {
+    let submit = submit(node, task, round, payload);
+    if round_is_open {
+        vec![submit]
+    } else {
+        vec![open_round(node, task, round), submit]
+    }
 }
 
 pub fn reveal(
@@ -158,7 +197,6 @@ pub fn reveal(
     instruction(
         acc::Reveal {
             node: *node,
-            task: *task,
             round_account: pda::round(task, round),
             submission: pda::submission(task, round, node),
         },
@@ -196,16 +234,17 @@ pub fn vote(
     invalid: bool,
 ) -> Instruction {
     let audit = pda::audit(&pda::submission(task, round, target));
+    let (vote, vote_bump) = pda::vote_with_bump(&audit, voter);
     instruction(
         acc::CastVote {
             voter: *voter,
             task: *task,
             voter_stake: pda::stake(task, voter),
             audit,
-            vote: pda::vote(&audit, voter),
+            vote,
             system_program: system_program::ID,
         },
-        ix::Vote { invalid },
+        ix::Vote { invalid, vote_bump },
     )
 }
 
@@ -235,8 +274,6 @@ pub fn claim(node: &Pubkey, task: &Pubkey, round: u64) -> Instruction {
     instruction(
         acc::Claim {
             node: *node,
-            task: *task,
-            vault: pda::vault(task),
             round_account: pda::round(task, round),
             submission: pda::submission(task, round, node),
         },
@@ -248,6 +285,7 @@ pub fn close_round(task: &Pubkey, round: u64, rent_payer: &Pubkey) -> Instructio
     instruction(
         acc::CloseRound {
             task: *task,
+            vault: pda::vault(task),
             round_account: pda::round(task, round),
             rent_payer: *rent_payer,
         },
@@ -255,7 +293,7 @@ pub fn close_round(task: &Pubkey, round: u64, rent_payer: &Pubkey) -> Instructio
     )
 }
 
-/// Closes `node`'s submission in `round`; pass the challenger when the
+/// Closes `node`'s submission in `round` (paying it an unclaimed reward); pass the challenger when the
 /// submission was audited, so the audit closes with it.
 pub fn close_submission(
     task: &Pubkey,
@@ -267,6 +305,7 @@ pub fn close_submission(
     instruction(
         acc::CloseSubmission {
             task: *task,
+            round_account: pda::round(task, round),
             submission,
             node: *node,
             audit: challenger.map(|_| pda::audit(&submission)),

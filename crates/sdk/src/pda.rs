@@ -10,6 +10,12 @@ fn find(seeds: &[&[u8]]) -> Pubkey {
     Pubkey::find_program_address(seeds, &PROGRAM_ID).0
 }
 
+/// An address with its canonical bump, for the instructions that create an
+/// account on the per-node path and take the bump instead of searching.
+pub fn find_with_bump(seeds: &[&[u8]]) -> (Pubkey, u8) {
+    Pubkey::find_program_address(seeds, &PROGRAM_ID)
+}
+
 pub fn task(creator: &Pubkey, task_id: u64) -> Pubkey {
     find(&[TASK_SEED, creator.as_ref(), &task_id.to_le_bytes()])
 }
@@ -27,7 +33,11 @@ pub fn round(task: &Pubkey, round: u64) -> Pubkey {
 }
 
 pub fn submission(task: &Pubkey, round: u64, node: &Pubkey) -> Pubkey {
-    find(&[
+    submission_with_bump(task, round, node).0
+}
+
+pub fn submission_with_bump(task: &Pubkey, round: u64, node: &Pubkey) -> (Pubkey, u8) {
+    find_with_bump(&[
         SUBMISSION_SEED,
         task.as_ref(),
         &round.to_le_bytes(),
@@ -40,5 +50,9 @@ pub fn audit(submission: &Pubkey) -> Pubkey {
 }
 
 pub fn vote(audit: &Pubkey, voter: &Pubkey) -> Pubkey {
-    find(&[VOTE_SEED, audit.as_ref(), voter.as_ref()])
+    vote_with_bump(audit, voter).0
+}
+
+pub fn vote_with_bump(audit: &Pubkey, voter: &Pubkey) -> (Pubkey, u8) {
+    find_with_bump(&[VOTE_SEED, audit.as_ref(), voter.as_ref()])
 }

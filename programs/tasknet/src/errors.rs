@@ -59,7 +59,7 @@ pub enum TasknetError {
     BountyLocked,
     #[msg("not enough bounty available")]
     InsufficientBounty,
-    #[msg("the task still holds reward pools or challenge bonds: close its rounds and resolve its audits first")]
+    #[msg("the task still holds challenge bonds: resolve its audits first")]
     TaskHasObligations,
 
     // Stake.
@@ -129,6 +129,18 @@ pub enum TasknetError {
     NotClaimable,
     #[msg("the reward was already claimed")]
     AlreadyClaimed,
+
+    // Added with round-held pools (appended: codes above stay stable).
+    #[msg("accounts of the task's rounds still exist: close its submissions and rounds first")]
+    RoundsStillOpen,
+    #[msg("the round's pool cannot cover this payment")]
+    PoolExhausted,
+    #[msg("the round's submission accounts must be closed first")]
+    SubmissionsOutstanding,
+    #[msg("the account is not at the canonical program address of its seeds and bump")]
+    WrongAddress,
+    #[msg("a task with this creator and id exists: pick another id, or close it first")]
+    TaskAlreadyExists,
 }
 
 impl From<ScheduleError> for TasknetError {

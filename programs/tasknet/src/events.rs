@@ -98,14 +98,21 @@ pub struct StakeWithdrawn {
 }
 
 #[event]
+pub struct RoundOpened {
+    pub task: Pubkey,
+    pub round: u64,
+    /// Moved from the bounty into the round account.
+    pub pool: u64,
+    pub opened_by: Pubkey,
+}
+
+#[event]
 pub struct Submitted {
     pub task: Pubkey,
     pub round: u64,
     pub node: Pubkey,
     /// False for a commitment that still has to be revealed.
     pub revealed: bool,
-    /// Set when this submission opened the round.
-    pub round_opened_with_pool: Option<u64>,
 }
 
 #[event]
@@ -169,6 +176,8 @@ pub struct SubmissionClosed {
     pub task: Pubkey,
     pub round: u64,
     pub node: Pubkey,
+    /// The node's unclaimed share, paid to it by this close.
+    pub reward_paid: u64,
 }
 
 #[event]

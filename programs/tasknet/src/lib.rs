@@ -29,6 +29,7 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod logic;
+pub mod pda;
 pub mod state;
 mod utils;
 
@@ -96,9 +97,21 @@ pub mod tasknet {
         WithdrawStake::handler(ctx)
     }
 
+    /// Opens `round` (anyone, in its submit window; idempotent). Nodes send
+    /// it before their submit when they find the round unopened.
+    #[access_control(ctx.accounts.validate(round))]
+    pub fn open_round(ctx: Context<OpenRound>, round: u64) -> Result<()> {
+        OpenRound::handler(ctx, round)
+    }
+
     #[access_control(ctx.accounts.validate(round, &payload))]
-    pub fn submit(ctx: Context<Submit>, round: u64, payload: SubmissionPayload) -> Result<()> {
-        Submit::handler(ctx, round, payload)
+    pub fn submit(
+        ctx: Context<Submit>,
+        round: u64,
+        payload: SubmissionPayload,
+        submission_bump: u8,
+    ) -> Result<()> {
+        Submit::handler(ctx, round, payload, submission_bump)
     }
 
     #[access_control(ctx.accounts.validate(&value, &salt))]
@@ -112,8 +125,8 @@ pub mod tasknet {
     }
 
     #[access_control(ctx.accounts.validate())]
-    pub fn vote(ctx: Context<CastVote>, invalid: bool) -> Result<()> {
-        CastVote::handler(ctx, invalid)
+    pub fn vote(ctx: Context<CastVote>, invalid: bool, vote_bump: u8) -> Result<()> {
+        CastVote::handler(ctx, invalid, vote_bump)
     }
 
     #[access_control(ctx.accounts.validate())]

@@ -23,17 +23,17 @@ pub fn deposit<'info>(
     )
 }
 
-/// Moves `amount` out of the program-owned vault. No CPI is needed: the
-/// program owns the vault and may debit it directly.
+/// Moves `amount` out of a program-owned account (a vault or a round's
+/// pool). No CPI is needed: the program may debit accounts it owns.
 pub fn pay_out<'info>(
-    vault: &AccountInfo<'info>,
+    from: &AccountInfo<'info>,
     to: &AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
     if amount == 0 {
         return Ok(());
     }
-    vault.sub_lamports(amount)?;
+    from.sub_lamports(amount)?;
     to.add_lamports(amount)?;
     Ok(())
 }

@@ -311,15 +311,45 @@ async fn closing_cranks_wait_for_the_deadline_and_return_rent() {
         challenger_before + audit_lamports
     );
 
+    // The round waits for its other submissions.
+    f.h.send(&[sdk::close_round(&task, 0, &accused)], &[])
+        .await
+        .err(TasknetError::SubmissionsOutstanding);
+    // Node 2 claimed; node 1 did not, and a stranger's crank pays it its
+    // share with its rent: nobody but the node can make it lose a reward.
+    let share = REWARD_PER_ROUND / 2;
+    f.claim(2, 0).await.ok();
+    let submission_rent = f.h.balance(&pda::submission(&task, 0, &challenger)).await;
+    let before = f.h.balance(&challenger).await;
+    let closed: SubmissionClosed =
+        f.h.send(&[sdk::close_submission(&task, 0, &challenger, None)], &[])
+            .await
+            .event();
+    assert_eq!(closed.reward_paid, share);
+    assert_eq!(
+        f.h.balance(&challenger).await,
+        before + share + submission_rent
+    );
+    for node in [voter, f.node(3)] {
+        let closed: SubmissionClosed =
+            f.h.send(&[sdk::close_submission(&task, 0, &node, None)], &[])
+                .await
+                .event();
+        assert_eq!(closed.reward_paid, 0, "claimed, or never revealed");
+    }
+
     let round_lamports = f.h.balance(&pda::round(&task, 0)).await;
     let payer_before = f.h.balance(&accused).await;
     let closed: RoundClosed =
         f.h.send(&[sdk::close_round(&task, 0, &accused)], &[])
             .await
             .event();
-    // Nobody claimed: the whole pool returns.
-    assert_eq!(closed.returned_to_bounty, REWARD_PER_ROUND);
-    assert_eq!(f.h.balance(&accused).await, payer_before + round_lamports);
+    // Both valid shares were paid: only the dust returns.
+    assert_eq!(closed.returned_to_bounty, REWARD_PER_ROUND - 2 * share);
+    assert_eq!(
+        f.h.balance(&accused).await,
+        payer_before + round_lamports - closed.returned_to_bounty
+    );
     assert!(!f.h.exists(&pda::round(&task, 0)).await);
     // A closed round takes no more claims.
     f.claim(2, 0)

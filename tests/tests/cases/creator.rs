@@ -312,10 +312,10 @@ async fn close_task_waits_for_open_rounds_and_stakes() {
         .err(TasknetError::TaskNotPaused);
     f.submit_all(0, &[0], &honest_value(0)).await;
     f.creator_send(sdk::pause_task(&creator, &task)).await.ok();
-    // Round 0's pool is still outstanding.
+    // Round 0's account (holding its pool) still exists.
     f.creator_send(sdk::close_task(&creator, &task))
         .await
-        .err(TasknetError::TaskHasObligations);
+        .err(TasknetError::RoundsStillOpen);
     let stranger = f.h.funded_keypair(LAMPORTS_PER_SOL).await;
     f.h.send(&[sdk::close_task(&stranger.pubkey(), &task)], &[&stranger])
         .await
@@ -327,6 +327,9 @@ async fn close_task_waits_for_open_rounds_and_stakes() {
     f.claim(0, 0).await.ok();
     f.warp_to(f.schedule.claim_deadline(0)).await;
     let payer = f.node(0);
+    f.h.send(&[sdk::close_submission(&task, 0, &payer, None)], &[])
+        .await
+        .ok();
     f.h.send(&[sdk::close_round(&task, 0, &payer)], &[])
         .await
         .ok();
@@ -360,4 +363,72 @@ async fn conservation_check_catches_unaccounted_lamports() {
     let vault = pda::vault(&f.task);
     f.h.add_stray_lamports(&vault, 1).await;
     f.h.check_conservation().await;
+}
+
+/// Hole 1 of issue 9: `close_task` used to check only for outstanding pools
+/// and bonds, so a task whose round pool was fully claimed closed with its
+/// round and submission accounts alive, and a task re-created with the same
+/// id inherited them (its round 0 opened with no pool, its node got
+/// `AlreadySubmitted`).
+#[tokio::test]
+async fn a_task_closes_only_without_round_accounts_and_a_recreated_task_starts_clean() {
+    let bounty = 3 * LAMPORTS_PER_SOL;
+    let mut f = Fixture::new(crate::BACKEND, false, 1, bounty, STAKE).await;
+    let (creator, task, node) = (f.creator_key(), f.task, f.node(0));
+    // While it exists, the same creator and id are refused by name.
+    f.creator_send(sdk::create_task(&creator, task_args(1, false)))
+        .await
+        .err(TasknetError::TaskAlreadyExists);
+    f.submit_all(0, &[0], &honest_value(0)).await;
+    f.warp_to(f.schedule.audit_end(0)).await;
+    let claimed: RewardClaimed = f.claim(0, 0).await.event();
+    assert_eq!(
+        claimed.amount, REWARD_PER_ROUND,
+        "the whole pool is claimed"
+    );
+    f.creator_send(sdk::pause_task(&creator, &task)).await.ok();
+    f.creator_send(sdk::close_task(&creator, &task))
+        .await
+        .err(TasknetError::RoundsStillOpen);
+
+    // Crank the round closed (anyone, after the deadline), then the task.
+    f.warp_to(f.schedule.claim_deadline(0)).await;
+    f.h.send(&[sdk::close_submission(&task, 0, &node, None)], &[])
+        .await
+        .ok();
+    f.h.send(&[sdk::close_round(&task, 0, &node)], &[])
+        .await
+        .ok();
+    f.creator_send(sdk::close_task(&creator, &task))
+        .await
+        .event::<TaskClosed>();
+    f.node_send(0, sdk::unstake(&node, &task)).await.ok();
+    f.node_send(0, sdk::withdraw_stake(&node, &task)).await.ok();
+    let closed: TaskClosed = f
+        .creator_send(sdk::close_task(&creator, &task))
+        .await
+        .event();
+    assert!(closed.accounts_closed);
+    assert!(!f.h.exists(&pda::round(&task, 0)).await);
+    assert!(!f.h.exists(&pda::submission(&task, 0, &node)).await);
+
+    // The same creator and id: the same address, and nothing of the old task.
+    let now = f.h.current_slot().await;
+    let mut args = task_args(1, false);
+    args.schedule.start_slot = now + 5;
+    f.schedule = args.schedule;
+    f.creator_send(sdk::create_task(&creator, args)).await.ok();
+    assert_eq!(pda::task(&creator, 1), task);
+    f.creator_send(sdk::fund_task(&creator, &task, bounty))
+        .await
+        .ok();
+    f.node_send(0, sdk::stake(&node, &task, STAKE, None))
+        .await
+        .ok();
+    f.warp_to(f.schedule.round_start(0)).await;
+    let opened: RoundOpened = f.open_round(0, 0).await.event();
+    assert_eq!(opened.pool, REWARD_PER_ROUND, "round 0 opens afresh");
+    f.submit(0, 0, &honest_value(0)).await.event::<Submitted>();
+    let t = f.task_account().await;
+    assert_eq!((t.rounds_open, t.node_count), (1, 1));
 }

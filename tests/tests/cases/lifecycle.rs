@@ -167,8 +167,63 @@ async fn full_lifecycle() {
         "an unrevealed commitment is not slashed"
     );
 
-    // ---- closing rounds returns dust and unclaimed rewards to the bounty ----
+    // ---- cranking: votes, then submissions (paying earned rewards nobody
+    // claimed to their nodes), then rounds (returning the dust) ----
     f.warp_to(s.claim_deadline(2)).await;
+    f.h.send(&[sdk::close_round(&task, 0, &f.node(0))], &[])
+        .await
+        .err(TasknetError::SubmissionsOutstanding);
+    for voter in [0, 1, 2, 3] {
+        f.h.send(
+            &[sdk::close_vote(&task, 0, &f.node(liar), &f.node(voter))],
+            &[],
+        )
+        .await
+        .ok();
+    }
+    let challenger_key = f.node(challenger);
+    let closed: SubmissionClosed =
+        f.h.send(
+            &[sdk::close_submission(
+                &task,
+                0,
+                &f.node(liar),
+                Some(&challenger_key),
+            )],
+            &[],
+        )
+        .await
+        .event();
+    assert_eq!(closed.reward_paid, 0, "an invalid submission earns nothing");
+    assert!(
+        !f.h.exists(&pda::audit(&pda::submission(&task, 0, &f.node(liar))))
+            .await
+    );
+    // The liar's round-1 submission was valid and never claimed: closing it
+    // pays the liar its share (nobody else can cancel an earned reward).
+    let submission_rent = f.h.rent_for(8 + Submission::INIT_SPACE).await;
+    let liar_before = f.h.balance(&f.node(liar)).await;
+    let closed: SubmissionClosed =
+        f.h.send(&[sdk::close_submission(&task, 1, &f.node(liar), None)], &[])
+            .await
+            .event();
+    assert_eq!(closed.reward_paid, share1);
+    assert_eq!(
+        f.h.balance(&f.node(liar)).await,
+        liar_before + share1 + submission_rent
+    );
+    for (round, nodes) in [(0, 0..4), (1, 0..4), (2, 0..4)] {
+        for i in nodes {
+            let closed: SubmissionClosed =
+                f.h.send(
+                    &[sdk::close_submission(&task, round, &f.node(i), None)],
+                    &[],
+                )
+                .await
+                .event();
+            assert_eq!(closed.reward_paid, 0, "claimed already");
+        }
+    }
     let bounty_before = f.task_account().await.ledger.bounty_available;
     let node0_before_close = f.h.balance(&f.node(0)).await;
     let mut returned = 0;
@@ -182,56 +237,14 @@ async fn full_lifecycle() {
     let dust = (REWARD_PER_ROUND - 4 * share0)
         + (REWARD_PER_ROUND - 5 * share1)
         + (REWARD_PER_ROUND - 3 * share2);
-    assert_eq!(
-        returned,
-        dust + share1,
-        "dust of every round plus the liar's unclaimed round-1 share"
-    );
-    assert_eq!(
-        f.task_account().await.ledger.bounty_available,
-        bounty_before + returned
-    );
-    assert_eq!(f.task_account().await.ledger.pools_outstanding, 0);
+    assert_eq!(returned, dust, "only the dust of every round is left");
+    let t = f.task_account().await;
+    assert_eq!(t.ledger.bounty_available, bounty_before + returned);
+    assert_eq!(t.rounds_open, 0);
     assert_eq!(
         f.h.balance(&f.node(0)).await,
         node0_before_close + 3 * round_rent
     );
-
-    // Votes, audit and submissions close; rent goes back to who paid it.
-    for voter in [0, 1, 2, 3] {
-        f.h.send(
-            &[sdk::close_vote(&task, 0, &f.node(liar), &f.node(voter))],
-            &[],
-        )
-        .await
-        .ok();
-    }
-    let challenger_key = f.node(challenger);
-    f.h.send(
-        &[sdk::close_submission(
-            &task,
-            0,
-            &f.node(liar),
-            Some(&challenger_key),
-        )],
-        &[],
-    )
-    .await
-    .event::<SubmissionClosed>();
-    assert!(
-        !f.h.exists(&pda::audit(&pda::submission(&task, 0, &f.node(liar))))
-            .await
-    );
-    for (round, nodes) in [(0, 0..4), (1, 0..5), (2, 0..4)] {
-        for i in nodes {
-            f.h.send(
-                &[sdk::close_submission(&task, round, &f.node(i), None)],
-                &[],
-            )
-            .await
-            .ok();
-        }
-    }
 
     // ---- the leaver waits out unbonding, then withdraws its whole stake ----
     f.node_send(leaver, sdk::withdraw_stake(&f.node(leaver), &task))
@@ -255,7 +268,7 @@ async fn full_lifecycle() {
     let t = f.task_account().await;
     let expected_bounty = BOUNTY - 3 * REWARD_PER_ROUND + (slash - to_challenger) + returned;
     assert_eq!(t.ledger.bounty_available, expected_bounty);
-    assert_eq!(t.total_paid, 4 * share0 + 4 * share1 + 3 * share2);
+    assert_eq!(t.total_paid, 4 * share0 + 5 * share1 + 3 * share2);
     f.creator_send(sdk::withdraw_bounty(&creator, &task, 1))
         .await
         .err(TasknetError::BountyLocked);

@@ -159,11 +159,20 @@ async fn submit_checks_window_eligibility_and_payload() {
         .await
         .err(TasknetError::OutsideSubmitWindow);
     let late = f.add_node(STAKE).await; // staked after round 0 began
+    let node0 = f.node(0);
 
-    let submitted: Submitted = f.submit(0, 0, &honest_value(0)).await.event();
-    assert_eq!(submitted.round_opened_with_pool, Some(REWARD_PER_ROUND));
-    let submitted: Submitted = f.submit(1, 0, &honest_value(0)).await.event();
-    assert_eq!(submitted.round_opened_with_pool, None);
+    // A submission to a round nobody opened.
+    let ix = sdk::submit(&node0, &task, 0, SubmissionPayload::Commitment([1; 32]));
+    f.node_send(0, ix)
+        .await
+        .anchor_err(AnchorError::AccountNotInitialized);
+    let opened: RoundOpened = f.open_round(0, 0).await.event();
+    assert_eq!(opened.pool, REWARD_PER_ROUND);
+    // Opening an open round changes nothing (two racing nodes both submit).
+    let again = f.open_round(1, 0).await.ok();
+    assert!(events::<RoundOpened>(&again).is_empty());
+    f.submit(0, 0, &honest_value(0)).await.event::<Submitted>();
+    f.submit(1, 0, &honest_value(0)).await.event::<Submitted>();
     f.submit(0, 0, &honest_value(0))
         .await
         .err(TasknetError::AlreadySubmitted);
@@ -186,12 +195,44 @@ async fn submit_checks_window_eligibility_and_payload() {
         &pda::stake(&task, &f.node(0)),
     );
     f.node_send(2, ix).await.err(TasknetError::WrongStake);
-    // Wrong PDA for the round account (round 1's address for round 0).
+    // Another round's account for round 0 (round 1 is not open: not a round).
     let ix = sdk::submit(&node2, &task, 0, SubmissionPayload::Commitment([1; 32]));
     let ix = swap_account(ix, &pda::round(&task, 0), &pda::round(&task, 1));
     f.node_send(2, ix)
         .await
-        .anchor_err(AnchorError::ConstraintSeeds);
+        .anchor_err(AnchorError::AccountNotInitialized);
+    // A submission address that is not the node's PDA for this round.
+    let ix = sdk::submit(&node2, &task, 0, SubmissionPayload::Commitment([1; 32]));
+    let ix = swap_account(
+        ix,
+        &pda::submission(&task, 0, &node2),
+        &pda::submission(&task, 1, &node2),
+    );
+    f.node_send(2, ix).await.err(TasknetError::WrongAddress);
+    // The right seeds with a valid but non-canonical bump: a second address
+    // for the same (round, node) would allow a second submission.
+    let (canonical, bump) = pda::submission_with_bump(&task, 0, &node2);
+    let seeds: [&[u8]; 4] = [
+        tasknet::constants::SUBMISSION_SEED,
+        task.as_ref(),
+        &0u64.to_le_bytes(),
+        node2.as_ref(),
+    ];
+    let (other, other_bump) = (0..bump)
+        .rev()
+        .find_map(|b| {
+            let mut with_bump = seeds.to_vec();
+            let b_slice = [b];
+            with_bump.push(&b_slice);
+            anchor_lang::prelude::Pubkey::create_program_address(&with_bump, &tasknet::ID)
+                .ok()
+                .map(|a| (a, b))
+        })
+        .expect("some lower bump is off the curve");
+    let mut ix = sdk::submit(&node2, &task, 0, SubmissionPayload::Commitment([1; 32]));
+    *ix.data.last_mut().unwrap() = other_bump;
+    let ix = swap_account(ix, &canonical, &other);
+    f.node_send(2, ix).await.err(TasknetError::WrongAddress);
     // An unbonding node may not submit.
     f.node_send(2, sdk::unstake(&node2, &task)).await.ok();
     f.submit(2, 0, b"x").await.err(TasknetError::StakeUnbonding);
@@ -222,6 +263,7 @@ async fn plain_tasks_take_values_and_cap_the_pool_by_the_bounty() {
     let task = f.task;
     f.warp_to(START_SLOT).await;
     let node = f.node(0);
+    f.open_round(0, 0).await.ok();
     let ix = sdk::submit(&node, &task, 0, SubmissionPayload::Commitment([0; 32]));
     f.node_send(0, ix).await.err(TasknetError::ValueRequired);
     f.submit(0, 0, &[])
@@ -232,12 +274,13 @@ async fn plain_tasks_take_values_and_cap_the_pool_by_the_bounty() {
         .err(TasknetError::InvalidValueLength);
     let submitted: Submitted = f.submit(0, 0, &[7; 256]).await.event();
     assert!(submitted.revealed);
-    assert_eq!(submitted.round_opened_with_pool, Some(bounty));
-    let t = f.task_account().await;
+    let round: Round = f.h.account(&pda::round(&task, 0)).await.unwrap();
     assert_eq!(
-        (t.ledger.bounty_available, t.ledger.pools_outstanding),
-        (0, bounty)
+        round.reward_pool, bounty,
+        "the pool is capped by the bounty"
     );
+    let t = f.task_account().await;
+    assert_eq!((t.ledger.bounty_available, t.rounds_open), (0, 1));
     let sub: Submission =
         f.h.account(&pda::submission(&task, 0, &node))
             .await

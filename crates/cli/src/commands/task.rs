@@ -378,7 +378,8 @@ pub struct Shown {
     pub quorum_bps: u16,
     pub bounty_available_sol: Sol,
     pub staked_total_sol: Sol,
-    pub pools_outstanding_sol: Sol,
+    /// Rounds whose accounts (holding their pools) still exist.
+    pub rounds_open: u32,
     pub bonds_held_sol: Sol,
     pub node_count: u32,
     pub total_paid_sol: Sol,
@@ -415,7 +416,7 @@ async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
         quorum_bps: e.quorum_bps,
         bounty_available_sol: Sol(l.bounty_available),
         staked_total_sol: Sol(l.staked_total),
-        pools_outstanding_sol: Sol(l.pools_outstanding),
+        rounds_open: t.rounds_open,
         bonds_held_sol: Sol(l.bonds_held),
         node_count: t.node_count,
         total_paid_sol: Sol(t.total_paid),

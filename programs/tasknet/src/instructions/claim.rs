@@ -1,29 +1,25 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::VAULT_SEED;
 use crate::errors::TasknetError;
 use crate::events::{emit, RewardClaimed};
 use crate::state::*;
 use crate::utils::pay_out;
 
-/// A valid submitter pulls its share of the round's pool: O(1), no list.
+/// A valid submitter pulls its share out of the round account, which holds
+/// the pool: O(1), no list, and no task-wide account read or written (the
+/// round holds the schedule).
 #[derive(Accounts)]
 pub struct Claim<'info> {
     #[account(mut)]
     pub node: Signer<'info>,
-    #[account(mut)]
-    pub task: Box<Account<'info, Task>>,
-    #[account(mut, seeds = [VAULT_SEED, task.key().as_ref()], bump = task.vault_bump)]
-    pub vault: Account<'info, Vault>,
     #[account(
         mut,
-        has_one = task @ TasknetError::WrongTask,
         constraint = round_account.round == submission.round @ TasknetError::WrongRound,
     )]
     pub round_account: Box<Account<'info, Round>>,
     #[account(
         mut,
-        has_one = task @ TasknetError::WrongTask,
+        constraint = submission.task == round_account.task @ TasknetError::WrongTask,
         has_one = node @ TasknetError::NotSubmissionOwner,
     )]
     pub submission: Box<Account<'info, Submission>>,
@@ -38,7 +34,7 @@ impl Claim<'_> {
             };
         }
         require!(
-            Clock::get()?.slot >= self.task.schedule.audit_end(self.submission.round),
+            Clock::get()?.slot >= self.round_account.schedule.audit_end(self.submission.round),
             TasknetError::AuditWindowOpen
         );
         require!(
@@ -49,24 +45,32 @@ impl Claim<'_> {
     }
 
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
-        let round_account = &mut ctx.accounts.round_account;
-        let share = round_account.share()?;
-        let task = &mut ctx.accounts.task;
-        task.ledger.pay_from_pool(share)?;
-        task.record_paid(share)?;
-        round_account.record_claim(share)?;
-        ctx.accounts.submission.status = SubmissionStatus::Claimed;
-        pay_out(
-            &ctx.accounts.vault.to_account_info(),
+        let share = pay_share(
+            &mut ctx.accounts.round_account,
+            &mut ctx.accounts.submission,
             &ctx.accounts.node.to_account_info(),
-            share,
         )?;
         emit(RewardClaimed {
-            task: task.key(),
-            round: round_account.round,
+            task: ctx.accounts.round_account.task,
+            round: ctx.accounts.round_account.round,
             node: ctx.accounts.node.key(),
             amount: share,
         });
         Ok(())
     }
+}
+
+/// Pays a claimable submission its share from its round's pool and marks it
+/// claimed (`claim`, and `close_submission` for a reward left unclaimed).
+/// The caller has checked that the round's audits are done.
+pub(crate) fn pay_share<'info>(
+    round_account: &mut Account<'info, Round>,
+    submission: &mut Account<'info, Submission>,
+    node: &AccountInfo<'info>,
+) -> Result<u64> {
+    let share = round_account.share()?;
+    round_account.record_claim(share)?;
+    submission.status = SubmissionStatus::Claimed;
+    pay_out(&round_account.to_account_info(), node, share)?;
+    Ok(share)
 }

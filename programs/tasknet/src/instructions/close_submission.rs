@@ -2,13 +2,22 @@ use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
 use crate::events::{emit, SubmissionClosed};
+use crate::instructions::claim::pay_share;
 use crate::state::*;
 
 /// After the claim deadline anyone may close a submission (and its audit,
-/// once the audit's votes are closed); rent returns to who paid it.
+/// once the audit's votes are closed); rent returns to who paid it. A
+/// reward the node earned and has not claimed is paid to it first: nobody
+/// but the node can make it lose a reward.
 #[derive(Accounts)]
 pub struct CloseSubmission<'info> {
     pub task: Box<Account<'info, Task>>,
+    #[account(
+        mut,
+        has_one = task @ TasknetError::WrongTask,
+        constraint = round_account.round == submission.round @ TasknetError::WrongRound,
+    )]
+    pub round_account: Box<Account<'info, Round>>,
     #[account(
         mut,
         close = node,
@@ -16,7 +25,8 @@ pub struct CloseSubmission<'info> {
         has_one = node @ TasknetError::WrongPayoutAccount,
     )]
     pub submission: Box<Account<'info, Submission>>,
-    /// CHECK: receives the submission's rent; must be the submitting node.
+    /// CHECK: receives the submission's rent and any unclaimed reward; must
+    /// be the submitting node.
     #[account(mut)]
     pub node: UncheckedAccount<'info>,
     /// Required when the submission was audited.
@@ -34,6 +44,13 @@ impl CloseSubmission<'_> {
             Clock::get()?.slot >= self.task.schedule.claim_deadline(submission.round),
             TasknetError::ClaimDeadlineNotReached
         );
+        if submission.claimable() {
+            // Its share is final only once the round's audits are done.
+            require!(
+                self.round_account.open_audits == 0,
+                TasknetError::AuditsPending
+            );
+        }
         if submission.audited {
             let audit = self
                 .audit
@@ -58,16 +75,28 @@ impl CloseSubmission<'_> {
     }
 
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
-        if let (Some(audit), Some(challenger)) = (&ctx.accounts.audit, &ctx.accounts.challenger) {
-            if ctx.accounts.submission.audited {
+        let accounts = ctx.accounts;
+        let reward_paid = if accounts.submission.claimable() {
+            pay_share(
+                &mut accounts.round_account,
+                &mut accounts.submission,
+                &accounts.node.to_account_info(),
+            )?
+        } else {
+            0
+        };
+        accounts.round_account.submissions_open.decrement()?;
+        if let (Some(audit), Some(challenger)) = (&accounts.audit, &accounts.challenger) {
+            if accounts.submission.audited {
                 audit.close(challenger.to_account_info())?;
             }
         }
-        let submission = &ctx.accounts.submission;
+        let submission = &accounts.submission;
         emit(SubmissionClosed {
             task: submission.task,
             round: submission.round,
             node: submission.node,
+            reward_paid,
         });
         Ok(())
     }

@@ -23,6 +23,7 @@ pub struct CloseTask<'info> {
 impl CloseTask<'_> {
     pub(crate) fn validate(&self) -> Result<()> {
         require!(!self.task.is_active(), TasknetError::TaskNotPaused);
+        require!(self.task.rounds_open == 0, TasknetError::RoundsStillOpen);
         require!(
             !self.task.ledger.has_obligations(),
             TasknetError::TaskHasObligations

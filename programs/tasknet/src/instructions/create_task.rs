@@ -23,8 +23,10 @@ pub struct CreateTaskArgs {
 pub struct CreateTask<'info> {
     #[account(mut)]
     pub creator: Signer<'info>,
+    /// `init_if_needed`, so that creating an existing task is refused with
+    /// a named error (`init` would end in the system program's).
     #[account(
-        init,
+        init_if_needed,
         payer = creator,
         space = 8 + Task::INIT_SPACE,
         seeds = [TASK_SEED, creator.key().as_ref(), &args.task_id.to_le_bytes()],
@@ -32,7 +34,7 @@ pub struct CreateTask<'info> {
     )]
     pub task: Box<Account<'info, Task>>,
     #[account(
-        init,
+        init_if_needed,
         payer = creator,
         space = 8 + Vault::INIT_SPACE,
         seeds = [VAULT_SEED, task.key().as_ref()],
@@ -44,6 +46,12 @@ pub struct CreateTask<'info> {
 
 impl CreateTask<'_> {
     pub(crate) fn validate(&self, args: &CreateTaskArgs) -> Result<()> {
+        // A zeroed creator marks a task `init_if_needed` just created.
+        require_keys_eq!(
+            self.task.creator,
+            Pubkey::default(),
+            TasknetError::TaskAlreadyExists
+        );
         require!(
             !args.name.is_empty() && args.name.len() <= MAX_NAME_LEN,
             TasknetError::InvalidName

@@ -6,19 +6,19 @@ use crate::events::{emit, Revealed};
 use crate::logic::{commitment, Phase, SALT_LEN};
 use crate::state::*;
 
+/// Reveals a committed value. Reads no task-wide account: the round holds
+/// the schedule.
 #[derive(Accounts)]
 pub struct Reveal<'info> {
     pub node: Signer<'info>,
-    pub task: Box<Account<'info, Task>>,
     #[account(
         mut,
-        has_one = task @ TasknetError::WrongTask,
         constraint = round_account.round == submission.round @ TasknetError::WrongRound,
     )]
     pub round_account: Box<Account<'info, Round>>,
     #[account(
         mut,
-        has_one = task @ TasknetError::WrongTask,
+        constraint = submission.task == round_account.task @ TasknetError::WrongTask,
         has_one = node @ TasknetError::NotSubmissionOwner,
     )]
     pub submission: Box<Account<'info, Submission>>,
@@ -26,15 +26,15 @@ pub struct Reveal<'info> {
 
 impl Reveal<'_> {
     pub(crate) fn validate(&self, value: &[u8], salt: &[u8; SALT_LEN]) -> Result<()> {
-        let task = &self.task;
+        let schedule = &self.round_account.schedule;
         let submission = &self.submission;
-        require!(task.schedule.commit_reveal(), TasknetError::ValueRequired);
+        require!(schedule.commit_reveal(), TasknetError::ValueRequired);
         require!(
             submission.status == SubmissionStatus::Committed,
             TasknetError::AlreadyRevealed
         );
         require!(
-            task.schedule.phase(submission.round, Clock::get()?.slot) == Phase::Reveal,
+            schedule.phase(submission.round, Clock::get()?.slot) == Phase::Reveal,
             TasknetError::OutsideRevealWindow
         );
         require!(

@@ -3,7 +3,8 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, Submitted};
-use crate::logic::{plain_value_hash, round_pool, Phase};
+use crate::logic::{plain_value_hash, Phase};
+use crate::pda;
 use crate::state::*;
 
 /// What a node posts in the submit window.
@@ -15,36 +16,30 @@ pub enum SubmissionPayload {
     Value(Vec<u8>),
 }
 
+/// A node's result for a round that is open (see `open_round`). Writes only
+/// the round and the node's own new submission: no task-wide account, so
+/// every node's submit can run in parallel.
 #[derive(Accounts)]
-#[instruction(round: u64)]
+#[instruction(round: u64, payload: SubmissionPayload, submission_bump: u8)]
 pub struct Submit<'info> {
     #[account(mut)]
     pub node: Signer<'info>,
-    #[account(mut)]
     pub task: Box<Account<'info, Task>>,
     #[account(
-        mut,
         has_one = task @ TasknetError::WrongTask,
         has_one = node @ TasknetError::WrongStake,
     )]
     pub stake: Box<Account<'info, Stake>>,
-    /// Opened by the round's first submission, which pays its rent.
     #[account(
-        init_if_needed,
-        payer = node,
-        space = 8 + Round::INIT_SPACE,
-        seeds = [ROUND_SEED, task.key().as_ref(), &round.to_le_bytes()],
-        bump,
+        mut,
+        has_one = task @ TasknetError::WrongTask,
+        constraint = round_account.round == round @ TasknetError::WrongRound,
     )]
     pub round_account: Box<Account<'info, Round>>,
-    #[account(
-        init_if_needed,
-        payer = node,
-        space = 8 + Submission::INIT_SPACE,
-        seeds = [SUBMISSION_SEED, task.key().as_ref(), &round.to_le_bytes(), node.key().as_ref()],
-        bump,
-    )]
-    pub submission: Box<Account<'info, Submission>>,
+    /// CHECK: created here at its canonical PDA, with the bump the client
+    /// derived (checked without a search: see `crate::pda`).
+    #[account(mut)]
+    pub submission: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -57,9 +52,8 @@ impl Submit<'_> {
             task.schedule.phase(round, slot) == Phase::Submit,
             TasknetError::OutsideSubmitWindow
         );
-        // A zeroed `node` marks a submission `init_if_needed` just created.
         require!(
-            self.submission.node == Pubkey::default(),
+            !self.submission.owner.eq(&crate::ID),
             TasknetError::AlreadySubmitted
         );
         self.stake
@@ -86,56 +80,50 @@ impl Submit<'_> {
         ctx: Context<Self>,
         round: u64,
         payload: SubmissionPayload,
+        submission_bump: u8,
     ) -> Result<()> {
         let slot = Clock::get()?.slot;
         let node = ctx.accounts.node.key();
-        let task = &mut ctx.accounts.task;
-        let round_account = &mut ctx.accounts.round_account;
-
-        // The first submission opens the round and fixes its pool.
-        let mut opened_with_pool = None;
-        if round_account.task == Pubkey::default() {
-            let pool = round_pool(
-                task.economics.reward_per_round,
-                task.ledger.bounty_available,
-            );
-            task.ledger.open_pool(pool)?;
-            round_account.set_inner(Round::open(
-                task.key(),
-                round,
-                pool,
-                task.bonded.weight_at(round),
-                node,
-                ctx.bumps.round_account,
-            ));
-            opened_with_pool = Some(pool);
-        }
-
+        let task = ctx.accounts.task.key();
         let (commitment, value, status) = match payload {
             SubmissionPayload::Commitment(c) => (c, Vec::new(), SubmissionStatus::Committed),
             SubmissionPayload::Value(v) => (plain_value_hash(&v), v, SubmissionStatus::Revealed),
         };
         let revealed = status == SubmissionStatus::Revealed;
-        round_account.record_submission(revealed)?;
-        ctx.accounts.submission.set_inner(Submission {
-            task: task.key(),
-            round,
-            node,
-            commitment,
-            value,
-            slot,
-            status,
-            audited: false,
-            bump: ctx.bumps.submission,
-        });
-        let stake = &mut ctx.accounts.stake;
-        stake.submissions.increment()?;
+        ctx.accounts.round_account.record_submission(revealed)?;
+        let account = ctx.accounts.submission.to_account_info();
+        pda::create(
+            &ctx.accounts.node.to_account_info(),
+            &account,
+            &ctx.accounts.system_program.to_account_info(),
+            &[
+                SUBMISSION_SEED,
+                task.as_ref(),
+                &round.to_le_bytes(),
+                node.as_ref(),
+            ],
+            submission_bump,
+            8 + Submission::INIT_SPACE,
+        )?;
+        pda::write(
+            &account,
+            &Submission {
+                task,
+                round,
+                node,
+                commitment,
+                value,
+                slot,
+                status,
+                audited: false,
+                bump: submission_bump,
+            },
+        )?;
         emit(Submitted {
-            task: task.key(),
+            task,
             round,
             node,
             revealed,
-            round_opened_with_pool: opened_with_pool,
         });
         Ok(())
     }

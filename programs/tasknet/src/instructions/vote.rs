@@ -4,9 +4,13 @@ use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, Voted};
 use crate::logic::Phase;
+use crate::pda;
 use crate::state::*;
 
+/// An eligible node's stake-weighted vote in an audit. Writes the audit and
+/// the voter's new vote account only.
 #[derive(Accounts)]
+#[instruction(invalid: bool, vote_bump: u8)]
 pub struct CastVote<'info> {
     #[account(mut)]
     pub voter: Signer<'info>,
@@ -18,14 +22,10 @@ pub struct CastVote<'info> {
     pub voter_stake: Box<Account<'info, Stake>>,
     #[account(mut, has_one = task @ TasknetError::WrongTask)]
     pub audit: Box<Account<'info, Audit>>,
-    #[account(
-        init_if_needed,
-        payer = voter,
-        space = 8 + Vote::INIT_SPACE,
-        seeds = [VOTE_SEED, audit.key().as_ref(), voter.key().as_ref()],
-        bump,
-    )]
-    pub vote: Box<Account<'info, Vote>>,
+    /// CHECK: created here at its canonical PDA, with the bump the client
+    /// derived (checked without a search: see `crate::pda`).
+    #[account(mut)]
+    pub vote: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -43,11 +43,7 @@ impl CastVote<'_> {
             TasknetError::OutsideAuditWindow
         );
         require_keys_neq!(audit.node, self.voter.key(), TasknetError::SelfVote);
-        // A zeroed `voter` marks a vote `init_if_needed` just created.
-        require!(
-            self.vote.voter == Pubkey::default(),
-            TasknetError::AlreadyVoted
-        );
+        require!(!self.vote.owner.eq(&crate::ID), TasknetError::AlreadyVoted);
         self.weight().map(|_| ())
     }
 
@@ -57,19 +53,31 @@ impl CastVote<'_> {
             .eligible_weight(self.task.economics.min_stake, self.audit.round)
     }
 
-    pub(crate) fn handler(ctx: Context<Self>, invalid: bool) -> Result<()> {
+    pub(crate) fn handler(ctx: Context<Self>, invalid: bool, vote_bump: u8) -> Result<()> {
         let weight = ctx.accounts.weight()?;
         let voter = ctx.accounts.voter.key();
         let audit_key = ctx.accounts.audit.key();
+        let account = ctx.accounts.vote.to_account_info();
+        pda::create(
+            &ctx.accounts.voter.to_account_info(),
+            &account,
+            &ctx.accounts.system_program.to_account_info(),
+            &[VOTE_SEED, audit_key.as_ref(), voter.as_ref()],
+            vote_bump,
+            8 + Vote::INIT_SPACE,
+        )?;
+        pda::write(
+            &account,
+            &Vote {
+                audit: audit_key,
+                voter,
+                weight,
+                invalid,
+                bump: vote_bump,
+            },
+        )?;
         let audit = &mut ctx.accounts.audit;
         audit.tally(weight, invalid)?;
-        ctx.accounts.vote.set_inner(Vote {
-            audit: audit_key,
-            voter,
-            weight,
-            invalid,
-            bump: ctx.bumps.vote,
-        });
         emit(Voted {
             task: audit.task,
             audit: audit_key,

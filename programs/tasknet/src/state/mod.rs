@@ -92,6 +92,25 @@ mod tests {
     }
 
     #[test]
+    fn a_round_never_pays_beyond_its_pool() {
+        let key = Pubkey::new_from_array([1; 32]);
+        let mut round = Round::open(key, 0, Default::default(), 100, 0, key, 0);
+        // Counters that claim more valid submitters paid than the pool holds
+        // (as an inherited round's would) cannot make it pay past the pool.
+        round.revealed = 1;
+        round.record_claim(round.share().unwrap()).unwrap();
+        let refused = round.record_claim(round.share().unwrap()).unwrap_err();
+        let anchor_lang::error::Error::AnchorError(refused) = refused else {
+            panic!("a named error, got {refused:?}");
+        };
+        assert_eq!(
+            refused.error_code_number,
+            u32::from(crate::errors::TasknetError::PoolExhausted)
+        );
+        assert_eq!((round.claimed_sum, round.outstanding().unwrap()), (100, 0));
+    }
+
+    #[test]
     fn task_creator_offset_matches_the_layout() {
         let creator = Pubkey::new_from_array([5; 32]);
         let args = crate::instructions::CreateTaskArgs {

@@ -1,21 +1,29 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
-use crate::logic::reward_share;
+use crate::logic::{reward_share, Schedule};
 use crate::state::{checked_add, checked_sub, Counter};
 
-/// One round of one task; created by its first submission, closed after the
-/// claim deadline.
+/// One round of one task; opened in its submit window (by the transaction
+/// of its first submission), closed after the claim deadline once every
+/// submission account is closed. It holds its own pool: its lamports minus
+/// rent always equal `outstanding()`, so claims never touch the task or its
+/// vault, and no claim can pay more than the pool.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Round {
     pub task: Pubkey,
     pub round: u64,
+    /// The task's schedule (which never changes), copied at opening so that
+    /// `reveal` and `claim` need not read the task at all.
+    pub schedule: Schedule,
     /// Taken from the bounty when the round opened.
     pub reward_pool: u64,
     /// The task's active stake before the round began: the quorum base.
     pub eligible_stake: u64,
     pub submissions: u32,
+    /// Submission accounts that exist; the round closes after them.
+    pub submissions_open: u32,
     /// Submissions with a value (revealed, or plain submissions).
     pub revealed: u32,
     pub invalidated: u32,
@@ -32,6 +40,7 @@ impl Round {
     pub fn open(
         task: Pubkey,
         round: u64,
+        schedule: Schedule,
         reward_pool: u64,
         eligible_stake: u64,
         rent_payer: Pubkey,
@@ -40,9 +49,11 @@ impl Round {
         Self {
             task,
             round,
+            schedule,
             reward_pool,
             eligible_stake,
             submissions: 0,
+            submissions_open: 0,
             revealed: 0,
             invalidated: 0,
             open_audits: 0,
@@ -67,20 +78,26 @@ impl Round {
 
     pub fn record_submission(&mut self, revealed: bool) -> Result<()> {
         self.submissions.increment()?;
+        self.submissions_open.increment()?;
         if revealed {
             self.revealed.increment()?;
         }
         Ok(())
     }
 
+    /// Counts a paid share; refuses one the pool cannot cover, whatever
+    /// the other counters say.
     pub fn record_claim(&mut self, share: u64) -> Result<()> {
+        let claimed_sum = checked_add(self.claimed_sum, share)?;
+        require!(claimed_sum <= self.reward_pool, TasknetError::PoolExhausted);
         self.claimed_count.increment()?;
-        self.claimed_sum = checked_add(self.claimed_sum, share)?;
+        self.claimed_sum = claimed_sum;
         Ok(())
     }
 
-    /// What was not claimed; returns to the bounty when the round closes.
-    pub fn unclaimed(&self) -> Result<u64> {
+    /// The part of the pool not yet paid: what this account holds above
+    /// rent, and what returns to the bounty when the round closes.
+    pub fn outstanding(&self) -> Result<u64> {
         checked_sub(self.reward_pool, self.claimed_sum)
     }
 }

@@ -22,7 +22,6 @@ pub struct Stake {
     pub endpoint: String,
     /// Unresolved audits against this node; withdrawal waits for them.
     pub open_audits: u32,
-    pub submissions: u64,
     pub slashed_total: u64,
     pub bump: u8,
 }
@@ -44,7 +43,6 @@ impl Stake {
             active_since: slot,
             endpoint: String::new(),
             open_audits: 0,
-            submissions: 0,
             slashed_total: 0,
             bump,
         }

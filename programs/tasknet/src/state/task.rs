@@ -59,8 +59,6 @@ pub struct Ledger {
     pub bounty_available: u64,
     /// All nodes' stake: active, pending and unbonding.
     pub staked_total: u64,
-    /// Reward pools of open rounds not yet claimed or returned.
-    pub pools_outstanding: u64,
     /// Challenge bonds of unresolved audits.
     pub bonds_held: u64,
 }
@@ -69,7 +67,6 @@ impl Ledger {
     pub fn total(&self) -> Option<u64> {
         self.bounty_available
             .checked_add(self.staked_total)?
-            .checked_add(self.pools_outstanding)?
             .checked_add(self.bonds_held)
     }
 
@@ -89,22 +86,16 @@ impl Ledger {
         Ok(())
     }
 
-    /// A round opens: its pool moves from the bounty to the open pools.
+    /// A round opens: its pool leaves the vault for the round account,
+    /// which holds it until it is claimed or returned (`open_round`).
     pub fn open_pool(&mut self, pool: u64) -> Result<()> {
         self.bounty_available = checked_sub(self.bounty_available, pool)?;
-        self.pools_outstanding = checked_add(self.pools_outstanding, pool)?;
         Ok(())
     }
 
-    /// A share paid out of a round's pool (`claim`).
-    pub fn pay_from_pool(&mut self, share: u64) -> Result<()> {
-        self.pools_outstanding = checked_sub(self.pools_outstanding, share)?;
-        Ok(())
-    }
-
-    /// A round closes: what was not claimed returns to the bounty.
+    /// A round closes: what was not claimed comes back from the round
+    /// account into the bounty (`close_round`).
     pub fn return_to_bounty(&mut self, unclaimed: u64) -> Result<()> {
-        self.pools_outstanding = checked_sub(self.pools_outstanding, unclaimed)?;
         self.bounty_available = checked_add(self.bounty_available, unclaimed)?;
         Ok(())
     }
@@ -141,9 +132,9 @@ impl Ledger {
         Ok(())
     }
 
-    /// Open round pools or unresolved bonds: the task cannot close yet.
+    /// Unresolved challenge bonds: the task cannot close yet.
     pub fn has_obligations(&self) -> bool {
-        self.pools_outstanding != 0 || self.bonds_held != 0
+        self.bonds_held != 0
     }
 }
 
@@ -165,7 +156,13 @@ pub struct Task {
     /// Active and pending stake of nodes that are not unbonding; a round
     /// snapshots its weight as the quorum base.
     pub bonded: Bonded,
+    /// Stake accounts that exist.
     pub node_count: u32,
+    /// Round accounts that exist; the task cannot close while any does, so
+    /// a task re-created at the same address never meets an old round.
+    pub rounds_open: u32,
+    /// Rewards paid, counted when each round closes (claims do not write
+    /// the task: it is not on the per-node path).
     pub total_paid: u64,
     pub total_slashed: u64,
     pub bump: u8,
@@ -201,6 +198,7 @@ impl Task {
             ledger: Ledger::default(),
             bonded: Bonded::default(),
             node_count: 0,
+            rounds_open: 0,
             total_paid: 0,
             total_slashed: 0,
             bump,

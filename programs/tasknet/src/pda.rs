@@ -1,0 +1,152 @@
+//! Program-derived addresses on the per-node path, without a bump search.
+//!
+//! Anchor's `init` finds a new account's bump with `find_program_address`,
+//! 1,500 CU per bump tried (two tries on average). Here the client passes
+//! the bump it derived anyway, and the program checks that it is the
+//! canonical one with two cheap syscalls per bump: a sha256 of the seeds
+//! (~150 CU) and a curve check (159 CU). Canonical means the highest bump
+//! whose address is off the curve, so the check also covers every higher
+//! bump (one on average): a non-canonical bump would give a second address
+//! for the same seeds, and with it a second submission or vote.
+
+use anchor_lang::prelude::*;
+use anchor_lang::system_program::{allocate, assign, create_account, transfer};
+use anchor_lang::system_program::{Allocate, Assign, CreateAccount, Transfer};
+use solana_curve25519::edwards::{validate_edwards, PodEdwardsPoint};
+use solana_sha256_hasher::hashv;
+
+use crate::errors::TasknetError;
+
+const PDA_MARKER: &[u8] = b"ProgramDerivedAddress";
+
+/// The address `seeds` and `bump` derive under `program_id`, whether or not
+/// it is off the curve.
+fn derive(seeds: &[&[u8]], bump: u8, program_id: &Pubkey) -> [u8; 32] {
+    let bump = [bump];
+    let mut parts: [&[u8]; 8] = [&[]; 8];
+    let mut n = 0;
+    for part in seeds
+        .iter()
+        .copied()
+        .chain([&bump[..], program_id.as_ref(), PDA_MARKER])
+    {
+        if let Some(slot) = parts.get_mut(n) {
+            *slot = part;
+            n = n.saturating_add(1);
+        }
+    }
+    hashv(parts.get(..n).unwrap_or(&[])).to_bytes()
+}
+
+fn on_curve(bytes: [u8; 32]) -> bool {
+    validate_edwards(&PodEdwardsPoint(bytes))
+}
+
+/// Whether `address` is the canonical PDA of `seeds` with `bump`: derived
+/// from them, off the curve, and every higher bump's address on it. Seeds
+/// are at most five parts (ours are at most four).
+pub fn is_canonical(seeds: &[&[u8]], bump: u8, program_id: &Pubkey, address: &Pubkey) -> bool {
+    if seeds.len() > 5 {
+        return false;
+    }
+    let derived = derive(seeds, bump, program_id);
+    if derived != address.to_bytes() || on_curve(derived) {
+        return false;
+    }
+    (bump.saturating_add(1)..=u8::MAX)
+        .filter(|_| bump != u8::MAX)
+        .all(|higher| on_curve(derive(seeds, higher, program_id)))
+}
+
+/// Creates a program-owned account of `space` bytes at the canonical PDA of
+/// `seeds` and `bump`, paid by `payer`. Like Anchor's `init`, it also
+/// works when someone sent lamports to the address beforehand (a transfer
+/// cannot block a node's submission). The caller refuses an address the
+/// program already owns with its own named error.
+pub fn create<'info>(
+    payer: &AccountInfo<'info>,
+    account: &AccountInfo<'info>,
+    system_program: &AccountInfo<'info>,
+    seeds: &[&[u8]],
+    bump: u8,
+    space: usize,
+) -> Result<()> {
+    require!(
+        is_canonical(seeds, bump, &crate::ID, account.key),
+        TasknetError::WrongAddress
+    );
+    let rent = Rent::get()?.minimum_balance(space);
+    let bump = [bump];
+    let mut signer: [&[u8]; 6] = [&[]; 6];
+    for (slot, seed) in signer.iter_mut().zip(seeds.iter().chain([&&bump[..]])) {
+        *slot = seed;
+    }
+    let signer_seeds = [signer
+        .get(..seeds.len().saturating_add(1))
+        .ok_or(TasknetError::WrongAddress)?];
+    let program = system_program.key();
+    let held = account.lamports();
+    if held == 0 {
+        let accounts = CreateAccount {
+            from: payer.clone(),
+            to: account.clone(),
+        };
+        return create_account(
+            CpiContext::new_with_signer(program, accounts, &signer_seeds),
+            rent,
+            u64::try_from(space).map_err(|_| TasknetError::ArithmeticOverflow)?,
+            &crate::ID,
+        );
+    }
+    let shortfall = rent.saturating_sub(held);
+    if shortfall > 0 {
+        let accounts = Transfer {
+            from: payer.clone(),
+            to: account.clone(),
+        };
+        transfer(CpiContext::new(program, accounts), shortfall)?;
+    }
+    let accounts = Allocate {
+        account_to_allocate: account.clone(),
+    };
+    allocate(
+        CpiContext::new_with_signer(program, accounts, &signer_seeds),
+        u64::try_from(space).map_err(|_| TasknetError::ArithmeticOverflow)?,
+    )?;
+    let accounts = Assign {
+        account_to_assign: account.clone(),
+    };
+    assign(
+        CpiContext::new_with_signer(program, accounts, &signer_seeds),
+        &crate::ID,
+    )
+}
+
+/// Writes `value` (discriminator first) into an account `create` made.
+pub fn write<T: AccountSerialize>(account: &AccountInfo<'_>, value: &T) -> Result<()> {
+    let mut data = account.try_borrow_mut_data()?;
+    let mut out: &mut [u8] = &mut data;
+    value.try_serialize(&mut out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn agrees_with_find_program_address(a in any::<[u8; 32]>(), b in any::<u64>()) {
+            let program = crate::ID;
+            let seeds: [&[u8]; 3] = [b"submission", &a, &b.to_le_bytes()];
+            let (address, bump) = Pubkey::find_program_address(&seeds, &program);
+            prop_assert!(is_canonical(&seeds, bump, &program, &address));
+            // Any other bump is refused, whether its address is valid or not.
+            for other in (0..=u8::MAX).filter(|x| *x != bump) {
+                let other_address = Pubkey::new_from_array(derive(&seeds, other, &program));
+                prop_assert!(!is_canonical(&seeds, other, &program, &other_address));
+                prop_assert!(!is_canonical(&seeds, other, &program, &address));
+            }
+        }
+    }
+}
