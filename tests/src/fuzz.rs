@@ -402,31 +402,25 @@ impl World {
                 (vec![sdk::update_task(&self.key(a), &t.key, args)], vec![a])
             }
             Step::Pause { actor, task } => {
-                let a = self.creator_or_actor(*actor, task)?;
-                let t = self.task(*task)?;
-                (vec![sdk::pause_task(&self.key(a), &t.key)], vec![a])
+                let (a, who, task) = self.creator_or_actor(*actor, *task)?;
+                (vec![sdk::pause_task(&who, &task)], vec![a])
             }
             Step::Resume { actor, task } => {
-                let a = self.creator_or_actor(*actor, task)?;
-                let t = self.task(*task)?;
-                (vec![sdk::resume_task(&self.key(a), &t.key)], vec![a])
+                let (a, who, task) = self.creator_or_actor(*actor, *task)?;
+                (vec![sdk::resume_task(&who, &task)], vec![a])
             }
             Step::WithdrawBounty {
                 actor,
                 task,
                 sol_tenths,
             } => {
-                let a = self.creator_or_actor(*actor, task)?;
-                let t = self.task(*task)?;
-                (
-                    vec![sdk::withdraw_bounty(&self.key(a), &t.key, sol(*sol_tenths))],
-                    vec![a],
-                )
+                let (a, who, task) = self.creator_or_actor(*actor, *task)?;
+                let amount = sol(*sol_tenths);
+                (vec![sdk::withdraw_bounty(&who, &task, amount)], vec![a])
             }
             Step::CloseTask { actor, task } => {
-                let a = self.creator_or_actor(*actor, task)?;
-                let t = self.task(*task)?;
-                (vec![sdk::close_task(&self.key(a), &t.key)], vec![a])
+                let (a, who, task) = self.creator_or_actor(*actor, *task)?;
+                (vec![sdk::close_task(&who, &task)], vec![a])
             }
             Step::Stake {
                 node,
@@ -603,14 +597,15 @@ impl World {
     }
 
     /// Mostly the task's creator (so creator instructions get past the
-    /// signer check), sometimes anyone.
-    fn creator_or_actor(&self, actor: u8, task: &u8) -> Option<usize> {
-        let t = self.task(*task)?;
-        Some(if actor.is_multiple_of(4) {
+    /// signer check), sometimes anyone: the actor, its key and the task's.
+    fn creator_or_actor(&self, actor: u8, task: u8) -> Option<(usize, Pubkey, Pubkey)> {
+        let t = self.task(task)?;
+        let a = if actor.is_multiple_of(4) {
             self.actor(actor / 4)
         } else {
             t.creator
-        })
+        };
+        Some((a, self.key(a), t.key))
     }
 
     /// Runs one step, then checks every invariant.
@@ -639,6 +634,12 @@ impl World {
                 let bit = |mask: u8, n: u8| mask & (1 << n) != 0;
                 let task = *task;
                 self.align(task, 0).await;
+                let Some(t) = self.task(task) else {
+                    return self.count("skipped");
+                };
+                // Later phases may fall in the next round: each action
+                // reaches back to the round played.
+                let played = self.round(&t, 0).await;
                 let liar = (0..NODES as u8).find(|n| bit(*lies, *n));
                 for node in 0..NODES as u8 {
                     let value = if bit(*lies, node) { 2 } else { 0 };
@@ -650,24 +651,26 @@ impl World {
                     };
                     Box::pin(self.step(&submit)).await;
                 }
-                self.align(task, 1).await;
+                self.warp_to_phase(&t, played, 1).await;
+                let back = self.back_to(&t, played).await;
                 for node in (0..NODES as u8).filter(|n| bit(*reveals | 0b11, *n)) {
                     let value = if bit(*lies, node) { 2 } else { 0 };
                     let reveal = Step::Reveal {
                         node,
                         task,
-                        back: 0,
+                        back,
                         value,
                         wrong_salt: false,
                     };
                     Box::pin(self.step(&reveal)).await;
                 }
-                self.align(task, 2).await;
+                self.warp_to_phase(&t, played, 2).await;
+                let back = self.back_to(&t, played).await;
                 if let Some(target) = liar {
                     let challenge = Step::Challenge {
                         node: *challenger,
                         task,
-                        back: 0,
+                        back,
                         target,
                     };
                     Box::pin(self.step(&challenge)).await;
@@ -676,33 +679,28 @@ impl World {
                         let vote = Step::Vote {
                             node,
                             task,
-                            back: 0,
+                            back,
                             target,
                             invalid,
                         };
                         Box::pin(self.step(&vote)).await;
                     }
                 }
-                self.align(task, 3).await;
-                // The audit window runs into the next round: reach back one.
+                self.warp_to_phase(&t, played, 3).await;
+                let back = self.back_to(&t, played).await;
                 if let Some(target) = liar {
                     let challenger = *challenger;
                     let resolve = Step::Resolve {
                         actor: 0,
                         task,
-                        back: 1,
+                        back,
                         target,
                         challenger,
                     };
                     Box::pin(self.step(&resolve)).await;
                 }
                 for node in (0..NODES as u8).filter(|n| bit(*claims, *n)) {
-                    Box::pin(self.step(&Step::Claim {
-                        node,
-                        task,
-                        back: 1,
-                    }))
-                    .await;
+                    Box::pin(self.step(&Step::Claim { node, task, back })).await;
                 }
                 self.count("play_round");
             }
@@ -741,7 +739,14 @@ impl World {
         let Some(t) = self.task(task) else {
             return self.count("skipped");
         };
-        let (slot, round) = (self.slot().await, self.round(&t, 0).await);
+        let round = self.round(&t, 0).await;
+        self.warp_to_phase(&t, round, phase).await;
+        self.count("align");
+    }
+
+    /// Warps to `phase` of `round` (see `Step::Align`); never backwards.
+    async fn warp_to_phase(&mut self, t: &TaskRef, round: u64, phase: u8) {
+        let slot = self.slot().await;
         let s = t.schedule;
         let to = match phase {
             0 if slot < s.submit_end(round) => slot,
@@ -752,7 +757,12 @@ impl World {
             _ => s.claim_deadline(round),
         };
         self.h.warp_to(to).await;
-        self.count("align");
+    }
+
+    /// How many rounds back from the task's current round `round` is.
+    async fn back_to(&mut self, t: &TaskRef, round: u64) -> u8 {
+        let current = self.round(t, 0).await;
+        u8::try_from(current - round).expect("a recent round")
     }
 
     async fn create_task(&mut self, creator: u8, id: u8, commit_reveal: bool) {

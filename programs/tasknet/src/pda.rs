@@ -53,9 +53,10 @@ pub fn is_canonical(seeds: &[&[u8]], bump: u8, program_id: &Pubkey, address: &Pu
     if derived != address.to_bytes() || on_curve(derived) {
         return false;
     }
-    (bump.saturating_add(1)..=u8::MAX)
-        .filter(|_| bump != u8::MAX)
-        .all(|higher| on_curve(derive(seeds, higher, program_id)))
+    match bump.checked_add(1) {
+        Some(next) => (next..=u8::MAX).all(|higher| on_curve(derive(seeds, higher, program_id))),
+        None => true,
+    }
 }
 
 /// Creates a program-owned account of `space` bytes at the canonical PDA of
