@@ -34,7 +34,8 @@ use tasknet_testkit::instruction_name;
 pub use solana_instruction::error::InstructionError;
 pub use solana_transaction_error::TransactionError;
 
-pub use tasknet_localnet::program_test;
+mod native_program;
+pub use native_program::program_test;
 
 /// The outcome of one transaction.
 #[derive(Debug)]

@@ -102,10 +102,20 @@ fn localnet_command_serves_json_rpc() {
     let mut banner = BufReader::new(child.stdout.take().unwrap());
     banner.read_line(&mut first).unwrap();
     assert!(
-        first.contains("single-bank development chain (no consensus)"),
+        first.contains("single-bank development chain (no consensus"),
         "{first}"
     );
-    let url = first.split_whitespace().last().unwrap().to_string();
+    let word = |scheme: &str| {
+        first
+            .split_whitespace()
+            .find(|w| w.starts_with(scheme))
+            .map(|w| w.trim_end_matches(',').to_string())
+            .unwrap_or_else(|| panic!("a {scheme} URL in {first}"))
+    };
+    let url = word("http://");
+    let ws_url = word("ws://");
+    let port = |u: &str| -> u16 { u.rsplit(':').next().unwrap().parse().unwrap() };
+    assert_eq!(port(&ws_url), port(&url) + 1, "PubSub on the next port");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // The process may still be busy starting its bank on a loaded machine.
     let version = runtime.block_on(async {
@@ -124,5 +134,8 @@ fn localnet_command_serves_json_rpc() {
     child.kill().unwrap();
     child.wait().unwrap();
     drop(banner);
-    assert_eq!(version.expect("getVersion answers").solana_core, "3.1.12");
+    assert_eq!(
+        version.expect("getVersion answers").solana_core,
+        tasknet_localnet::SVM_VERSION
+    );
 }

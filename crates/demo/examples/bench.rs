@@ -48,8 +48,7 @@ fn report(out: &mut impl Write, name: &str, mut samples: Vec<Duration>) {
 
 #[tokio::main]
 async fn main() {
-    // The embedded bank's program logs would otherwise mix with the figures.
-    let mut out = tasknet_localnet::divert_program_stdout().unwrap();
+    let mut out = std::io::stdout();
     task_code(&mut out);
     let net = Localnet::start(LocalnetConfig {
         bind: "127.0.0.1:0".parse().unwrap(),

@@ -1,43 +1,50 @@
 #![allow(deprecated)] // program-test 3.1 flags its whole API as "agave-unstable-api".
 
-//! `tasknet localnet`: a single-bank development chain. A real Agave bank
-//! (solana-program-test, tasknet loaded natively) served over Solana
-//! JSON-RPC on 127.0.0.1, with slots advancing in real time.
+//! `tasknet localnet`: a single-bank development chain. The program's SBF
+//! build runs in LiteSVM (agave's SVM), and around it the chain keeps what
+//! a validator keeps — blockhashes that live 150 blocks, one block per
+//! slot, every transaction's status and metadata, commitment levels — and
+//! serves it as a validator does: Solana JSON-RPC over HTTP and the PubSub
+//! websocket on the next port.
 //!
-//! It is not a validator: one bank, no consensus, no forks, no gossip; every
-//! transaction is final as soon as it is processed. It exists so the node,
-//! the CLI and the tests run their real RPC code path on machines without
-//! the Solana toolchain.
+//! It is not a validator: one bank, no consensus, no forks, no gossip, no
+//! vote transactions; a slot is confirmed when the next one starts and
+//! finalized `ROOT_DEPTH` slots later, as a lone validator would. It exists
+//! so the node, the CLI, the tests and any Solana client run their real
+//! RPC code paths on machines without the Solana toolchain.
 
-mod bank;
-pub mod cluster;
+mod convert;
+mod ledger;
+mod pubsub;
 mod rpc;
 
-use std::collections::{BTreeSet, HashMap};
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+pub mod cluster;
 
-use anchor_lang::prelude::Pubkey;
-use solana_hash::Hash;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use solana_keypair::Keypair;
-use solana_program_test::{BanksClient, ProgramTestContext};
-use solana_signature::Signature;
-use solana_transaction::versioned::VersionedTransaction;
-use solana_transaction_error::TransactionError;
-use tokio::sync::{oneshot, Mutex};
+use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
-pub use bank::program_test;
 pub use cluster::Cluster;
+pub use ledger::{MAX_PROCESSING_AGE, ROOT_DEPTH, STATUS_CACHE_SLOTS};
 
-/// Blockhashes stay valid for this many blocks (Agave's `MAX_PROCESSING_AGE`).
-pub const BLOCKHASH_VALID_BLOCKS: u64 = 150;
+/// The program's SBF build, embedded at compile time (see build.rs); empty
+/// when it had not been built.
+static PROGRAM_SO: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tasknet.so"));
+
+/// The faucet's genesis balance: 500 million SOL, as a test validator's.
+const FAUCET_LAMPORTS: u64 = 500_000_000 * 1_000_000_000;
+
+/// The agave version whose SVM runs the program (LiteSVM 0.16).
+pub const SVM_VERSION: &str = "4.2.1";
 
 #[derive(Clone, Debug)]
 pub struct LocalnetConfig {
-    /// Address to serve JSON-RPC on; port 0 picks a free port.
+    /// Address to serve JSON-RPC on; PubSub is served on the next port.
+    /// Port 0 picks a free pair.
     pub bind: SocketAddr,
     /// Wall-clock length of one slot.
     pub slot_duration: Duration,
@@ -52,45 +59,51 @@ impl Default for LocalnetConfig {
     }
 }
 
-/// What the chain remembers of a processed transaction.
-#[derive(Clone, Debug)]
-pub(crate) struct TxRecord {
-    /// Order of processing, to sort transactions within a slot.
-    pub sequence: u64,
-    pub slot: u64,
-    pub transaction: VersionedTransaction,
-    pub result: Result<(), TransactionError>,
-    pub logs: Vec<String>,
-    pub compute_units: u64,
-    pub fee: u64,
-    pub pre_balances: Vec<u64>,
-    pub post_balances: Vec<u64>,
-}
-
+/// What the server tasks share: the ledger behind one lock, and the feed
+/// of what happens to it (for PubSub).
 pub(crate) struct Chain {
-    /// Held while warping and while executing (process or simulate): a
-    /// transaction never meets a bank being frozen, and Agave's program
-    /// cache never sees a warp in the middle of an execution.
-    pub ctx: Mutex<ProgramTestContext>,
-    pub banks: BanksClient,
+    ledger: Mutex<ledger::Ledger>,
     pub faucet: Keypair,
-    pub slot: AtomicU64,
-    /// Blocks produced since start; stands in for block height.
-    pub block_height: AtomicU64,
-    /// Every account any processed transaction named: the index behind
-    /// getProgramAccounts (BanksClient cannot list accounts).
-    pub accounts: Mutex<BTreeSet<Pubkey>>,
-    pub transactions: Mutex<HashMap<Signature, TxRecord>>,
-    pub latest_blockhash: Mutex<Hash>,
+    pub events: broadcast::Sender<Event>,
 }
 
-/// A running local chain. Dropping it stops the server and the slot clock.
+#[derive(Clone, Debug)]
+pub(crate) enum Event {
+    Transaction(Arc<ledger::TxNotice>),
+    Slot(ledger::SlotUpdate),
+}
+
+impl Chain {
+    /// The ledger. Never held across an await: every operation on it is
+    /// synchronous and short, so execution and recording cannot be torn
+    /// apart by a client that hangs up.
+    pub fn ledger(&self) -> MutexGuard<'_, ledger::Ledger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Processes a transaction and tells subscribers.
+    pub fn process(
+        &self,
+        tx: solana_transaction::versioned::VersionedTransaction,
+    ) -> Result<Arc<ledger::TxNotice>, ledger::Rejected> {
+        let notice = Arc::new(self.ledger().process(tx)?);
+        let _ = self.events.send(Event::Transaction(notice.clone()));
+        Ok(notice)
+    }
+}
+
+/// A running local chain. Dropping it stops the servers and the slot clock.
 pub struct Localnet {
     pub url: String,
+    pub ws_url: String,
     pub addr: SocketAddr,
+    pub ws_addr: SocketAddr,
     pub slot_duration: Duration,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
+    pubsub: pubsub::Handle,
     clock: JoinHandle<()>,
     chain: Arc<Chain>,
 }
@@ -102,42 +115,37 @@ pub enum LocalnetError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("the bank failed to start: {0}")]
+    #[error("the program's SBF build was not embedded when this binary was built: run tools/sbf/build.sh, then build again")]
+    ProgramNotBuilt,
+    #[error("the chain failed to start: {0}")]
     Bank(String),
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl Localnet {
     pub async fn start(config: LocalnetConfig) -> Result<Self, LocalnetError> {
-        let listener = tokio::net::TcpListener::bind(config.bind)
-            .await
-            .map_err(|source| LocalnetError::Bind {
-                addr: config.bind,
-                source,
-            })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| LocalnetError::Bind {
-                addr: config.bind,
-                source,
-            })?;
-        let ctx = program_test().start_with_context().await;
-        let banks = ctx.banks_client.clone();
-        let faucet = ctx.payer.insecure_clone();
-        let blockhash = ctx.last_blockhash;
-        let slot = banks
-            .get_sysvar::<anchor_lang::prelude::Clock>()
-            .await
-            .map_err(|e| LocalnetError::Bank(e.to_string()))?
-            .slot;
+        if PROGRAM_SO.is_empty() {
+            return Err(LocalnetError::ProgramNotBuilt);
+        }
+        let (listener, ws_listener) = bind_pair(config.bind).await?;
+        let addr = local_addr(&listener, config.bind)?;
+        let ws_addr = local_addr(&ws_listener, config.bind)?;
+        let mut ledger =
+            ledger::Ledger::new(PROGRAM_SO, unix_now()).map_err(LocalnetError::Bank)?;
+        let faucet = Keypair::new();
+        ledger
+            .fund_faucet(&solana_signer::Signer::pubkey(&faucet), FAUCET_LAMPORTS)
+            .map_err(LocalnetError::Bank)?;
+        let (events, _) = broadcast::channel(16_384);
         let chain = Arc::new(Chain {
-            ctx: Mutex::new(ctx),
-            banks,
+            ledger: Mutex::new(ledger),
             faucet,
-            slot: AtomicU64::new(slot),
-            block_height: AtomicU64::new(0),
-            accounts: Mutex::new(BTreeSet::new()),
-            transactions: Mutex::new(HashMap::new()),
-            latest_blockhash: Mutex::new(blockhash),
+            events,
         });
 
         let clock = tokio::spawn(run_slot_clock(chain.clone(), config.slot_duration));
@@ -150,13 +158,19 @@ impl Localnet {
                 })
                 .await;
         });
-        tracing::info!(%addr, "localnet serving JSON-RPC");
+        let pubsub = pubsub::serve(ws_listener, chain.clone())
+            .await
+            .map_err(|e| LocalnetError::Bank(format!("PubSub server: {e}")))?;
+        tracing::info!(%addr, %ws_addr, "localnet serving JSON-RPC and PubSub");
         Ok(Self {
             url: format!("http://{addr}"),
+            ws_url: format!("ws://{ws_addr}"),
             addr,
+            ws_addr,
             slot_duration: config.slot_duration,
             shutdown: Some(shutdown),
             server: Some(server),
+            pubsub,
             clock,
             chain,
         })
@@ -167,11 +181,12 @@ impl Localnet {
         &self.chain.faucet
     }
 
+    /// The working slot.
     pub fn slot(&self) -> u64 {
-        self.chain.slot.load(Ordering::SeqCst)
+        self.chain.ledger().commitments().processed
     }
 
-    /// Stops the server and the clock. Clients with idle keep-alive
+    /// Stops the servers and the clock. Clients with idle keep-alive
     /// connections get a moment to finish; then the server is cut off.
     pub async fn stop(mut self) {
         self.shutdown_now();
@@ -189,6 +204,7 @@ impl Localnet {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.pubsub.stop();
         self.clock.abort();
     }
 }
@@ -202,55 +218,52 @@ impl Drop for Localnet {
     }
 }
 
-/// Advances the bank one slot per `slot_duration`. Each new bank brings a new
-/// blockhash, so a blockhash lives `BLOCKHASH_VALID_BLOCKS` slots.
+fn local_addr(
+    listener: &tokio::net::TcpListener,
+    asked: SocketAddr,
+) -> Result<SocketAddr, LocalnetError> {
+    listener.local_addr().map_err(|source| LocalnetError::Bind {
+        addr: asked,
+        source,
+    })
+}
+
+/// Listeners on `bind` and the port after it (a validator's PubSub port is
+/// its RPC port + 1, and clients derive one from the other). With port 0,
+/// tries free ports until a pair is free.
+async fn bind_pair(
+    bind: SocketAddr,
+) -> Result<(tokio::net::TcpListener, tokio::net::TcpListener), LocalnetError> {
+    let bind_one = |addr: SocketAddr| async move {
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| LocalnetError::Bind { addr, source })
+    };
+    if bind.port() != 0 {
+        let rpc = bind_one(bind).await?;
+        let ws = bind_one(SocketAddr::new(bind.ip(), bind.port().wrapping_add(1))).await?;
+        return Ok((rpc, ws));
+    }
+    let mut last = None;
+    for _ in 0..32 {
+        let rpc = bind_one(bind).await?;
+        let port = local_addr(&rpc, bind)?.port();
+        match bind_one(SocketAddr::new(bind.ip(), port.wrapping_add(1))).await {
+            Ok(ws) => return Ok((rpc, ws)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("at least one attempt"))
+}
+
+/// Seals a block and opens the next slot every `slot_duration`.
 async fn run_slot_clock(chain: Arc<Chain>, slot_duration: Duration) {
     let mut ticker = tokio::time::interval(slot_duration);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
     loop {
         ticker.tick().await;
-        let mut ctx = chain.ctx.lock().await;
-        let next = chain.slot.load(Ordering::SeqCst) + 1;
-        // Building the next bank is synchronous work; on a multi-threaded
-        // runtime, let the worker's other tasks (the RPC server) move away.
-        let warped = match tokio::runtime::Handle::current().runtime_flavor() {
-            tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(|| ctx.warp_to_slot(next))
-            }
-            _ => ctx.warp_to_slot(next),
-        };
-        if let Err(e) = warped {
-            tracing::error!("slot clock stopped: {e}");
-            return;
-        }
-        let blockhash = ctx.last_blockhash;
-        drop(ctx);
-        *chain.latest_blockhash.lock().await = blockhash;
-        chain.block_height.fetch_add(1, Ordering::SeqCst);
-        chain.slot.store(next, Ordering::SeqCst);
-    }
-}
-
-/// The embedded bank runs the program natively, where the program's `msg!`
-/// lines are printed on stdout. They belong to the chain, not to this
-/// command's output: point fd 1 at /dev/null and return the real stdout.
-#[cfg(unix)]
-pub fn divert_program_stdout() -> std::io::Result<std::fs::File> {
-    use std::io::Write;
-    use std::os::fd::FromRawFd;
-    std::io::stdout().flush()?;
-    // SAFETY: plain fd syscalls; the duplicated fd is owned by the File.
-    unsafe {
-        let saved = libc::dup(1);
-        if saved < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-        if null < 0 || libc::dup2(null, 1) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        libc::close(null);
-        Ok(std::fs::File::from_raw_fd(saved))
+        let update = chain.ledger().advance_slot(unix_now());
+        let _ = chain.events.send(Event::Slot(update));
     }
 }

@@ -42,8 +42,19 @@ async fn funded(rpc: &RpcClient, lamports: u64) -> Keypair {
         .request_airdrop(&keypair.pubkey(), lamports)
         .await
         .unwrap();
-    assert!(rpc.confirm_transaction(&signature).await.unwrap());
+    confirmed(rpc, &signature).await;
     keypair
+}
+
+/// Waits until `signature` is confirmed (the next slot, on this chain).
+async fn confirmed(rpc: &RpcClient, signature: &solana_signature::Signature) {
+    for _ in 0..200 {
+        if rpc.confirm_transaction(signature).await.unwrap() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{signature} was not confirmed within 2 s");
 }
 
 fn rpc_error_code(e: &solana_rpc_client_api::client_error::Error) -> i64 {
@@ -58,7 +69,7 @@ async fn cluster_basics() {
     let net = localnet(20).await;
     let rpc = rpc(&net);
     let version = rpc.get_version().await.unwrap();
-    assert_eq!(version.solana_core, "3.1.12");
+    assert_eq!(version.solana_core, tasknet_localnet::SVM_VERSION);
     rpc.get_health().await.unwrap();
 
     let first = rpc.get_slot().await.unwrap();
@@ -250,10 +261,18 @@ async fn transactions_statuses_and_program_accounts() {
         .value;
     assert!(statuses[0].as_ref().unwrap().err.is_none());
     assert!(statuses[1].is_none());
+    // History answers at confirmed or finalized only; the deprecated
+    // encoding-only form means finalized, which this transaction is not yet.
+    let base64 = solana_transaction_status_client_types::UiTransactionEncoding::Base64;
+    assert!(rpc.get_transaction(&signature, base64).await.is_err());
     let fetched = rpc
-        .get_transaction(
+        .get_transaction_with_config(
             &signature,
-            solana_transaction_status_client_types::UiTransactionEncoding::Base64,
+            solana_rpc_client_api::config::RpcTransactionConfig {
+                encoding: Some(base64),
+                commitment: Some(CommitmentConfig::confirmed()),
+                max_supported_transaction_version: None,
+            },
         )
         .await
         .unwrap();
@@ -271,7 +290,13 @@ async fn transactions_statuses_and_program_accounts() {
     assert_eq!(t.name, open_plain_task(1, start).name);
     // getSignaturesForAddress: newest first, including the airdrop.
     let history = rpc
-        .get_signatures_for_address(&creator.pubkey())
+        .get_signatures_for_address_with_config(
+            &creator.pubkey(),
+            solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config {
+                commitment: Some(CommitmentConfig::confirmed()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(history.len(), 2, "{history:?}");

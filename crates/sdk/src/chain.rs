@@ -1,9 +1,11 @@
 //! Chain access over Solana JSON-RPC: the one production path of the node
 //! and the CLI. Sending a transaction: simulate (for the error and the
 //! compute units), set the compute-unit limit and an optional priority fee,
-//! sign with a fresh blockhash, send, poll, re-broadcast the same bytes
-//! until the blockhash expires, and only then sign anew. Transport errors
-//! are retried with backoff.
+//! sign with a fresh blockhash, send, wait for it, re-broadcast the same
+//! bytes until the blockhash expires, and only then sign anew. Waiting uses
+//! the endpoint's PubSub websocket (a signature notification) when it
+//! serves one, and polls otherwise. Transport errors are retried with
+//! backoff.
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,15 +13,17 @@ use std::time::Duration;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::AccountDeserialize;
+use futures::StreamExt;
 use solana_account::Account;
 use solana_commitment_config::CommitmentConfig;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_keypair::Keypair;
+use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind as ClientErrorKind};
 use solana_rpc_client_api::config::{
     RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig,
-    RpcSimulateTransactionConfig,
+    RpcSignatureSubscribeConfig, RpcSimulateTransactionConfig,
 };
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_rpc_client_api::request::RpcError;
@@ -139,6 +143,31 @@ pub enum Outcome {
 pub struct ChainClient {
     rpc: RpcClient,
     pub config: SendConfig,
+    /// The endpoint's PubSub websocket, connected on first use; `None`
+    /// when it serves none (then confirmations are polled).
+    pubsub: tokio::sync::OnceCell<Option<PubsubClient>>,
+}
+
+/// Where a validator serves PubSub for the RPC at `url`: the same host,
+/// `ws`/`wss`, and the next port when the port is explicit (the Solana
+/// CLI's rule).
+pub fn websocket_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = match scheme {
+        "http" => "ws",
+        "https" => "wss",
+        _ => return None,
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    // The port follows the last ':' outside an IPv6 literal's brackets.
+    let authority = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => {
+            let port: u16 = authority[i + 1..].parse().ok()?;
+            format!("{}:{}", &authority[..i], port.checked_add(1)?)
+        }
+        _ => authority.to_string(),
+    };
+    Some(format!("{scheme}://{authority}/{path}"))
 }
 
 impl ChainClient {
@@ -146,6 +175,7 @@ impl ChainClient {
         Self {
             rpc: RpcClient::new_with_commitment(url.to_string(), config.commitment),
             config,
+            pubsub: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -155,6 +185,45 @@ impl ChainClient {
 
     pub fn url(&self) -> String {
         self.rpc.url()
+    }
+
+    /// The endpoint's PubSub websocket, if it serves one.
+    async fn pubsub(&self) -> Option<&PubsubClient> {
+        self.pubsub
+            .get_or_init(|| async {
+                let url = websocket_url(&self.rpc.url())?;
+                match tokio::time::timeout(Duration::from_secs(2), PubsubClient::new(&url)).await {
+                    Ok(Ok(client)) => Some(client),
+                    _ => {
+                        tracing::info!(%url, "no PubSub websocket: confirmations are polled");
+                        None
+                    }
+                }
+            })
+            .await
+            .as_ref()
+    }
+
+    /// Waits until `signature` may have reached the client's commitment: a
+    /// signature notification (at most `longest`), or one poll interval
+    /// without a websocket. The caller checks the status either way; a
+    /// notification only saves the wait.
+    async fn wait_for_signature(&self, signature: &Signature, longest: Duration) {
+        if let Some(pubsub) = self.pubsub().await {
+            let config = RpcSignatureSubscribeConfig {
+                commitment: Some(self.config.commitment),
+                enable_received_notification: Some(false),
+            };
+            if let Ok((mut notifications, unsubscribe)) =
+                pubsub.signature_subscribe(signature, Some(config)).await
+            {
+                let _ = tokio::time::timeout(longest, notifications.next()).await;
+                drop(notifications);
+                unsubscribe().await;
+                return;
+            }
+        }
+        tokio::time::sleep(self.config.poll_interval).await;
     }
 
     /// Runs an RPC call, retrying transport failures with exponential backoff.
@@ -397,7 +466,12 @@ impl ChainClient {
                 .await?;
                 last_broadcast = Some(tokio::time::Instant::now());
             }
-            tokio::time::sleep(self.config.poll_interval).await;
+            let until_rebroadcast = self
+                .config
+                .rebroadcast_interval
+                .saturating_sub(last_broadcast.map_or(Duration::ZERO, |t| t.elapsed()));
+            self.wait_for_signature(&signature, until_rebroadcast.max(self.config.poll_interval))
+                .await;
             if let Some(outcome) = self.status(&signature).await? {
                 return Ok(outcome);
             }
@@ -481,6 +555,26 @@ fn rpc_error(e: ClientError) -> ChainError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn websocket_urls_follow_the_solana_cli_rule() {
+        use super::websocket_url;
+        assert_eq!(
+            websocket_url("http://127.0.0.1:8899").unwrap(),
+            "ws://127.0.0.1:8900/"
+        );
+        assert_eq!(
+            websocket_url("https://api.devnet.solana.com").unwrap(),
+            "wss://api.devnet.solana.com/"
+        );
+        assert_eq!(
+            websocket_url("http://[::1]:8899/x").unwrap(),
+            "ws://[::1]:8900/x"
+        );
+        assert_eq!(websocket_url("http://[::1]/").unwrap(), "ws://[::1]/");
+        assert!(websocket_url("ftp://host").is_none());
+        assert!(websocket_url("http://host:65535").is_none());
+    }
+
     use super::*;
 
     #[tokio::test]

@@ -30,7 +30,7 @@ pub struct DemoArgs {
 /// Runs the demo (on an embedded chain, or on the cluster at `url`) and
 /// prints its report; true if its check passed.
 pub async fn run(args: DemoArgs, url: Option<String>) -> Result<bool, CliError> {
-    let mut out = tasknet_localnet::divert_program_stdout()?;
+    let mut out = std::io::stdout();
     let config = DemoConfig {
         honest: args.honest,
         cheaters: args.cheaters,

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use clap::Args;
 use solana_signer::Signer;
-use tasknet_localnet::{divert_program_stdout, Localnet, LocalnetConfig};
+use tasknet_localnet::{Localnet, LocalnetConfig};
 
 use crate::context::CliError;
 
 #[derive(Args)]
 pub struct LocalnetArgs {
-    /// Address to listen on.
+    /// Address to serve JSON-RPC on (PubSub is served on the next port).
     #[arg(long, default_value = "127.0.0.1:8899")]
     bind: SocketAddr,
     /// Milliseconds per slot.
@@ -21,22 +21,24 @@ pub struct LocalnetArgs {
 }
 
 pub async fn run(args: LocalnetArgs) -> Result<(), CliError> {
-    let mut out = divert_program_stdout()?;
     let net = Localnet::start(LocalnetConfig {
         bind: args.bind,
         slot_duration: Duration::from_millis(args.slot_ms),
     })
     .await?;
     let banner = format!(
-        "tasknet localnet: single-bank development chain (no consensus), JSON-RPC at {}\n\
-         program {} loaded; faucet {}; Ctrl-C to stop\n",
+        "tasknet localnet: single-bank development chain (no consensus, no votes), JSON-RPC at {}, PubSub at {}\n\
+         program {} (SBF) loaded; faucet {}; Ctrl-C to stop\n",
         net.url,
+        net.ws_url,
         tasknet::ID,
         net.faucet().pubkey()
     );
     // A reader that went away (`tasknet localnet | head -1`) must not stop
     // the chain: the banner is best effort.
+    let mut out = std::io::stdout().lock();
     let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
+    drop(out);
     tokio::signal::ctrl_c().await?;
     net.stop().await;
     Ok(())

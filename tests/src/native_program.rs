@@ -1,4 +1,5 @@
-//! The tasknet program in a real Agave bank (solana-program-test), natively.
+//! The tasknet program in a real Agave bank (solana-program-test), natively:
+//! the native test tier.
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;

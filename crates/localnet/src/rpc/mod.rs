@@ -1,0 +1,10 @@
+//! The chain's two faces: JSON-RPC over HTTP (`http`) and the PubSub
+//! websocket (`crate::pubsub`), which share the parameter and encoding
+//! rules here.
+
+mod http;
+
+pub(crate) use http::{
+    check_filters, config, encode_account, filters_allow, pubkey_param, router, signature_param,
+    ui_error, RpcError,
+};
