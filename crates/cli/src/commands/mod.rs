@@ -22,9 +22,12 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Serve a single-bank development chain over Solana JSON-RPC.
     ///
-    /// This is a real Agave bank with the tasknet program loaded natively,
-    /// not a validator: one bank, no consensus, no forks; every processed
-    /// transaction is final at once. For development and tests on machines
+    /// It runs the program's SBF build (embedded at build time by
+    /// tools/sbf/build.sh) in agave's SVM and answers JSON-RPC, and PubSub
+    /// on the next port, as a validator does. It is a single-bank
+    /// development chain, not a validator: no consensus, no forks, no vote
+    /// transactions; a slot is confirmed when the next one starts and
+    /// finalized 32 slots later. For development and tests on machines
     /// without the Solana toolchain. `requestAirdrop` funds any account.
     Localnet(localnet::LocalnetArgs),
     /// Create, fund and manage tasks (creators).
