@@ -20,7 +20,6 @@ use solana_transaction_error::TransactionError;
 use solana_transaction_status::{
     InnerInstruction, InnerInstructions, TransactionStatusMeta, VersionedTransactionWithStatusMeta,
 };
-use solana_transaction_status_client_types::TransactionDetails;
 
 use crate::convert;
 
@@ -556,16 +555,13 @@ impl Ledger {
         self.process(tx.into())
     }
 
-    /// Encoded details for `getBlock`.
-    pub fn block_transactions(&self, block: &Block, details: TransactionDetails) -> Vec<TxRecord> {
-        match details {
-            TransactionDetails::None => Vec::new(),
-            _ => block
-                .signatures
-                .iter()
-                .filter_map(|s| self.transactions.get(s).cloned())
-                .collect(),
-        }
+    /// The records of a block's transactions, in order.
+    pub fn block_transactions(&self, block: &Block) -> Vec<TxRecord> {
+        block
+            .signatures
+            .iter()
+            .filter_map(|s| self.transactions.get(s).cloned())
+            .collect()
     }
 }
 

@@ -88,7 +88,25 @@ impl Chain {
         &self,
         tx: solana_transaction::versioned::VersionedTransaction,
     ) -> Result<Arc<ledger::TxNotice>, ledger::Rejected> {
-        let notice = Arc::new(self.ledger().process(tx)?);
+        let notice = self.ledger().process(tx);
+        self.announce(notice)
+    }
+
+    /// Sends `lamports` from the faucet, and tells subscribers.
+    pub fn airdrop(
+        &self,
+        to: &anchor_lang::prelude::Pubkey,
+        lamports: u64,
+    ) -> Result<Arc<ledger::TxNotice>, ledger::Rejected> {
+        let notice = self.ledger().airdrop(&self.faucet, to, lamports);
+        self.announce(notice)
+    }
+
+    fn announce(
+        &self,
+        notice: Result<ledger::TxNotice, ledger::Rejected>,
+    ) -> Result<Arc<ledger::TxNotice>, ledger::Rejected> {
+        let notice = Arc::new(notice?);
         let _ = self.events.send(Event::Transaction(notice.clone()));
         Ok(notice)
     }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
 use jsonrpsee::core::traits::IdProvider;
+use jsonrpsee::core::SubscriptionError;
 use jsonrpsee::server::{
     PendingSubscriptionSink, RpcModule, Server, ServerConfig, ServerHandle, SubscriptionMessage,
     SubscriptionSink,
@@ -121,7 +122,7 @@ fn register(module: &mut Module) -> Result<(), jsonrpsee::core::RegisterMethodEr
 
 /// How a subscription ends: `Err` only when the subscriber is gone or a
 /// notification could not be built.
-type Outcome = Result<(), jsonrpsee::core::SubscriptionError>;
+type Outcome = Result<(), SubscriptionError>;
 
 fn params_array(params: &Params<'static>) -> Value {
     params
@@ -156,12 +157,26 @@ async fn parse<T>(
     }
 }
 
+/// Accepts the subscription, following the chain's feed from before the
+/// answer, so nothing falls between a look at the ledger and the follow.
+async fn accept(
+    pending: PendingSubscriptionSink,
+    chain: &Chain,
+) -> Result<(SubscriptionSink, tokio::sync::broadcast::Receiver<Event>), SubscriptionError> {
+    let events = chain.events.subscribe();
+    let sink = pending
+        .accept()
+        .await
+        .map_err(|e| SubscriptionError::from(e.to_string()))?;
+    Ok((sink, events))
+}
+
 async fn send(sink: &SubscriptionSink, result: &impl Serialize) -> Outcome {
     let message = SubscriptionMessage::new(sink.method_name(), sink.subscription_id(), result)
-        .map_err(|e| jsonrpsee::core::SubscriptionError::from(e.to_string()))?;
+        .map_err(|e| SubscriptionError::from(e.to_string()))?;
     sink.send(message)
         .await
-        .map_err(|e| jsonrpsee::core::SubscriptionError::from(e.to_string()))
+        .map_err(|e| SubscriptionError::from(e.to_string()))
 }
 
 fn response(slot: u64, value: impl Serialize) -> Value {
@@ -216,13 +231,7 @@ async fn signature_subscription(
     let Some(((signature, config), pending)) = parse(pending, parsed).await else {
         return Ok(());
     };
-    // Follow the feed before looking at the ledger, so nothing falls
-    // between the look and the follow.
-    let mut events = chain.events.subscribe();
-    let sink = pending
-        .accept()
-        .await
-        .map_err(|e| jsonrpsee::core::SubscriptionError::from(e.to_string()))?;
+    let (sink, mut events) = accept(pending, &chain).await?;
     let wanted = level(config.commitment);
     let notify = |slot: u64, err: Option<solana_transaction_error::TransactionError>| {
         response(
@@ -233,16 +242,16 @@ async fn signature_subscription(
         )
     };
     // Already processed: notify now if it has reached the commitment.
-    let mut landed: Option<(u64, Option<solana_transaction_error::TransactionError>)> = {
+    let (mut landed, at) = {
         let ledger = chain.ledger();
-        ledger
+        let landed = ledger
             .record(&signature)
-            .map(|r| (r.slot, r.meta.status.clone().err()))
+            .map(|r| (r.slot, r.meta.status.clone().err()));
+        (landed, ledger.commitments().slot(wanted))
     };
     if let Some((slot, err)) = &landed {
-        let commitments = chain.ledger().commitments();
-        if *slot <= commitments.slot(wanted) {
-            return send(&sink, &notify(commitments.slot(wanted), err.clone())).await;
+        if *slot <= at {
+            return send(&sink, &notify(at, err.clone())).await;
         }
     }
     while let Some(event) = next_event(&sink, &mut events).await {
@@ -337,11 +346,7 @@ async fn account_subscription(
     let Some(((address, config), pending)) = parse(pending, parsed).await else {
         return Ok(());
     };
-    let mut events = chain.events.subscribe();
-    let sink = pending
-        .accept()
-        .await
-        .map_err(|e| jsonrpsee::core::SubscriptionError::from(e.to_string()))?;
+    let (sink, mut events) = accept(pending, &chain).await?;
     let wanted = level(config.commitment);
     let view = AccountView::of(&config);
     let mut waiting = Pending::default();
@@ -362,7 +367,7 @@ async fn account_subscription(
         // A deleted account is reported empty, owned by the system program.
         let account = chain.ledger().account(&address).unwrap_or_default();
         let ui = encode_account(&address, &account, view.encoding, view.data_slice)
-            .map_err(|e| jsonrpsee::core::SubscriptionError::from(format!("{e:?}")))?;
+            .map_err(|e| SubscriptionError::from(format!("{e:?}")))?;
         send(&sink, &response(at, ui)).await?;
     }
     Ok(())
@@ -390,11 +395,7 @@ async fn program_subscription(
     let Some(((program, config, filters), pending)) = parse(pending, parsed).await else {
         return Ok(());
     };
-    let mut events = chain.events.subscribe();
-    let sink = pending
-        .accept()
-        .await
-        .map_err(|e| jsonrpsee::core::SubscriptionError::from(e.to_string()))?;
+    let (sink, mut events) = accept(pending, &chain).await?;
     let wanted = level(config.account_config.commitment);
     let view = AccountView::of(&config.account_config);
     let mut waiting = Pending::default();
@@ -415,7 +416,7 @@ async fn program_subscription(
                 continue;
             }
             let ui = encode_account(&key, &account, view.encoding, view.data_slice)
-                .map_err(|e| jsonrpsee::core::SubscriptionError::from(format!("{e:?}")))?;
+                .map_err(|e| SubscriptionError::from(format!("{e:?}")))?;
             let keyed = RpcKeyedAccount {
                 pubkey: key.to_string(),
                 account: ui,
@@ -473,11 +474,7 @@ async fn logs_subscription(
     let Some(((filter, config), pending)) = parse(pending, parsed).await else {
         return Ok(());
     };
-    let mut events = chain.events.subscribe();
-    let sink = pending
-        .accept()
-        .await
-        .map_err(|e| jsonrpsee::core::SubscriptionError::from(e.to_string()))?;
+    let (sink, mut events) = accept(pending, &chain).await?;
     let wanted = level(config.commitment);
     let mut waiting: Vec<Arc<TxNotice>> = Vec::new();
     while let Some(event) = next_event(&sink, &mut events).await {
@@ -530,11 +527,7 @@ async fn slot_subscription(
     let Some(((), pending)) = parse(pending, no_params(&params)).await else {
         return Ok(());
     };
-    let mut events = chain.events.subscribe();
-    let sink = pending
-        .accept()
-        .await
-        .map_err(|e| jsonrpsee::core::SubscriptionError::from(e.to_string()))?;
+    let (sink, mut events) = accept(pending, &chain).await?;
     while let Some(event) = next_event(&sink, &mut events).await {
         if let Event::Slot(update) = event {
             let info = SlotInfo {
@@ -556,11 +549,7 @@ async fn root_subscription(
     let Some(((), pending)) = parse(pending, no_params(&params)).await else {
         return Ok(());
     };
-    let mut events = chain.events.subscribe();
-    let sink = pending
-        .accept()
-        .await
-        .map_err(|e| jsonrpsee::core::SubscriptionError::from(e.to_string()))?;
+    let (sink, mut events) = accept(pending, &chain).await?;
     let mut last_root = chain.ledger().commitments().finalized;
     while let Some(event) = next_event(&sink, &mut events).await {
         if let Event::Slot(update) = event {

@@ -1,14 +1,15 @@
 //! Every JSON-RPC method of `tasknet localnet`, called through the real
 //! `RpcClient` over HTTP, with its error cases.
 
+mod common;
+
+use common::{funded, localnet, rpc, rpc_error_code};
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::system_instruction;
 use solana_commitment_config::CommitmentConfig;
 use solana_hash::Hash;
-use solana_keypair::Keypair;
-use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::ErrorKind;
 use solana_rpc_client_api::config::RpcSimulateTransactionConfig;
 use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
@@ -17,52 +18,10 @@ use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use tasknet::instructions::SubmissionPayload;
 use tasknet::state::{Submission, Task};
-use tasknet_localnet::{Localnet, LocalnetConfig};
 use tasknet_sdk::amount::LAMPORTS_PER_SOL as SOL;
 use tasknet_sdk::chain::{ChainClient, SendConfig};
 use tasknet_sdk::{self as sdk, pda};
 use tasknet_testkit::open_plain_task;
-
-async fn localnet(slot_ms: u64) -> Localnet {
-    Localnet::start(LocalnetConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Duration::from_millis(slot_ms),
-    })
-    .await
-    .expect("localnet starts")
-}
-
-fn rpc(net: &Localnet) -> RpcClient {
-    RpcClient::new_with_commitment(net.url.clone(), CommitmentConfig::confirmed())
-}
-
-async fn funded(rpc: &RpcClient, lamports: u64) -> Keypair {
-    let keypair = Keypair::new();
-    let signature = rpc
-        .request_airdrop(&keypair.pubkey(), lamports)
-        .await
-        .unwrap();
-    confirmed(rpc, &signature).await;
-    keypair
-}
-
-/// Waits until `signature` is confirmed (the next slot, on this chain).
-async fn confirmed(rpc: &RpcClient, signature: &solana_signature::Signature) {
-    for _ in 0..200 {
-        if rpc.confirm_transaction(signature).await.unwrap() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{signature} was not confirmed within 2 s");
-}
-
-fn rpc_error_code(e: &solana_rpc_client_api::client_error::Error) -> i64 {
-    match e.kind() {
-        ErrorKind::RpcError(RpcError::RpcResponseError { code, .. }) => *code,
-        other => panic!("expected a JSON-RPC error response, got {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn cluster_basics() {

@@ -3,6 +3,9 @@
 //! are never lost, transaction and block encodings, history paging, and
 //! the HTTP surface (health, CORS, errors).
 
+mod common;
+
+use common::{confirmed, funded, localnet, rpc, rpc_error_code as code};
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
@@ -10,16 +13,13 @@ use anchor_lang::solana_program::system_instruction;
 use serde_json::{json, Value};
 use solana_commitment_config::CommitmentConfig;
 use solana_hash::Hash;
-use solana_keypair::Keypair;
 use solana_message::{v0, VersionedMessage};
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
-use solana_rpc_client_api::client_error::ErrorKind;
 use solana_rpc_client_api::config::{
     RpcAccountInfoConfig, RpcBlockConfig, RpcContextConfig, RpcSendTransactionConfig,
     RpcTransactionConfig,
 };
-use solana_rpc_client_api::request::RpcError;
 use solana_signer::Signer;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
@@ -27,51 +27,11 @@ use solana_transaction_status_client_types::{
     EncodedTransaction, TransactionDetails, UiInstruction, UiMessage, UiParsedInstruction,
     UiTransactionEncoding,
 };
-use tasknet_localnet::{Localnet, LocalnetConfig, MAX_PROCESSING_AGE};
+use tasknet_localnet::MAX_PROCESSING_AGE;
 use tasknet_sdk::amount::LAMPORTS_PER_SOL as SOL;
 use tasknet_sdk::chain::ChainClient;
 use tasknet_sdk::{self as sdk, pda};
 use tasknet_testkit::open_plain_task;
-
-async fn localnet(slot_ms: u64) -> Localnet {
-    Localnet::start(LocalnetConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Duration::from_millis(slot_ms),
-    })
-    .await
-    .expect("localnet starts")
-}
-
-fn rpc(net: &Localnet) -> RpcClient {
-    RpcClient::new_with_commitment(net.url.clone(), CommitmentConfig::confirmed())
-}
-
-async fn confirmed(rpc: &RpcClient, signature: &solana_signature::Signature) {
-    for _ in 0..500 {
-        if rpc.confirm_transaction(signature).await.unwrap() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{signature} was not confirmed");
-}
-
-async fn funded(rpc: &RpcClient, lamports: u64) -> Keypair {
-    let keypair = Keypair::new();
-    let signature = rpc
-        .request_airdrop(&keypair.pubkey(), lamports)
-        .await
-        .unwrap();
-    confirmed(rpc, &signature).await;
-    keypair
-}
-
-fn code(e: &solana_rpc_client_api::client_error::Error) -> i64 {
-    match e.kind() {
-        ErrorKind::RpcError(RpcError::RpcResponseError { code, .. }) => *code,
-        other => panic!("expected a JSON-RPC error, got {other:?}"),
-    }
-}
 
 fn no_preflight() -> RpcSendTransactionConfig {
     RpcSendTransactionConfig {

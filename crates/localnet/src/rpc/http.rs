@@ -268,6 +268,22 @@ pub(crate) fn config<T: DeserializeOwned + Default>(
     }
 }
 
+/// A history method's config: an object, or (deprecated) a bare encoding.
+fn encoding_config<T>(params: &Value, index: usize) -> Result<T, RpcError>
+where
+    T: DeserializeOwned + Default + Copy + solana_rpc_client_api::config::EncodingConfig,
+{
+    let wrapper: RpcEncodingConfigWrapper<T> = match param(params, index) {
+        None => RpcEncodingConfigWrapper::Current(None),
+        Some(v) => {
+            check_commitment(v)?;
+            serde_json::from_value(v.clone())
+                .map_err(|e| RpcError::invalid_params(format!("Invalid params: {e}")))?
+        }
+    };
+    Ok(wrapper.convert_to_current())
+}
+
 /// A flattened `Option<CommitmentConfig>` reads an unknown level as "none
 /// given" (and a validator then answers at `finalized`); here it is an
 /// error, so a typo never changes which bank answers.
@@ -771,15 +787,8 @@ fn request_airdrop(chain: &Chain, params: &Value) -> RpcResult {
         .as_u64()
         .ok_or_else(|| RpcError::invalid_params("Invalid params: expected lamports"))?;
     let _: solana_rpc_client_api::config::RpcRequestAirdropConfig = config(params, 2)?;
-    let notice = chain.ledger().airdrop(&chain.faucet, &to, lamports);
-    match notice {
-        Ok(notice) => {
-            let signature = notice.signature;
-            let _ = chain
-                .events
-                .send(crate::Event::Transaction(Arc::new(notice)));
-            Ok(json!(signature.to_string()))
-        }
+    match chain.airdrop(&to, lamports) {
+        Ok(notice) => Ok(json!(notice.signature.to_string())),
         Err(rejected) => Err(RpcError::internal(format!(
             "airdrop failed: {}",
             rejected.0
@@ -852,15 +861,7 @@ fn unsupported_version(e: EncodeError) -> RpcError {
 
 fn get_transaction(chain: &Chain, params: &Value) -> RpcResult {
     let signature = signature_param(required(params, 0)?)?;
-    let config: RpcEncodingConfigWrapper<RpcTransactionConfig> = match param(params, 1) {
-        None => RpcEncodingConfigWrapper::Current(None),
-        Some(v) => {
-            check_commitment(v)?;
-            serde_json::from_value(v.clone())
-                .map_err(|e| RpcError::invalid_params(format!("Invalid params: {e}")))?
-        }
-    };
-    let config = config.convert_to_current();
+    let config: RpcTransactionConfig = encoding_config(params, 1)?;
     confirmed_at_least(config.commitment)?;
     let ledger = chain.ledger();
     let slot = commitment_slot(&ledger.commitments(), config.commitment);
@@ -941,15 +942,7 @@ fn block_not_available(slot: u64) -> RpcError {
 
 fn get_block(chain: &Chain, params: &Value) -> RpcResult {
     let slot = slot_param(required(params, 0)?)?;
-    let config: RpcEncodingConfigWrapper<RpcBlockConfig> = match param(params, 1) {
-        None => RpcEncodingConfigWrapper::Current(None),
-        Some(v) => {
-            check_commitment(v)?;
-            serde_json::from_value(v.clone())
-                .map_err(|e| RpcError::invalid_params(format!("Invalid params: {e}")))?
-        }
-    };
-    let config = config.convert_to_current();
+    let config: RpcBlockConfig = encoding_config(params, 1)?;
     confirmed_at_least(config.commitment)?;
     let ledger = chain.ledger();
     let limit = commitment_slot(&ledger.commitments(), config.commitment);
@@ -965,7 +958,7 @@ fn get_block(chain: &Chain, params: &Value) -> RpcResult {
         blockhash: block.blockhash.to_string(),
         parent_slot: block.parent_slot,
         transactions: ledger
-            .block_transactions(block, TransactionDetails::Full)
+            .block_transactions(block)
             .into_iter()
             .map(|r| TransactionWithStatusMeta::Complete(r.with_meta()))
             .collect(),
@@ -990,17 +983,12 @@ fn get_block(chain: &Chain, params: &Value) -> RpcResult {
 fn get_block_time(chain: &Chain, params: &Value) -> RpcResult {
     let slot = slot_param(required(params, 0)?)?;
     let ledger = chain.ledger();
-    let finalized = ledger.commitments().finalized;
-    // A validator answers from confirmed blocks too once they are rooted
-    // or confirmed; blocks in flight have no time yet.
-    match ledger
+    // Confirmed blocks have a time; the working slot's block has none yet.
+    ledger
         .block(slot)
         .filter(|_| slot <= ledger.commitments().confirmed)
-    {
-        Some(block) => Ok(json!(block.block_time)),
-        None if slot <= finalized => Err(block_not_available(slot)),
-        None => Err(block_not_available(slot)),
-    }
+        .map(|block| json!(block.block_time))
+        .ok_or_else(|| block_not_available(slot))
 }
 
 fn get_blocks(chain: &Chain, params: &Value, with_limit: bool) -> RpcResult {
