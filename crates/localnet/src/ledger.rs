@@ -94,6 +94,9 @@ pub struct Simulation {
     pub fee: u64,
     /// Post-execution state of the accounts the transaction loaded.
     pub post_accounts: Vec<(Pubkey, Account)>,
+    /// Lamports of the message's accounts before and after, as a landed
+    /// transaction's meta has them; `None` when it would not load.
+    pub balances: Option<(Vec<u64>, Vec<u64>)>,
 }
 
 impl Simulation {
@@ -107,6 +110,7 @@ impl Simulation {
             return_data: None,
             fee: 0,
             post_accounts: Vec::new(),
+            balances: None,
         }
     }
 }
@@ -183,6 +187,9 @@ impl Ledger {
             .with_sigverify(false)
             .with_blockhash_check(false)
             .with_transaction_history(0);
+        // solana-test-validator's epochs: 432,000 slots from genesis, no
+        // warm-up.
+        svm.set_sysvar(&EpochSchedule::without_warmup());
         svm.add_program(convert::address(&tasknet::ID), program)
             .map_err(|e| format!("the SVM rejected tasknet.so: {e:?}"))?;
         let genesis_hash = Hash::new_from_array(
@@ -209,6 +216,18 @@ impl Ledger {
         ledger.register_blockhash(genesis_hash);
         ledger.set_clock(now);
         Ok(ledger)
+    }
+
+    /// Where `signature` sits in the block of `slot` (the working slot's
+    /// transactions so far count as its block).
+    pub fn transaction_index(&self, slot: u64, signature: &Signature) -> Option<u32> {
+        let signatures = match self.blocks.get(&slot) {
+            Some(block) => &block.signatures,
+            None if slot == self.slot => &self.working,
+            None => return None,
+        };
+        let index = signatures.iter().position(|s| s == signature)?;
+        u32::try_from(index).ok()
     }
 
     pub fn genesis_hash(&self) -> Hash {
@@ -492,17 +511,46 @@ impl Ledger {
                 Ok(info) => (Ok(()), info.meta, info.post_accounts),
                 Err(failed) => (Err(failed.err), failed.meta, Vec::new()),
             };
+        let post_accounts: Vec<(Pubkey, Account)> = post_accounts
+            .iter()
+            .map(|(k, a)| (convert::pubkey(k), convert::shared_account(a)))
+            .collect();
+        let keys = tx.message.static_account_keys();
+        let pre: Vec<u64> = keys
+            .iter()
+            .map(|k| self.account(k).map_or(0, |a| a.lamports))
+            .collect();
+        let post = match &result {
+            Ok(()) => keys
+                .iter()
+                .zip(&pre)
+                .map(|(k, before)| {
+                    post_accounts
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map_or(*before, |(_, a)| a.lamports)
+                })
+                .collect(),
+            // A transaction that executed and failed still pays its fee;
+            // one that could not even load pays nothing.
+            Err(TransactionError::InstructionError(..)) => {
+                let mut post = pre.clone();
+                if let Some(payer) = post.first_mut() {
+                    *payer = payer.saturating_sub(meta.fee);
+                }
+                post
+            }
+            Err(_) => pre.clone(),
+        };
         Simulation {
+            balances: Some((pre, post)),
             result,
             logs: meta.logs.clone(),
             units: meta.compute_units_consumed,
             inner_instructions: inner_instructions(&meta.inner_instructions),
             return_data: convert::return_data(&meta.return_data).map(|r| (r.program_id, r.data)),
             fee: meta.fee,
-            post_accounts: post_accounts
-                .iter()
-                .map(|(k, a)| (convert::pubkey(k), convert::shared_account(a)))
-                .collect(),
+            post_accounts,
         }
     }
 

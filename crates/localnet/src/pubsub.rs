@@ -10,13 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
+use jsonrpsee::core::middleware::{Batch, Notification, RpcServiceBuilder, RpcServiceT};
 use jsonrpsee::core::traits::IdProvider;
 use jsonrpsee::core::SubscriptionError;
 use jsonrpsee::server::{
-    PendingSubscriptionSink, RpcModule, Server, ServerConfig, ServerHandle, SubscriptionMessage,
-    SubscriptionSink,
+    MethodResponse, PendingSubscriptionSink, RpcModule, Server, ServerConfig, ServerHandle,
+    SubscriptionMessage, SubscriptionSink,
 };
-use jsonrpsee::types::{ErrorObjectOwned, Params, SubscriptionId};
+use jsonrpsee::types::{ErrorObjectOwned, Params, Request, SubscriptionId};
 use serde::Serialize;
 use serde_json::{json, Value};
 use solana_account::Account;
@@ -28,16 +29,12 @@ use solana_rpc_client_api::config::{
 };
 use solana_rpc_client_api::filter::RpcFilterType;
 use solana_rpc_client_api::response::{
-    ProcessedSignatureResult, ReceivedSignatureResult, RpcKeyedAccount, RpcLogsResponse,
-    RpcSignatureResult, SlotInfo,
+    ProcessedSignatureResult, RpcKeyedAccount, RpcLogsResponse, RpcSignatureResult, SlotInfo,
 };
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::ledger::{Commitments, SlotUpdate, TxNotice};
-use crate::rpc::{
-    check_filters, config, encode_account, filters_allow, pubkey_param, signature_param, ui_error,
-    RpcError,
-};
+use crate::rpc::{check_filters, config, encode_account, filters_allow, ui_error, RpcError};
 use crate::{Chain, Event};
 
 /// A running PubSub server.
@@ -72,10 +69,70 @@ pub(crate) async fn serve(
         .build();
     let server = Server::builder()
         .set_config(config)
+        .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(UnknownSubscriptionIsAnError))
         .build_from_tcp(listener.into_std()?)?;
     let mut module = RpcModule::from_arc(chain);
     register(&mut module).map_err(std::io::Error::other)?;
     Ok(Handle(Some(server.start(module))))
+}
+
+/// jsonrpsee answers an unsubscribe of an unknown (or finished)
+/// subscription with `false`; a validator refuses it with -32602, and so
+/// does this chain.
+#[derive(Clone)]
+struct UnknownSubscriptionIsAnError<S>(S);
+
+impl<S> RpcServiceT for UnknownSubscriptionIsAnError<S>
+where
+    S: RpcServiceT<
+            MethodResponse = MethodResponse,
+            BatchResponse = MethodResponse,
+            NotificationResponse = MethodResponse,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    type MethodResponse = MethodResponse;
+    type BatchResponse = MethodResponse;
+    type NotificationResponse = MethodResponse;
+
+    fn call<'a>(
+        &self,
+        request: Request<'a>,
+    ) -> impl std::future::Future<Output = MethodResponse> + Send + 'a {
+        let service = self.0.clone();
+        async move {
+            let unsubscribe = request.method_name().ends_with("Unsubscribe");
+            let id = request.id().into_owned();
+            let response = service.call(request).await;
+            let unknown = unsubscribe
+                && serde_json::from_str::<Value>(response.as_json().get())
+                    .is_ok_and(|r| r["result"] == json!(false));
+            if unknown {
+                MethodResponse::error(
+                    id,
+                    ErrorObjectOwned::owned(-32602, "Invalid subscription id.", None::<()>),
+                )
+            } else {
+                response
+            }
+        }
+    }
+
+    fn batch<'a>(
+        &self,
+        requests: Batch<'a>,
+    ) -> impl std::future::Future<Output = MethodResponse> + Send + 'a {
+        self.0.batch(requests)
+    }
+
+    fn notification<'a>(
+        &self,
+        notification: Notification<'a>,
+    ) -> impl std::future::Future<Output = MethodResponse> + Send + 'a {
+        self.0.notification(notification)
+    }
 }
 
 type Module = RpcModule<Chain>;
@@ -129,6 +186,17 @@ fn params_array(params: &Params<'static>) -> Value {
         .as_str()
         .and_then(|s| serde_json::from_str(s).ok())
         .unwrap_or(Value::Array(Vec::new()))
+}
+
+/// An address parameter, refused in the validator's PubSub words.
+fn pubkey_param(value: &Value) -> Result<Pubkey, RpcError> {
+    crate::rpc::pubkey_param(value)
+        .map_err(|_| RpcError::invalid_params("Invalid Request: Invalid pubkey provided"))
+}
+
+fn signature_param(value: &Value) -> Result<solana_signature::Signature, RpcError> {
+    crate::rpc::signature_param(value)
+        .map_err(|_| RpcError::invalid_params("Invalid Request: Invalid signature provided"))
 }
 
 fn error_object(e: RpcError) -> ErrorObjectOwned {
@@ -257,18 +325,6 @@ async fn signature_subscription(
     while let Some(event) = next_event(&sink, &mut events).await {
         match event {
             Event::Transaction(notice) if notice.signature == signature => {
-                if config.enable_received_notification == Some(true) {
-                    send(
-                        &sink,
-                        &response(
-                            notice.slot,
-                            RpcSignatureResult::ReceivedSignature(
-                                ReceivedSignatureResult::ReceivedSignature,
-                            ),
-                        ),
-                    )
-                    .await?;
-                }
                 if wanted == CommitmentLevel::Processed {
                     return send(&sink, &notify(notice.slot, notice.err.clone())).await;
                 }

@@ -11,7 +11,7 @@ use anchor_lang::solana_program::system_instruction;
 use solana_commitment_config::CommitmentConfig;
 use solana_hash::Hash;
 use solana_rpc_client_api::client_error::ErrorKind;
-use solana_rpc_client_api::config::RpcSimulateTransactionConfig;
+use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcSimulateTransactionConfig};
 use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
 use solana_signer::Signer;
 use solana_transaction::Transaction;
@@ -336,8 +336,34 @@ async fn bad_transactions_are_refused() {
         blockhash,
     );
     tx.signatures[0] = solana_signature::Signature::from([7u8; 64]);
+    // As on a validator: the preflight fails it...
     let e = rpc.send_transaction(&tx).await.unwrap_err();
-    assert_eq!(rpc_error_code(&e), -32003);
+    assert_eq!(rpc_error_code(&e), -32002);
+    assert_eq!(
+        e.get_transaction_error(),
+        Some(TransactionError::SignatureFailure)
+    );
+    // ...and without a preflight it is accepted and silently dropped.
+    let dropped = rpc
+        .send_transaction_with_config(
+            &tx,
+            RpcSendTransactionConfig {
+                skip_preflight: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let statuses = rpc
+        .get_signature_statuses_with_history(&[dropped])
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses.value,
+        vec![None],
+        "a forged transaction leaves no status"
+    );
 
     // An expired blockhash: wait until the bank no longer knows it.
     let old =

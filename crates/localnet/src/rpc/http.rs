@@ -51,7 +51,7 @@ use solana_transaction_status::{
 use solana_transaction_status_client_types::{
     EncodeError, UiTransactionError, UiTransactionReturnData,
 };
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::ledger::{Commitments, Ledger, Simulation};
 use crate::Chain;
@@ -111,9 +111,9 @@ type RpcResult = Result<Value, RpcError>;
 
 pub(crate) fn router(chain: Arc<Chain>) -> Router {
     // A browser page may call the chain from any origin, as it may call a
-    // validator.
+    // validator, which echoes the page's origin back.
     let cors = CorsLayer::new()
-        .allow_origin(Any)
+        .allow_origin(AllowOrigin::mirror_request())
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers(Any);
     Router::new()
@@ -248,8 +248,12 @@ fn param(params: &Value, index: usize) -> Option<&Value> {
 }
 
 fn required(params: &Value, index: usize) -> Result<&Value, RpcError> {
-    param(params, index)
-        .ok_or_else(|| RpcError::invalid_params("Invalid params: missing parameter"))
+    param(params, index).ok_or_else(|| {
+        RpcError::invalid_params(format!(
+            "`params` should have at least {} argument(s)",
+            index + 1
+        ))
+    })
 }
 
 /// A config object into the validator's own config type; absent or null
@@ -420,9 +424,12 @@ pub(crate) fn encode_account(
             s.length.min(account.data.len().saturating_sub(s.offset))
         });
         if len > MAX_BASE58_BYTES {
-            return Err(RpcError::invalid_params(format!(
-                "Encoded binary (base 58) data should be less than {MAX_BASE58_BYTES} bytes, please use Base64 encoding."
-            )));
+            return Err(RpcError::new(
+                INVALID_REQUEST,
+                format!(
+                    "Encoded binary (base 58) data should be less than {MAX_BASE58_BYTES} bytes, please use Base64 encoding."
+                ),
+            ));
         }
     }
     if encoding == UiAccountEncoding::JsonParsed && data_slice.is_some() {
@@ -671,7 +678,9 @@ fn simulation_result(
         logs: Some(sim.logs.clone()),
         accounts,
         units_consumed: Some(sim.units),
-        loaded_accounts_data_size: None,
+        // LiteSVM does not report the size it loaded; a transaction that
+        // did not load loaded nothing.
+        loaded_accounts_data_size: sim.balances.is_none().then_some(0),
         return_data: sim.return_data.as_ref().map(|(program_id, data)| {
             UiTransactionReturnData::from(solana_transaction_context::TransactionReturnData {
                 program_id: *program_id,
@@ -686,12 +695,14 @@ fn simulation_result(
                 .collect()
         }),
         replacement_blockhash: replacement,
-        fee: Some(sim.fee),
-        pre_balances: None,
-        post_balances: None,
-        pre_token_balances: None,
-        post_token_balances: None,
-        loaded_addresses: None,
+        fee: sim.balances.as_ref().map(|_| sim.fee),
+        pre_balances: sim.balances.as_ref().map(|(pre, _)| pre.clone()),
+        post_balances: sim.balances.as_ref().map(|(_, post)| post.clone()),
+        // No token program runs here, so no token balances to report;
+        // no lookup tables, so no loaded addresses.
+        pre_token_balances: sim.balances.as_ref().map(|_| Vec::new()),
+        post_token_balances: sim.balances.as_ref().map(|_| Vec::new()),
+        loaded_addresses: sim.balances.as_ref().map(|_| Default::default()),
     }
 }
 
@@ -721,6 +732,8 @@ fn simulate_transaction(chain: &Chain, params: &Value) -> RpcResult {
     let sim = ledger.simulate(&tx, false);
     let accounts = match &config.accounts {
         None => None,
+        // As a validator: a failed simulation returns no account states.
+        Some(wanted) if sim.result.is_err() => Some(vec![None; wanted.addresses.len()]),
         Some(wanted) => {
             let mut out = Vec::with_capacity(wanted.addresses.len());
             for address in &wanted.addresses {
@@ -752,23 +765,43 @@ fn simulate_transaction(chain: &Chain, params: &Value) -> RpcResult {
 fn send_transaction(chain: &Chain, params: &Value) -> RpcResult {
     let config: RpcSendTransactionConfig = config(params, 1)?;
     let tx = decode_transaction(params, config.encoding)?;
-    verify_signatures(&tx)?;
     let signature = tx.signatures[0];
-    if !config.skip_preflight {
+    if config.skip_preflight {
+        // A validator answers with the signature and its signature
+        // verification stage drops the transaction, leaving no status.
+        if verify_signatures(&tx).is_err() {
+            tracing::debug!(%signature, "transaction dropped: bad signature");
+            return Ok(json!(signature.to_string()));
+        }
+    } else {
         let ledger = chain.ledger();
         let commitments = ledger.commitments();
         let slot = commitments.slot(config.preflight_commitment.unwrap_or_default());
         check_min_context_slot(slot, config.min_context_slot)?;
-        let sim = if ledger.record(&signature).is_some() {
+        // A validator verifies signatures as part of the preflight
+        // simulation, so a bad one fails the preflight.
+        let sim = if verify_signatures(&tx).is_err() {
+            Simulation::failed(TransactionError::SignatureFailure)
+        } else if ledger.record(&signature).is_some() {
             Simulation::failed(TransactionError::AlreadyProcessed)
         } else {
             ledger.simulate(&tx, false)
         };
         if let Err(e) = &sim.result {
+            // A validator's preflight failure carries the simulation
+            // without balances.
+            let result = RpcSimulateTransactionResult {
+                pre_balances: None,
+                post_balances: None,
+                pre_token_balances: None,
+                post_token_balances: None,
+                loaded_addresses: None,
+                ..simulation_result(&tx, &sim, false, None, None)
+            };
             return Err(RpcError {
                 code: JSON_RPC_SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE,
                 message: format!("Transaction simulation failed: {e}"),
-                data: Some(json!(simulation_result(&tx, &sim, false, None, None))),
+                data: Some(json!(result)),
             });
         }
     }
@@ -880,7 +913,11 @@ fn get_transaction(chain: &Chain, params: &Value) -> RpcResult {
             config.max_supported_transaction_version,
         )
         .map_err(unsupported_version)?;
-    Ok(json!(encoded))
+    let mut encoded = json!(encoded);
+    // agave 4 reports where in its block the transaction sits; the 3.x
+    // response type predates the field.
+    encoded["transactionIndex"] = json!(ledger.transaction_index(record.slot, &signature));
+    Ok(encoded)
 }
 
 fn get_signatures_for_address(chain: &Chain, params: &Value) -> RpcResult {
@@ -921,7 +958,7 @@ fn get_signatures_for_address(chain: &Chain, params: &Value) -> RpcResult {
         let Some(record) = ledger.record(signature).filter(|r| r.slot <= slot) else {
             continue;
         };
-        list.push(RpcConfirmedTransactionStatusWithSignature {
+        let mut entry = json!(RpcConfirmedTransactionStatusWithSignature {
             signature: signature.to_string(),
             slot: record.slot,
             err: record.meta.status.as_ref().err().map(ui_error),
@@ -929,6 +966,8 @@ fn get_signatures_for_address(chain: &Chain, params: &Value) -> RpcResult {
             block_time: ledger.block(record.slot).map(|b| b.block_time),
             confirmation_status: Some(confirmation_status(commitments.level_of(record.slot))),
         });
+        entry["transactionIndex"] = json!(ledger.transaction_index(record.slot, signature));
+        list.push(entry);
     }
     Ok(json!(list))
 }
