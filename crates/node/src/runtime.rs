@@ -17,9 +17,9 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tasknet::logic::Phase;
 use tasknet::state::{Stake, Submission, Task};
-use tasknet_sdk::chain::{decode_account, ChainClient, Outcome, SendConfig};
+use tasknet_sdk::chain::{decode_account, ChainClient, Outcome, SendConfig, Watch};
 use tasknet_sdk::pda;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 use crate::action::Action;
 use crate::code::{self, check_code_hash, RoundInput, TaskCode};
@@ -157,12 +157,34 @@ impl Node {
         Ok(())
     }
 
-    async fn run_task(&self, spec: &TaskSpec, mut shutdown: watch::Receiver<bool>) {
+    /// A task's pipeline: a tick every poll interval, and at once when the
+    /// task or its audits change (account notifications, where the
+    /// endpoint serves a websocket).
+    async fn run_task(&self, spec: &TaskSpec, shutdown: watch::Receiver<bool>) {
+        let wake = Notify::new();
+        let notifications = async {
+            match self.chain.watch_task(&spec.task, &wake).await {
+                Watch::Unavailable => {}
+                Watch::Closed => {
+                    tracing::warn!(task = %spec.task, "the websocket closed: polling only")
+                }
+            }
+            // Polling goes on without it.
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            _ = notifications => {}
+            _ = self.poll(spec, shutdown, &wake) => {}
+        }
+    }
+
+    async fn poll(&self, spec: &TaskSpec, mut shutdown: watch::Receiver<bool>, wake: &Notify) {
         let mut interval = tokio::time::interval(self.config.poll_interval);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = interval.tick() => {}
+                _ = wake.notified() => {}
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {

@@ -1,18 +1,22 @@
 //! The node runtime against a real chain (the validator under `anchor
 //! test`, else an embedded one): one node process runs several tasks at
-//! once, commit-reveal and plain, and claims on each.
+//! once, commit-reveal and plain, and claims on each; account notifications
+//! wake it between polls.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use solana_signer::Signer;
+use tasknet::instructions::CreateTaskArgs;
 use tasknet::logic::Schedule;
-use tasknet::state::Economics;
+use tasknet::state::{Economics, Submission};
 use tasknet_node::code::{IteratedHash, TaskCode};
 use tasknet_node::{Node, NodeConfig, TaskSpec};
-use tasknet_sdk as sdk;
 use tasknet_sdk::chain::SendConfig;
-use tasknet_testkit::{schedule_from, task_args, TestCluster, SOL, TEST_ECONOMICS};
+use tasknet_sdk::{self as sdk, pda};
+use tasknet_testkit::{
+    open_plain_task, schedule_from, task_args, wait_for_slot, TestCluster, SOL, TEST_ECONOMICS,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_node_runs_several_tasks() {
@@ -66,5 +70,61 @@ async fn one_node_runs_several_tasks() {
     // Alone in each round, the node earns each task's whole pool.
     assert_eq!(store.earnings(&tasks[0]).unwrap()[0], (0, 1_000_000));
     assert_eq!(store.earnings(&tasks[1]).unwrap()[0], (0, 2_000_000));
+    cluster.stop().await;
+}
+
+/// Account notifications wake the pipeline: a node polling once an hour,
+/// on a task paused before its round opened, submits within moments of
+/// the task's resumption. Only the task account's notification can cause
+/// that tick.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_task_wakes_the_node_at_once() {
+    let cluster = TestCluster::start().await;
+    let chain = &cluster.chain;
+    let creator = cluster.funded(10 * SOL).await;
+    let node = cluster.funded(10 * SOL).await;
+    let start_slot = chain.slot().await.unwrap() + 60;
+    let args = CreateTaskArgs {
+        code_hash: IteratedHash.code_hash(),
+        ..open_plain_task(1, start_slot)
+    };
+    let task = chain.create_task(&creator, args, SOL).await.unwrap();
+    let stake = sdk::stake(&node.pubkey(), &task, SOL, None);
+    chain.send(&[stake], &node, &[]).await.unwrap();
+    let pause = sdk::pause_task(&creator.pubkey(), &task);
+    chain.send(&[pause], &creator, &[]).await.unwrap();
+
+    let config = NodeConfig {
+        rpc_url: cluster.url().to_string(),
+        db_path: cluster.dir.path().join("node.db"),
+        poll_interval: Duration::from_secs(3600),
+        send: SendConfig::fast_polling(),
+    };
+    let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn({
+        let runner = runner.clone();
+        let specs = vec![TaskSpec::new(task, Arc::new(IteratedHash))];
+        async move { runner.run(specs, stopped).await }
+    });
+    let submission = pda::submission(&task, 0, &node.pubkey());
+    let submitted = || async {
+        chain
+            .account::<Submission>(&submission)
+            .await
+            .unwrap()
+            .is_some()
+    };
+    // Round 0 is open, the task paused: the node's first tick does nothing.
+    wait_for_slot(chain, start_slot + 5).await;
+    assert!(!submitted().await, "nothing is submitted on a paused task");
+
+    let resume = sdk::resume_task(&creator.pubkey(), &task);
+    chain.send(&[resume], &creator, &[]).await.unwrap();
+    cluster
+        .wait_for("the woken node's submission", 200, submitted)
+        .await;
+    stop.send(true).unwrap();
+    handle.await.unwrap().unwrap();
     cluster.stop().await;
 }

@@ -47,6 +47,11 @@ pub mod filters {
         vec![key(Vote::AUDIT_OFFSET, audit)]
     }
 
+    /// Every audit of a task, in any round.
+    pub fn task_audits(task: &Pubkey) -> Vec<Memcmp> {
+        vec![key(Audit::TASK_OFFSET, task)]
+    }
+
     /// Every stake on a task.
     pub fn task_stakes(task: &Pubkey) -> Vec<Memcmp> {
         vec![key(Stake::TASK_OFFSET, task)]

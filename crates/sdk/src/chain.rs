@@ -140,6 +140,16 @@ pub enum Outcome {
     Expired,
 }
 
+/// How [`ChainClient::watch_task`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watch {
+    /// The endpoint serves no PubSub websocket (or refused the
+    /// subscriptions).
+    Unavailable,
+    /// The websocket closed after following the task.
+    Closed,
+}
+
 pub struct ChainClient {
     rpc: RpcClient,
     pub config: SendConfig,
@@ -224,6 +234,65 @@ impl ChainClient {
             }
         }
         tokio::time::sleep(self.config.poll_interval).await;
+    }
+
+    /// Follows what a node of `task` must react to at once, over the
+    /// endpoint's websocket: the task account (paused, resumed, funded,
+    /// updated) and the task's audits (a challenge opens a vote). Each
+    /// change at the client's commitment wakes `wake`; a burst of changes
+    /// leaves one wake-up. Returns when the websocket closes, with
+    /// [`Watch::Closed`], or at once with [`Watch::Unavailable`] when the
+    /// endpoint serves no PubSub; the caller polls either way, the
+    /// notifications only cut its wait.
+    pub async fn watch_task(&self, task: &Pubkey, wake: &tokio::sync::Notify) -> Watch {
+        let Some(pubsub) = self.pubsub().await else {
+            return Watch::Unavailable;
+        };
+        // Only that something changed matters, not the data.
+        let account_config = RpcAccountInfoConfig {
+            encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+            data_slice: Some(solana_account_decoder_client_types::UiDataSliceConfig {
+                offset: 0,
+                length: 0,
+            }),
+            commitment: Some(self.config.commitment),
+            min_context_slot: None,
+        };
+        let mut filters = vec![RpcFilterType::DataSize(
+            (8 + <tasknet::state::Audit as anchor_lang::Space>::INIT_SPACE) as u64,
+        )];
+        filters.extend(
+            crate::accounts::filters::task_audits(task)
+                .into_iter()
+                .map(|(offset, bytes)| RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes))),
+        );
+        let audits_config = RpcProgramAccountsConfig {
+            filters: Some(filters),
+            account_config: account_config.clone(),
+            ..RpcProgramAccountsConfig::default()
+        };
+        let subscribed = futures::future::try_join(
+            pubsub.account_subscribe(task, Some(account_config)),
+            pubsub.program_subscribe(&PROGRAM_ID, Some(audits_config)),
+        )
+        .await;
+        let ((task_changes, unsubscribe_task), (audit_changes, unsubscribe_audits)) =
+            match subscribed {
+                Ok(streams) => streams,
+                Err(e) => {
+                    tracing::info!(%task, "account notifications refused ({e}): polling only");
+                    return Watch::Unavailable;
+                }
+            };
+        let mut changes =
+            futures::stream::select(task_changes.map(|_| ()), audit_changes.map(|_| ()));
+        while changes.next().await.is_some() {
+            wake.notify_one();
+        }
+        drop(changes);
+        unsubscribe_task().await;
+        unsubscribe_audits().await;
+        Watch::Closed
     }
 
     /// Runs an RPC call, retrying transport failures with exponential backoff.
