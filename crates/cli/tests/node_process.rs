@@ -234,3 +234,136 @@ async fn code_with_another_hash_is_refused() {
         .is_none());
     s.cluster.stop().await;
 }
+
+fn read_log(s: &Setup) -> String {
+    std::fs::read_to_string(s.cluster.dir.path().join("node.log")).unwrap_or_default()
+}
+
+/// Waits for `child` to exit within `secs`; its status.
+fn exit_within(child: &mut Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the process did not exit within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A second node on the same database refuses to start, in one line naming
+/// the running one; SIGTERM then stops the running node cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_per_database_and_sigterm_stops_it() {
+    let s = setup(file_hash(&example_command()).unwrap()).await;
+    let mut first = spawn_node(&s);
+    s.cluster
+        .wait_for("the first node to start", 400, || async {
+            read_log(&s).contains("node running")
+        })
+        .await;
+
+    let second = node_command(&s).output().unwrap();
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: node state database")
+            && last.contains("is in use by another node process")
+            && last.contains(&format!("(pid {})", first.id())),
+        "{stderr}"
+    );
+
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(first.id() as i32, libc::SIGTERM) }, 0);
+    let status = exit_within(&mut first, 30);
+    let log = read_log(&s);
+    assert!(status.success(), "a clean exit on SIGTERM: {status}\n{log}");
+    let last = log.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("node stopped"),
+        "the final line: {last}\n{log}"
+    );
+    assert!(log.contains("SIGTERM: stopping"), "{log}");
+    s.cluster.stop().await;
+}
+
+/// A local chain restarted under a running node is another chain (a new
+/// genesis): the node stops with one line saying so and how to start
+/// fresh, instead of taking its database's rounds for done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stops_when_its_chain_is_replaced() {
+    use std::time::Duration;
+    use tasknet_localnet::{Localnet, LocalnetConfig};
+    use tasknet_sdk::chain::{ChainClient, SendConfig};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = |bind| LocalnetConfig {
+        bind,
+        slot_duration: Duration::from_millis(50),
+    };
+    let net = Localnet::start(config("127.0.0.1:0".parse().unwrap()))
+        .await
+        .unwrap();
+    let (addr, url) = (net.addr, net.url.clone());
+    let chain = ChainClient::new(&url, SendConfig::fast_polling());
+    let creator = Keypair::new();
+    let node = Keypair::new();
+    for key in [&creator, &node] {
+        chain.airdrop(&key.pubkey(), 10 * SOL).await.unwrap();
+    }
+    let args = tasknet::instructions::CreateTaskArgs {
+        code_hash: file_hash(&example_command()).unwrap(),
+        ..tasknet_testkit::open_plain_task(1, chain.slot().await.unwrap() + 20)
+    };
+    let task = chain.create_task(&creator, args, SOL).await.unwrap();
+    let stake = sdk::stake(&node.pubkey(), &task, SOL, None);
+    chain.send(&[stake], &node, &[]).await.unwrap();
+    write_keypair(&node, &dir.path().join("node.json")).unwrap();
+
+    let log_path = dir.path().join("node.log");
+    let mut process = Command::new(env!("CARGO_BIN_EXE_tasknet"))
+        .args(["node", "run", "--url", &url, "--poll-ms", "50"])
+        .args(["--task", &task.to_string()])
+        .arg("--keypair")
+        .arg(dir.path().join("node.json"))
+        .arg("--db")
+        .arg(dir.path().join("node.db"))
+        .arg("--command")
+        .arg(example_command())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let read = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    tasknet_testkit::wait_for("the node to run", Duration::from_secs(60), || async {
+        read().contains("eligible")
+    })
+    .await;
+
+    net.stop().await;
+    let replacement = Localnet::start(config(addr)).await.unwrap();
+    let status = exit_within(&mut process, 60);
+    let log = read();
+    assert!(!status.success(), "{log}");
+    let last = log.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: node state database")
+            && last.contains("belongs to another chain")
+            && last.contains("to start fresh"),
+        "the final line: {last}\n{log}"
+    );
+    // Nothing was said twice (a condition is reported once, not per tick).
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" WARN "))
+        .map(|l| l.split_once(" WARN ").map_or(l, |(_, message)| message))
+        .collect();
+    let distinct: std::collections::BTreeSet<&&str> = warnings.iter().collect();
+    assert_eq!(warnings.len(), distinct.len(), "a warning repeated: {log}");
+    replacement.stop().await;
+}

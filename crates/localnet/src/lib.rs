@@ -206,7 +206,10 @@ impl Localnet {
 
     /// Stops the servers and the clock. Clients with idle keep-alive
     /// connections get a moment to finish; then the server is cut off.
+    /// Both ports are free when this returns (a chain can be restarted on
+    /// them).
     pub async fn stop(mut self) {
+        self.pubsub.stop_and_wait().await;
         self.shutdown_now();
         if let Some(mut server) = self.server.take() {
             if tokio::time::timeout(Duration::from_secs(1), &mut server)
@@ -214,6 +217,8 @@ impl Localnet {
                 .is_err()
             {
                 server.abort();
+                // The listener is dropped once the aborted task is.
+                let _ = server.await;
             }
         }
     }

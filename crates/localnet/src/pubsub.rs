@@ -46,6 +46,15 @@ impl Handle {
             let _ = handle.stop();
         }
     }
+
+    /// Stops the server and waits (a moment at most) until it has let go
+    /// of its port, so a new chain can bind it.
+    pub async fn stop_and_wait(&mut self) {
+        if let Some(handle) = self.0.take() {
+            let _ = handle.stop();
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), handle.stopped()).await;
+        }
+    }
 }
 
 /// Subscription ids count up from 0, as a validator's do (small integers

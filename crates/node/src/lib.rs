@@ -18,6 +18,7 @@
 pub mod action;
 pub mod code;
 pub mod decide;
+pub mod lock;
 pub mod outbox;
 pub mod payloads;
 pub mod runtime;
@@ -50,4 +51,25 @@ pub enum NodeError {
     PayloadServer(std::io::Error),
     #[error("task code stopped unexpectedly: {0}")]
     CodeTask(String),
+    #[error(transparent)]
+    Locked(#[from] lock::LockError),
+    #[error(transparent)]
+    OtherChain(Box<OtherChain>),
+}
+
+/// The database belongs to one chain, the endpoint serves another.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "node state database {db} belongs to another chain (genesis {recorded_genesis}, \
+     program {recorded_program}), but this endpoint serves genesis {genesis}, program \
+     {program}; give this node another --db, or delete {db} and its -wal, -shm and \
+     .lock files to start fresh",
+    db = db.display()
+)]
+pub struct OtherChain {
+    pub db: std::path::PathBuf,
+    pub recorded_genesis: String,
+    pub recorded_program: String,
+    pub genesis: String,
+    pub program: Pubkey,
 }

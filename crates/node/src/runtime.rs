@@ -15,8 +15,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use tasknet::logic::Phase;
-use tasknet::state::{Stake, Submission, Task};
+use tasknet::logic::{Ineligible, Phase};
+use tasknet::state::{Stake, Submission, Task, TaskState};
 use tasknet_sdk::chain::{decode_account, ChainClient, Outcome, SendConfig, Watch};
 use tasknet_sdk::pda;
 use tokio::sync::{watch, Notify};
@@ -24,11 +24,12 @@ use tokio::sync::{watch, Notify};
 use crate::action::Action;
 use crate::code::{self, check_code_hash, RoundInput, TaskCode};
 use crate::decide::{Honest, Policy};
+use crate::lock::DbLock;
 use crate::outbox::{Acted, Outbox, Purpose};
 use crate::payloads;
 use crate::snapshot::{RoundSnapshot, TaskView};
 use crate::store::{OwnSubmission, Store, TxState};
-use crate::NodeError;
+use crate::{NodeError, OtherChain};
 
 /// A task the node runs, with its code and its policy.
 pub struct TaskSpec {
@@ -63,8 +64,13 @@ pub struct NodeConfig {
 }
 
 pub struct Node {
+    /// Held for the node's life: one process per database.
+    _lock: DbLock,
     /// The phase each (task, round) was last seen in, to log changes.
     phases: Mutex<HashMap<(Pubkey, u64), Phase>>,
+    /// What was last said about each task, to say it once and again only
+    /// when it changes.
+    conditions: Mutex<HashMap<Pubkey, Condition>>,
     chain: ChainClient,
     store: Arc<Store>,
     http: reqwest::Client,
@@ -74,8 +80,11 @@ pub struct Node {
 
 impl Node {
     pub fn new(keypair: Keypair, config: NodeConfig) -> Result<Self, NodeError> {
+        let lock = DbLock::acquire(&config.db_path)?;
         Ok(Self {
+            _lock: lock,
             phases: Default::default(),
+            conditions: Default::default(),
             chain: ChainClient::new(&config.rpc_url, config.send.clone()),
             store: Arc::new(Store::open(&config.db_path)?),
             http: reqwest::Client::new(),
@@ -129,13 +138,53 @@ impl Node {
         tasks: Vec<TaskSpec>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), NodeError> {
+        self.bind_chain().await?;
         self.check(&tasks).await?;
         self.reconcile_outbox().await?;
         let runs = tasks
             .iter()
             .map(|spec| self.run_task(spec, shutdown.clone()));
-        futures::future::join_all(runs).await;
+        // A fatal error in one pipeline (the chain was replaced) stops all.
+        futures::future::try_join_all(runs).await?;
         Ok(())
+    }
+
+    /// Records which chain the database belongs to, or refuses another
+    /// one: its rounds marked done, outbox and earnings mean nothing there.
+    async fn bind_chain(&self) -> Result<(), NodeError> {
+        let genesis = self.chain.genesis_hash().await?;
+        let program = tasknet_sdk::PROGRAM_ID;
+        match self.store.chain()? {
+            None => self.store.set_chain(&genesis, &program)?,
+            Some((recorded_genesis, recorded_program))
+                if recorded_genesis != genesis || recorded_program != program.to_string() =>
+            {
+                return Err(NodeError::OtherChain(Box::new(OtherChain {
+                    db: self.config.db_path.clone(),
+                    recorded_genesis,
+                    recorded_program,
+                    genesis,
+                    program,
+                })))
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Says what changed about a task's standing: once, not every tick.
+    fn report(&self, task: &Pubkey, condition: Condition) {
+        let mut conditions = self.conditions.lock().unwrap_or_else(|p| p.into_inner());
+        if conditions.get(task) == Some(&condition) {
+            return;
+        }
+        match &condition {
+            Condition::Eligible { weight } => {
+                tracing::info!(%task, weight, "eligible: running its rounds")
+            }
+            other => tracing::warn!(%task, "{other}"),
+        }
+        conditions.insert(*task, condition);
     }
 
     /// Brings the outbox in line with the chain after a restart.
@@ -160,7 +209,11 @@ impl Node {
     /// A task's pipeline: a tick every poll interval, and at once when the
     /// task or its audits change (account notifications, where the
     /// endpoint serves a websocket).
-    async fn run_task(&self, spec: &TaskSpec, shutdown: watch::Receiver<bool>) {
+    async fn run_task(
+        &self,
+        spec: &TaskSpec,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), NodeError> {
         let wake = Notify::new();
         let notifications = async {
             match self.chain.watch_task(&spec.task, &wake).await {
@@ -173,12 +226,17 @@ impl Node {
             std::future::pending::<()>().await
         };
         tokio::select! {
-            _ = notifications => {}
-            _ = self.poll(spec, shutdown, &wake) => {}
+            _ = notifications => Ok(()),
+            outcome = self.poll(spec, shutdown, &wake) => outcome,
         }
     }
 
-    async fn poll(&self, spec: &TaskSpec, mut shutdown: watch::Receiver<bool>, wake: &Notify) {
+    async fn poll(
+        &self,
+        spec: &TaskSpec,
+        mut shutdown: watch::Receiver<bool>,
+        wake: &Notify,
+    ) -> Result<(), NodeError> {
         let mut interval = tokio::time::interval(self.config.poll_interval);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -188,10 +246,22 @@ impl Node {
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {
-                return;
+                return Ok(());
             }
             if let Err(e) = self.tick(spec).await {
-                tracing::warn!(task = %spec.task, "{e}");
+                let condition = match e {
+                    NodeError::UnknownTask(_) => {
+                        // A task that existed at start is gone: was the
+                        // chain itself replaced (a restarted local chain)?
+                        // Then nothing in the database holds; stop.
+                        if let Err(e @ NodeError::OtherChain(_)) = self.bind_chain().await {
+                            return Err(e);
+                        }
+                        Condition::UnknownTask
+                    }
+                    e => Condition::Failing(e.to_string()),
+                };
+                self.report(&spec.task, condition);
             }
         }
     }
@@ -199,6 +269,7 @@ impl Node {
     /// One look at the clock: act on every round that is still live.
     async fn tick(&self, spec: &TaskSpec) -> Result<(), NodeError> {
         let view = self.view(&spec.task).await?;
+        self.report(&spec.task, Condition::of(&view));
         let Some(rounds) = view.task.schedule.live_rounds(view.slot) else {
             return Ok(());
         };
@@ -405,5 +476,80 @@ impl Node {
                 .await
                 .map_err(|e| NodeError::CodeTask(e.to_string()))??,
         )
+    }
+}
+
+/// A task's standing for this node, as the operator should hear of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Condition {
+    Eligible {
+        weight: u64,
+    },
+    Paused,
+    Closed,
+    NotStaked,
+    Unbonding,
+    /// Staked enough, but the stake activates with a later round.
+    Activating,
+    BelowMinimum {
+        weight: u64,
+        min_stake: u64,
+    },
+    UnknownTask,
+    /// Reading the chain or acting failed; the message says how.
+    Failing(String),
+}
+
+impl Condition {
+    fn of(view: &TaskView) -> Self {
+        match view.task.state {
+            TaskState::Paused => return Self::Paused,
+            TaskState::Closed => return Self::Closed,
+            TaskState::Active => {}
+        }
+        let Some(stake) = &view.stake else {
+            return Self::NotStaked;
+        };
+        let schedule = &view.task.schedule;
+        // The round being submitted now, or the first one to come.
+        let round = schedule.round_at(view.slot).unwrap_or(0);
+        let min_stake = view.task.economics.min_stake;
+        match stake.bonded.eligibility(stake.unbonding, min_stake, round) {
+            Ok(weight) => Self::Eligible { weight },
+            Err(Ineligible::Unbonding) => Self::Unbonding,
+            Err(Ineligible::NotActiveForRound) => Self::Activating,
+            Err(Ineligible::BelowMinimum) => Self::BelowMinimum {
+                weight: stake.bonded.weight_at(round),
+                min_stake,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Eligible { weight } => write!(f, "eligible with weight {weight}"),
+            Self::Paused => write!(
+                f,
+                "not eligible: the task is paused; waiting for its creator to resume it"
+            ),
+            Self::Closed => write!(f, "not eligible: the task is closed; nothing more to run"),
+            Self::NotStaked => write!(
+                f,
+                "not eligible: this node has no stake on the task (tasknet node stake)"
+            ),
+            Self::Unbonding => write!(f, "not eligible: this node's stake is unbonding"),
+            Self::Activating => write!(
+                f,
+                "not eligible yet: the stake becomes active with a later round"
+            ),
+            Self::BelowMinimum { weight, min_stake } => write!(
+                f,
+                "not eligible: stake {weight} lamports is below the task's minimum {min_stake}"
+            ),
+            Self::UnknownTask => write!(f, "the task does not exist on this cluster; retrying"),
+            Self::Failing(reason) => write!(f, "{reason}"),
+        }
     }
 }

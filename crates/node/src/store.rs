@@ -106,6 +106,8 @@ impl Store {
              CREATE INDEX IF NOT EXISTS outbox_action ON outbox (task, round, action);
              CREATE TABLE IF NOT EXISTS payloads (
                  hash BLOB PRIMARY KEY, data BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS meta (
+                 key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS earnings (
                  task TEXT NOT NULL, round INTEGER NOT NULL,
                  amount INTEGER NOT NULL, signature TEXT NOT NULL,
@@ -188,6 +190,36 @@ impl Store {
             "INSERT OR REPLACE INTO audits (task, round, node, valid) VALUES (?1, ?2, ?3, ?4)",
             params![task.to_string(), round as i64, node.to_string(), valid],
         )?;
+        Ok(())
+    }
+
+    /// The chain this database belongs to, `(genesis hash, program id)`,
+    /// once recorded.
+    pub fn chain(&self) -> Result<Option<(String, String)>, StoreError> {
+        let conn = self.conn();
+        let read = |key: &str| {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                row.get::<_, String>(0)
+            })
+            .optional()
+        };
+        Ok(read("genesis_hash")?.zip(read("program_id")?))
+    }
+
+    /// Records the chain this database belongs to.
+    pub fn set_chain(&self, genesis_hash: &str, program_id: &Pubkey) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (key, value) in [
+            ("genesis_hash", genesis_hash.to_string()),
+            ("program_id", program_id.to_string()),
+        ] {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

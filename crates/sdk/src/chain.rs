@@ -323,6 +323,12 @@ impl ChainClient {
         }
     }
 
+    /// The cluster's genesis hash: which chain this is.
+    pub async fn genesis_hash(&self) -> Result<String, ChainError> {
+        let hash = self.retry(|| self.rpc.get_genesis_hash()).await?;
+        Ok(hash.to_string())
+    }
+
     pub async fn slot(&self) -> Result<u64, ChainError> {
         self.retry(|| self.rpc.get_slot()).await
     }

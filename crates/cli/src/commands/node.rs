@@ -200,7 +200,7 @@ pub struct RunArgs {
     serve: Option<SocketAddr>,
 }
 
-/// Runs the node until Ctrl-C.
+/// Runs the node until SIGINT (Ctrl-C) or SIGTERM.
 async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     let keypair = ctx.signer()?;
     let code: Arc<dyn TaskCode> = match args.command {
@@ -227,7 +227,8 @@ async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
         .collect();
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        let signal = stop_signal().await;
+        tracing::info!("{signal}: stopping after the current step");
         let _ = stop.send(true);
     });
     if let Some(bind) = args.serve {
@@ -235,5 +236,22 @@ async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
         tracing::info!(%addr, "serving payloads");
     }
     tracing::info!(node = %node.pubkey(), "node running");
-    Ok(node.run(specs, stopped).await?)
+    node.run(specs, stopped).await?;
+    tracing::info!(node = %node.pubkey(), "node stopped");
+    Ok(())
+}
+
+/// The first of SIGINT (Ctrl-C) and SIGTERM (a service manager's stop).
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        },
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
 }
