@@ -6,6 +6,7 @@
 //! differs from the task's `code_hash`.
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -182,58 +183,89 @@ impl ExternalCommand {
         })
     }
 
+    /// Runs the command once. Its stdin is written, and its stdout and
+    /// stderr read, by their own threads while it runs, so neither side
+    /// ever waits on a full pipe (a 1 MiB payload is 2 MiB of hex). It runs
+    /// in its own process group, and the whole group is killed when the
+    /// command is done or out of time: no child it spawned outlives it.
     fn call(&self, request: &Request) -> Result<Response, CodeError> {
         let mut child = Command::new(&self.path)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            .process_group(0)
             .spawn()
             .map_err(|source| CodeError::Spawn {
                 path: self.path.clone(),
                 source,
             })?;
+        let group = child.id() as libc::pid_t;
         let body = serde_json::to_vec(request).expect("requests serialize");
-        if let Some(mut stdin) = child.stdin.take() {
+        let stdin = child.stdin.take().map(|mut stdin| {
             // A command that exits without reading is judged by its output.
-            let _ = stdin.write_all(&body);
-        }
+            std::thread::spawn(move || drop(stdin.write_all(&body)))
+        });
+        let stdout = child
+            .stdout
+            .take()
+            .map(|out| read_capped(out, MAX_RESPONSE_BYTES));
+        let stderr = child
+            .stderr
+            .take()
+            .map(|err| read_capped(err, STDERR_TAIL_BYTES));
+
         let started = Instant::now();
-        loop {
+        let status = loop {
             match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if started.elapsed() >= self.timeout => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(CodeError::Timeout {
-                        path: self.path.clone(),
-                        timeout: self.timeout,
-                    });
-                }
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if started.elapsed() >= self.timeout => break Err(None),
                 Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                Err(source) => {
-                    return Err(CodeError::Spawn {
-                        path: self.path.clone(),
-                        source,
-                    })
-                }
+                Err(source) => break Err(Some(source)),
             }
+        };
+        // The command is done, or is cut off: its group goes with it, which
+        // also closes any pipe a leftover child still held.
+        // SAFETY: signals a process group this call created.
+        unsafe { libc::killpg(group, libc::SIGKILL) };
+        let _ = child.wait();
+        if let Some(writer) = stdin {
+            let _ = writer.join();
         }
-        let output = child
-            .wait_with_output()
-            .map_err(|source| CodeError::Spawn {
-                path: self.path.clone(),
-                source,
-            })?;
-        for line in String::from_utf8_lossy(&output.stderr).lines() {
+        let stdout = stdout.and_then(|r| r.join().ok()).unwrap_or_default();
+        let stderr = stderr.and_then(|r| r.join().ok()).unwrap_or_default();
+        let stderr_tail = String::from_utf8_lossy(&stderr.tail);
+        let status = match status {
+            Ok(status) => status,
+            Err(None) => {
+                tracing::warn!(code = %self.path.display(), "timed out; the end of its stderr:\n{stderr_tail}");
+                return Err(CodeError::Timeout {
+                    path: self.path.clone(),
+                    timeout: self.timeout,
+                });
+            }
+            Err(Some(source)) => {
+                return Err(CodeError::Spawn {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        };
+        if stderr.dropped > 0 {
+            tracing::info!(code = %self.path.display(), "({} earlier bytes of stderr not shown)", stderr.dropped);
+        }
+        for line in stderr_tail.lines() {
             tracing::info!(code = %self.path.display(), "{line}");
         }
-        if !output.status.success() {
+        if !status.success() {
             return Err(CodeError::Exit {
                 path: self.path.clone(),
-                status: output.status.to_string(),
+                status: status.to_string(),
             });
         }
-        serde_json::from_slice(&output.stdout).map_err(|e| CodeError::Output {
+        if stdout.dropped > 0 {
+            return Err(self.bad_output(&format!("more than {MAX_RESPONSE_BYTES} bytes on stdout")));
+        }
+        serde_json::from_slice(&stdout.tail).map_err(|e| CodeError::Output {
             path: self.path.clone(),
             detail: e.to_string(),
         })
@@ -279,6 +311,40 @@ impl TaskCode for ExternalCommand {
             Response::Payload { .. } => Err(self.bad_output("expected {\"valid\": bool}")),
         }
     }
+}
+
+/// The most a command may write on stdout: a 1 MiB payload as hex in its
+/// JSON answer, with room to spare.
+const MAX_RESPONSE_BYTES: usize = 2 * crate::payloads::MAX_PAYLOAD_BYTES + 4096;
+
+/// How much of a command's stderr is kept for the log: its end.
+const STDERR_TAIL_BYTES: usize = 16 * 1024;
+
+/// What a pipe delivered: its last `cap` bytes, and how many came before.
+#[derive(Default)]
+struct Captured {
+    tail: Vec<u8>,
+    dropped: usize,
+}
+
+/// Drains `pipe` to its end on a thread, keeping the last `cap` bytes.
+fn read_capped(
+    mut pipe: impl std::io::Read + Send + 'static,
+    cap: usize,
+) -> std::thread::JoinHandle<Captured> {
+    std::thread::spawn(move || {
+        let mut captured = Captured::default();
+        let mut buffer = [0u8; 64 * 1024];
+        while let Ok(n @ 1..) = pipe.read(&mut buffer) {
+            captured.tail.extend_from_slice(&buffer[..n]);
+            if captured.tail.len() > cap {
+                let excess = captured.tail.len() - cap;
+                captured.tail.drain(..excess);
+                captured.dropped += excess;
+            }
+        }
+        captured
+    })
 }
 
 /// The example task (also `examples/iterated_hash.rs`): `rounds` iterations
@@ -358,6 +424,83 @@ mod tests {
         );
         let missing = CodeSource::File(dir.path().join("none")).code_hash();
         assert!(matches!(missing, Err(CodeError::Read { .. })));
+    }
+
+    /// An executable shell script in `dir`.
+    fn script(dir: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("code.sh");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// A 1 MiB payload out (2 MiB of hex on stdout, with 100 kB on stderr
+    /// written first) and in (an audit request of 2 MiB on stdin): both
+    /// far past a pipe's 64 KiB buffer.
+    #[test]
+    fn one_mib_payloads_pass_through_a_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = script(
+            dir.path(),
+            r#"request=$(cat)
+head -c 100000 /dev/zero | tr '\0' 'e' >&2
+case "$request" in
+  *'"op":"execute"'*)
+    printf '{"payload":"'
+    head -c 1048576 /dev/zero | od -An -v -tx1 | tr -d ' \n'
+    printf '"}' ;;
+  *) printf '{"valid":%s}' "$([ ${#request} -gt 2097152 ] && echo true || echo false)" ;;
+esac"#,
+        );
+        let code = ExternalCommand::new(&path, Duration::from_secs(60)).unwrap();
+        let input = RoundInput::new(Pubkey::new_unique(), 0);
+        let payload = code.execute(&input).unwrap();
+        assert_eq!(payload, vec![0u8; crate::payloads::MAX_PAYLOAD_BYTES]);
+        assert!(code.audit(&input, &Pubkey::new_unique(), &payload).unwrap());
+    }
+
+    /// A command that starts a child and hangs: at the timeout the whole
+    /// process group is killed, the child included.
+    #[test]
+    fn a_hanging_command_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("child.pid");
+        let path = script(
+            dir.path(),
+            &format!(
+                "sleep 1000 &\necho $! > {}\necho started a child >&2\nsleep 1000",
+                pid_file.display()
+            ),
+        );
+        let code = ExternalCommand::new(&path, Duration::from_millis(500)).unwrap();
+        let e = code
+            .execute(&RoundInput::new(Pubkey::new_unique(), 0))
+            .unwrap_err();
+        assert!(matches!(e, CodeError::Timeout { .. }), "{e}");
+        let child: u32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // Gone, or a zombie waiting for a reaper: either way not running.
+        let running = || {
+            std::fs::read_to_string(format!("/proc/{child}/stat")).is_ok_and(|stat| {
+                !stat
+                    .rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            })
+        };
+        for _ in 0..100 {
+            if !running() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the command's child {child} outlived it");
     }
 
     #[test]
