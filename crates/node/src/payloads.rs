@@ -139,6 +139,41 @@ pub async fn fetch(
     }
 }
 
+/// Quick retries of an unreachable payload within one look.
+const FETCH_ATTEMPTS: u32 = 2;
+
+/// [`fetch`], patient with failures that may pass: an unreachable endpoint
+/// is retried a few times at once, and after that, until `deadline` (a
+/// slot), answered with `Ok(None)`: look again on a later tick. Only at the
+/// deadline does it count as unfetchable. A payload that arrives but is too
+/// large or does not match is a definite failure at once.
+pub async fn fetch_patiently(
+    http: &reqwest::Client,
+    endpoint: &str,
+    value: &[u8],
+    slot: u64,
+    deadline: u64,
+) -> Result<Option<Vec<u8>>, FetchError> {
+    let mut attempt = 1;
+    loop {
+        match fetch(http, endpoint, value).await {
+            Ok(payload) => return Ok(Some(payload)),
+            Err(FetchError::Unreachable(_)) if attempt < FETCH_ATTEMPTS => {
+                tokio::time::sleep(Duration::from_millis(100) * attempt).await;
+                attempt += 1;
+            }
+            Err(FetchError::Unreachable(e)) if slot < deadline => {
+                tracing::debug!(
+                    endpoint,
+                    "payload unreachable ({e}); retrying until slot {deadline}"
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +209,59 @@ mod tests {
         tokio::spawn(async move { axum::serve(listener, app).await });
         assert_eq!(
             fetch(&http, &format!("http://{tampered}"), &hash).await,
+            Err(FetchError::Mismatch)
+        );
+    }
+
+    /// A server that fails its first `failures` requests with 503.
+    async fn flaky(payload: &'static [u8], failures: usize) -> String {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let seen = Arc::new(AtomicUsize::new(0));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route(
+            "/payloads/{hash}",
+            get(move || {
+                let seen = seen.clone();
+                async move {
+                    if seen.fetch_add(1, Ordering::SeqCst) < failures {
+                        Err(axum::http::StatusCode::SERVICE_UNAVAILABLE)
+                    } else {
+                        Ok(payload)
+                    }
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_not_judged() {
+        let http = reqwest::Client::new();
+        let payload: &'static [u8] = b"the answer";
+        let hash: [u8; 32] = Sha256::digest(payload).into();
+        // A failure, then the payload: found within one look.
+        let endpoint = flaky(payload, 1).await;
+        assert_eq!(
+            fetch_patiently(&http, &endpoint, &hash, 10, 20).await,
+            Ok(Some(payload.to_vec()))
+        );
+        // Down for good: "look again later" before the deadline, and
+        // unfetchable only from the deadline on.
+        let endpoint = flaky(payload, usize::MAX).await;
+        assert_eq!(
+            fetch_patiently(&http, &endpoint, &hash, 19, 20).await,
+            Ok(None)
+        );
+        assert!(matches!(
+            fetch_patiently(&http, &endpoint, &hash, 20, 20).await,
+            Err(FetchError::Unreachable(_))
+        ));
+        // A wrong payload is judged at once, deadline or not.
+        let endpoint = flaky(b"not the answer", 0).await;
+        assert_eq!(
+            fetch_patiently(&http, &endpoint, &hash, 0, 20).await,
             Err(FetchError::Mismatch)
         );
     }

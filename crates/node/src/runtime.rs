@@ -437,7 +437,12 @@ impl Node {
         else {
             return Ok(());
         };
-        let valid = self.audit_value(spec, round, submission).await?;
+        let Some(valid) = self
+            .audit_value(spec, snapshot.view, round, submission)
+            .await?
+        else {
+            return Ok(()); // unreachable for now: audited again next tick
+        };
         if !valid {
             tracing::info!(task = %spec.task, round, node = %node, "audit failed");
         }
@@ -448,34 +453,51 @@ impl Node {
 
     /// Fetches the submitter's payload from its endpoint, checks it against
     /// the submitted hash, and audits it with the task code. A payload that
-    /// cannot be had or does not match fails the audit.
+    /// does not match fails the audit; one that cannot be had fails it only
+    /// once retries ran out halfway through the audit window (the other
+    /// half is for challenging and voting); before that, `None`: no verdict
+    /// yet.
     async fn audit_value(
         &self,
         spec: &TaskSpec,
+        view: &TaskView,
         round: u64,
         submission: &Submission,
-    ) -> Result<bool, NodeError> {
+    ) -> Result<Option<bool>, NodeError> {
         let endpoint = self
             .chain
             .account::<Stake>(&pda::stake(&spec.task, &submission.node))
             .await?
             .map(|s| s.endpoint)
             .unwrap_or_default();
-        let payload = match payloads::fetch(&self.http, &endpoint, &submission.value).await {
-            Ok(payload) => payload,
+        let schedule = &view.task.schedule;
+        let deadline = schedule
+            .reveal_end(round)
+            .saturating_add(schedule.audit_slots / 2);
+        let fetched = payloads::fetch_patiently(
+            &self.http,
+            &endpoint,
+            &submission.value,
+            view.slot,
+            deadline,
+        )
+        .await;
+        let payload = match fetched {
+            Ok(Some(payload)) => payload,
+            Ok(None) => return Ok(None),
             Err(e) => {
                 tracing::info!(task = %spec.task, round, node = %submission.node, "payload check failed: {e}");
-                return Ok(false);
+                return Ok(Some(false));
             }
         };
         let code = spec.code.clone();
         let input = RoundInput::new(spec.task, round);
         let node = submission.node;
-        Ok(
+        Ok(Some(
             tokio::task::spawn_blocking(move || code.audit(&input, &node, &payload))
                 .await
                 .map_err(|e| NodeError::CodeTask(e.to_string()))??,
-        )
+        ))
     }
 }
 
