@@ -388,3 +388,34 @@ async fn bad_transactions_are_refused() {
     );
     net.stop().await;
 }
+
+/// A transaction whose blockhash the cluster does not know can never land:
+/// the SDK says so at once (to sign anew), instead of waiting out a
+/// lifetime its `lastValidBlockHeight` promises.
+#[tokio::test]
+async fn an_unknown_blockhash_is_given_up_at_once() {
+    let net = localnet(20).await;
+    let rpc = rpc(&net);
+    let payer = funded(&rpc, SOL).await;
+    let chain = ChainClient::new(&net.url, SendConfig::fast_polling());
+    let transfer = system_instruction::transfer(&payer.pubkey(), &Pubkey::new_unique(), 1);
+    let prepared = tasknet_sdk::chain::PreparedTx {
+        transaction: Transaction::new_signed_with_payer(
+            &[transfer],
+            Some(&payer.pubkey()),
+            &[&payer],
+            Hash::new_unique(),
+        ),
+        // What a blockhash from before a chain restart may still promise.
+        last_valid_block_height: u64::MAX,
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(30), chain.submit(&prepared))
+        .await
+        .expect("given up without waiting for a lifetime")
+        .unwrap();
+    assert!(
+        matches!(outcome, tasknet_sdk::chain::Outcome::Expired),
+        "{outcome:?}"
+    );
+    net.stop().await;
+}

@@ -14,6 +14,7 @@ use anchor_lang::prelude::Pubkey;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use solana_keypair::Keypair;
+use solana_signature::Signature;
 use solana_signer::Signer;
 use tasknet::logic::{Ineligible, Phase};
 use tasknet::state::{Stake, Submission, Task, TaskState};
@@ -203,7 +204,35 @@ impl Node {
             };
             self.store.set_tx_state(entry.id, state)?;
         }
+        for (task, round, signature) in self.store.unrecorded_claims()? {
+            let Ok(signature) = signature.parse() else {
+                continue;
+            };
+            self.record_earning(&task, round, &signature, None).await?;
+        }
         Ok(())
+    }
+
+    /// Records a confirmed claim's earning as the chain reports it (its
+    /// `RewardClaimed` event), falling back to the share we computed.
+    async fn record_earning(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        signature: &Signature,
+        computed: Option<u64>,
+    ) -> Result<(), NodeError> {
+        let amount = match self.chain.claimed_amount(signature).await? {
+            Some(amount) => amount,
+            None => match computed {
+                Some(share) => share,
+                None => return Ok(()), // not in history yet: next start
+            },
+        };
+        tracing::info!(%task, round, amount, "earned");
+        Ok(self
+            .store
+            .record_earning(task, round, amount, &signature.to_string())?)
     }
 
     /// A task's pipeline: a tick every poll interval, and at once when the
@@ -385,8 +414,8 @@ impl Node {
         };
         let acted = outbox.send(purpose, &instructions).await?;
         if let (Action::Claim { share }, Acted::Confirmed(signature)) = (&action, &acted) {
-            self.store
-                .record_earning(task, round, *share, &signature.to_string())?;
+            self.record_earning(task, round, signature, Some(*share))
+                .await?;
         }
         Ok(())
     }

@@ -328,6 +328,34 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Confirmed claims whose earning is not recorded (the node stopped
+    /// between the two, or the claim landed while it was down):
+    /// `(task, round, signature)`.
+    pub fn unrecorded_claims(&self) -> Result<Vec<(Pubkey, u64, String)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT o.task, o.round, o.signature FROM outbox o
+             WHERE o.action = ?1 AND o.state = 'confirmed' AND NOT EXISTS
+               (SELECT 1 FROM earnings e WHERE e.task = o.task AND e.round = o.round)",
+        )?;
+        let rows = stmt.query_map([OutboxKey::Claim.stored()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut claims = Vec::new();
+        for row in rows {
+            let (task, round, signature) = row?;
+            // A row this store wrote always parses; skip one that does not.
+            if let Ok(task) = task.parse() {
+                claims.push((task, round as u64, signature));
+            }
+        }
+        Ok(claims)
+    }
+
     pub fn record_earning(
         &self,
         task: &Pubkey,

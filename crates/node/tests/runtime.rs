@@ -128,3 +128,82 @@ async fn a_resumed_task_wakes_the_node_at_once() {
     handle.await.unwrap().unwrap();
     cluster.stop().await;
 }
+
+/// Runs the node on `task` until it has an earning; its earnings.
+async fn run_until_earned(
+    cluster: &TestCluster,
+    node: &solana_keypair::Keypair,
+    task: anchor_lang::prelude::Pubkey,
+    config: NodeConfig,
+) -> Vec<(u64, u64)> {
+    let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn({
+        let runner = runner.clone();
+        let specs = vec![TaskSpec::new(task, Arc::new(IteratedHash))];
+        async move { runner.run(specs, stopped).await }
+    });
+    let store = runner.store().clone();
+    cluster
+        .wait_for("an earning", 1_200, || async {
+            !store.earnings(&task).unwrap().is_empty()
+        })
+        .await;
+    stop.send(true).unwrap();
+    handle.await.unwrap().unwrap();
+    store.earnings(&task).unwrap()
+}
+
+/// A claim that landed while the node was down (its outbox entry still
+/// pending, no earning recorded) is found on restart: marked confirmed,
+/// its earning recorded from the chain's `RewardClaimed` event, and
+/// nothing sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_that_landed_while_down_is_recorded_from_the_chain() {
+    let cluster = TestCluster::start().await;
+    let chain = &cluster.chain;
+    let creator = cluster.funded(10 * SOL).await;
+    let node = cluster.funded(10 * SOL).await;
+    let schedule = Schedule {
+        reveal_slots: 0,
+        audit_slots: 10,
+        ..schedule_from(chain.slot().await.unwrap() + 40)
+    };
+    let task = chain
+        .create_task(
+            &creator,
+            task_args(1, IteratedHash.code_hash(), schedule),
+            SOL,
+        )
+        .await
+        .unwrap();
+    let stake = sdk::stake(&node.pubkey(), &task, SOL, None);
+    chain.send(&[stake], &node, &[]).await.unwrap();
+    let db = cluster.dir.path().join("node.db");
+    let config = NodeConfig {
+        rpc_url: cluster.url().to_string(),
+        db_path: db.clone(),
+        poll_interval: Duration::from_millis(100),
+        send: SendConfig::fast_polling(),
+    };
+    let earned = run_until_earned(&cluster, &node, task, config.clone()).await;
+
+    // As if the node died after sending its claim and before seeing it
+    // confirmed: the entry pending, the earning never written.
+    let sql = rusqlite::Connection::open(&db).unwrap();
+    let claims = "SELECT COUNT(*) FROM outbox WHERE action = 'claim'";
+    let count =
+        |sql: &rusqlite::Connection| -> i64 { sql.query_row(claims, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count(&sql), 1);
+    sql.execute(
+        "UPDATE outbox SET state = 'pending' WHERE action = 'claim'",
+        [],
+    )
+    .unwrap();
+    sql.execute("DELETE FROM earnings", []).unwrap();
+
+    let again = run_until_earned(&cluster, &node, task, config).await;
+    assert_eq!(again, earned, "the same earning, read back from the chain");
+    assert_eq!(count(&sql), 1, "the claim was not sent again");
+    cluster.stop().await;
+}

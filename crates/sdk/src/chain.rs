@@ -550,11 +550,66 @@ impl ChainClient {
             if let Some(outcome) = self.status(&signature).await? {
                 return Ok(outcome);
             }
-            if self.block_height().await? > prepared.last_valid_block_height {
+            if self.can_never_land(prepared).await? {
                 // One last look: it may have landed just before expiring.
                 return Ok(self.status(&signature).await?.unwrap_or(Outcome::Expired));
             }
         }
+    }
+
+    /// Whether a transaction with no status can no longer land: its
+    /// blockhash is past its last valid block height, or the cluster does
+    /// not know it at all (a restarted chain, a dropped fork). Then it is
+    /// safe to sign anew at once, without waiting out a lifetime.
+    async fn can_never_land(&self, prepared: &PreparedTx) -> Result<bool, ChainError> {
+        if self.block_height().await? > prepared.last_valid_block_height {
+            return Ok(true);
+        }
+        let blockhash = prepared.transaction.message.recent_blockhash;
+        let valid = self
+            .retry(|| {
+                self.rpc
+                    .is_blockhash_valid(&blockhash, CommitmentConfig::processed())
+            })
+            .await?;
+        if valid {
+            return Ok(false);
+        }
+        // Unknown blockhash; processed but not yet at our commitment would
+        // still show a status at `processed`.
+        let signature = prepared.signature();
+        let seen = self
+            .retry(|| {
+                self.rpc
+                    .get_signature_statuses(std::slice::from_ref(&signature))
+            })
+            .await?
+            .value;
+        Ok(seen.into_iter().next().flatten().is_none())
+    }
+
+    /// The amount a claim transaction paid, from the `RewardClaimed` event in
+    /// its logs: what the chain says was earned (after a restart, too).
+    pub async fn claimed_amount(&self, signature: &Signature) -> Result<Option<u64>, ChainError> {
+        let config = solana_rpc_client_api::config::RpcTransactionConfig {
+            encoding: None,
+            commitment: Some(self.config.commitment),
+            max_supported_transaction_version: Some(0),
+        };
+        let transaction = match self
+            .retry(|| self.rpc.get_transaction_with_config(signature, config))
+            .await
+        {
+            Ok(transaction) => transaction,
+            Err(ChainError::Rpc(_)) => return Ok(None), // not (yet) in history
+            Err(e) => return Err(e),
+        };
+        let logs: Vec<String> = transaction
+            .transaction
+            .meta
+            .and_then(|meta| Option::from(meta.log_messages))
+            .unwrap_or_default();
+        Ok(crate::events::reward_claimed(&logs).map(|event| event.amount))
     }
 
     /// The outcome of a signature at our commitment, if it has one yet.

@@ -15,6 +15,7 @@ pub mod amount;
 pub mod chain;
 pub mod defaults;
 pub mod errors;
+pub mod events;
 pub mod ix;
 pub mod keys;
 pub mod pda;
