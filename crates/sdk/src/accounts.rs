@@ -34,6 +34,15 @@ pub mod filters {
         ]
     }
 
+    /// The submission at `index` in a round's landing order (at most one):
+    /// how an auditor finds its sampled submissions without reading the
+    /// round's whole list.
+    pub fn submission_at(task: &Pubkey, round: u64, index: u32) -> Vec<Memcmp> {
+        let mut filters = round_submissions(task, round);
+        filters.push((Submission::INDEX_OFFSET, index.to_le_bytes().to_vec()));
+        filters
+    }
+
     /// Every audit of one round of a task.
     pub fn round_audits(task: &Pubkey, round: u64) -> Vec<Memcmp> {
         vec![

@@ -38,6 +38,8 @@ use crate::{ix, pda, PROGRAM_ID};
 
 /// Most compute units one transaction may ask for.
 const MAX_COMPUTE_UNITS: u32 = 1_400_000;
+/// Addresses a validator answers in one `getMultipleAccounts` call.
+pub const MAX_MULTIPLE_ACCOUNTS: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -383,18 +385,23 @@ impl ChainClient {
         Err(ChainError::Expired)
     }
 
-    /// Several accounts in one `getMultipleAccounts` call.
+    /// Several accounts, in one `getMultipleAccounts` call per
+    /// [`MAX_MULTIPLE_ACCOUNTS`] addresses (a validator refuses more).
     pub async fn raw_accounts(
         &self,
         addresses: &[Pubkey],
     ) -> Result<Vec<Option<Account>>, ChainError> {
-        let response = self
-            .retry(|| {
-                self.rpc
-                    .get_multiple_accounts_with_commitment(addresses, self.config.commitment)
-            })
-            .await?;
-        Ok(response.value)
+        let mut accounts = Vec::with_capacity(addresses.len());
+        for chunk in addresses.chunks(MAX_MULTIPLE_ACCOUNTS) {
+            let response = self
+                .retry(|| {
+                    self.rpc
+                        .get_multiple_accounts_with_commitment(chunk, self.config.commitment)
+                })
+                .await?;
+            accounts.extend(response.value);
+        }
+        Ok(accounts)
     }
 
     /// Reads and decodes an Anchor account; `None` if it does not exist.
@@ -414,7 +421,21 @@ impl ChainClient {
         &self,
         memcmp: &[Filter],
     ) -> Result<Vec<(Pubkey, T)>, ChainError> {
-        let mut filters = vec![RpcFilterType::DataSize((8 + T::INIT_SPACE) as u64)];
+        self.raw_program_accounts(memcmp, 8 + T::INIT_SPACE)
+            .await?
+            .into_iter()
+            .map(|(key, data)| Ok((key, decode_account(&key, &data)?)))
+            .collect()
+    }
+
+    /// The data of the program's accounts of `data_size` bytes that match
+    /// all `memcmp` filters.
+    pub async fn raw_program_accounts(
+        &self,
+        memcmp: &[Filter],
+        data_size: usize,
+    ) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
+        let mut filters = vec![RpcFilterType::DataSize(data_size as u64)];
         filters.extend(memcmp.iter().map(|(offset, bytes)| {
             RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, bytes.clone()))
         }));
@@ -441,7 +462,7 @@ impl ChainClient {
                     kind: "account",
                     detail: "undecodable account data encoding".into(),
                 })?;
-                Ok((key, decode_account(&key, &data)?))
+                Ok((key, data))
             })
             .collect()
     }

@@ -90,6 +90,8 @@ impl Submit<'_> {
             SubmissionPayload::Value(v) => (plain_value_hash(&v), v, SubmissionStatus::Revealed),
         };
         let revealed = status == SubmissionStatus::Revealed;
+        // Numbered in landing order, before the count moves: 0..submissions.
+        let index = ctx.accounts.round_account.submissions;
         ctx.accounts.round_account.record_submission(revealed)?;
         let account = ctx.accounts.submission.to_account_info();
         pda::create(
@@ -111,6 +113,7 @@ impl Submit<'_> {
                 task,
                 round,
                 node,
+                index,
                 commitment,
                 value,
                 slot,

@@ -43,6 +43,7 @@ mod tests {
             task: a,
             round: 7,
             node: b,
+            index: 5,
             commitment: [0; 32],
             value: vec![],
             slot: 0,
@@ -55,6 +56,7 @@ mod tests {
         assert_eq!(at(&data, Submission::TASK_OFFSET, 32), a.as_ref());
         assert_eq!(at(&data, Submission::ROUND_OFFSET, 8), 7u64.to_le_bytes());
         assert_eq!(at(&data, Submission::NODE_OFFSET, 32), b.as_ref());
+        assert_eq!(at(&data, Submission::INDEX_OFFSET, 4), 5u32.to_le_bytes());
 
         let audit = Audit {
             task: a,

@@ -26,6 +26,9 @@ pub struct Submission {
     pub task: Pubkey,
     pub round: u64,
     pub node: Pubkey,
+    /// Its place in the round's order of submissions (`0..submissions`):
+    /// what audit sampling (`logic::AuditSample`) assigns auditors by.
+    pub index: u32,
     /// `sha256(value ‖ salt ‖ node)`; for plain tasks, `sha256(value)`.
     pub commitment: [u8; 32],
     #[max_len(MAX_VALUE_LEN)]
@@ -44,6 +47,8 @@ impl Submission {
     pub const ROUND_OFFSET: usize = 8 + 32;
     /// Offset of `node` in the account data.
     pub const NODE_OFFSET: usize = 8 + 32 + 8;
+    /// Offset of `index` in the account data.
+    pub const INDEX_OFFSET: usize = 8 + 32 + 8 + 32;
 
     /// Whether its reward may be claimed (once the round's audits are done).
     pub fn claimable(&self) -> bool {
