@@ -28,6 +28,9 @@ pub struct NodeRow {
     pub earned: u64,
     pub slashed: u64,
     pub balance: u64,
+    /// Payloads it audited, in all rounds (its sample, and what others
+    /// challenged, which every eligible node votes on).
+    pub audits_run: u64,
 }
 
 #[derive(Debug)]
@@ -80,6 +83,7 @@ mod tests {
             earned,
             slashed,
             balance: 0,
+            audits_run: 0,
         }
     }
 

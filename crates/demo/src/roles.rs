@@ -14,6 +14,7 @@ use tasknet::instructions::SubmissionPayload;
 use tasknet::logic::Phase;
 use tasknet::state::Submission;
 use tasknet_node::code::{CodeError, RoundInput, TaskCode};
+use tasknet_node::snapshot::Submissions;
 use tasknet_node::store::Store;
 use tasknet_node::{decide, Action, Policy, Reads, RoundSnapshot};
 
@@ -113,7 +114,7 @@ impl Policy for Copier {
         match phase {
             Phase::Submit | Phase::Reveal => Reads {
                 mine: true,
-                submissions: true,
+                submissions: Submissions::All,
                 ..Reads::default()
             },
             other => Reads::for_phase(other),

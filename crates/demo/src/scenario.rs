@@ -82,6 +82,8 @@ pub struct Scenario {
     /// Slot length of an embedded chain.
     pub slot_duration: Duration,
     pub cluster: ClusterChoice,
+    /// Submissions each node audits per round.
+    pub audits_per_round: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +109,7 @@ pub async fn run(config: DemoConfig) -> Result<DemoReport, DemoError> {
             Some(url) => ClusterChoice::Url(url),
             None => ClusterChoice::Embedded,
         },
+        audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
     })
     .await
 }
@@ -121,7 +124,7 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
     let chain = ChainClient::new(net.url(), SendConfig::fast_polling());
     let state = StateDir::create()?;
     let setup = Setup::create(&chain, scenario).await?;
-    let nodes = start_nodes(&chain, &net, &setup, &state).await?;
+    let nodes = start_nodes(&chain, &net, &setup, &state, scenario.audits_per_round).await?;
     let (stop, stopped) = watch::channel(false);
     let handles: Vec<_> = nodes
         .iter()
@@ -255,6 +258,7 @@ async fn start_nodes(
     net: &Cluster,
     setup: &Setup,
     state: &StateDir,
+    audits_per_round: u32,
 ) -> Result<Vec<DemoNode>, DemoError> {
     let mut nodes = Vec::new();
     for (i, (keypair, role)) in setup.keys.iter().enumerate() {
@@ -263,6 +267,7 @@ async fn start_nodes(
             db_path: state.0.join(format!("node-{i}.db")),
             poll_interval: Duration::from_millis(100),
             send: SendConfig::fast_polling(),
+            audits_per_round,
         };
         let node = Arc::new(Node::new(keypair.insecure_clone(), config)?);
         nodes.push(DemoNode { node, role: *role });
@@ -393,6 +398,11 @@ async fn node_rows(
             earnings,
             slashed: stake.map_or(0, |s| s.slashed_total),
             balance: chain.balance(&me).await?,
+            audits_run: n
+                .node
+                .store()
+                .audit_count(&setup.task)
+                .map_err(NodeError::from)?,
         });
     }
     Ok(rows)

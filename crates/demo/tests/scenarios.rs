@@ -15,6 +15,7 @@ fn scenario(roles: Vec<Role>, rounds: u64) -> Scenario {
         rounds,
         slot_duration: SLOT,
         cluster: ClusterChoice::FromEnv,
+        audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
     }
 }
 
@@ -96,6 +97,49 @@ async fn a_liar_is_slashed_and_a_copier_gains_nothing() {
                 );
             }
             Role::Withholder | Role::Tamperer => unreachable!("not in this scenario"),
+        }
+    }
+}
+
+/// Sampled audits: each node audits one other submission, yet the liar's
+/// one assigned auditor challenges it, every eligible node votes, and it is
+/// slashed while every honest node is paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_one_audit_per_node_a_liar_is_still_caught() {
+    let _serial = SERIAL.lock().await;
+    let mut roles = vec![Role::Honest; 6];
+    roles.push(Role::Liar);
+    let report = run_scenario(&Scenario {
+        audits_per_round: 1,
+        ..scenario(roles, 1)
+    })
+    .await
+    .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let row = &report.rounds[0];
+    assert_eq!(
+        (row.submissions, row.revealed, row.challenges, row.invalid),
+        (7, 7, 1, 1),
+        "{row:?}"
+    );
+    for node in &report.nodes {
+        // Its one sampled submission, plus the liar's if that was not it:
+        // a challenged submission is checked by every voter.
+        assert!(
+            (1..=2).contains(&node.audits_run),
+            "{} audited {} payloads, not a sample of one",
+            node.node,
+            node.audits_run
+        );
+        match node.role {
+            Role::Honest => assert_eq!(
+                node.earnings,
+                vec![(0, reward_share(row.pool, 6).unwrap().share)]
+            ),
+            _ => assert_eq!(
+                (node.earned, node.slashed),
+                (0, bps_of(NODE_STAKE, report.economics.slash_bps))
+            ),
         }
     }
 }

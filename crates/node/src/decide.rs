@@ -148,24 +148,21 @@ fn settle(s: &RoundSnapshot<'_>) -> Vec<Action> {
 
 /// Recovers rent: our votes, every vote on our own submission's audit (it
 /// closes only after them), our submission, and the round if we opened it
-/// (or nobody else did in time). Whoever cranks the round also closes what
-/// other nodes left behind (their votes, then their submissions, which pays
-/// them any reward they earned), since the round closes only after every
-/// submission. Finishes once ours and the round are gone.
+/// (or nobody else did in time). Whoever sweeps the round closes what other
+/// nodes left behind (their votes, then their submissions, which pays them
+/// any reward they earned), since the round closes only after every
+/// submission; owners get a grace to do it themselves first, so N nodes do
+/// not race one sweeper. Finishes once ours and the round are gone.
 fn close(s: &RoundSnapshot<'_>) -> Vec<Action> {
     let mut actions: Vec<Action> = resolves(s).collect();
     let me = s.view.me;
-    let cranks_round = s.round_account.as_ref().is_some_and(|round| {
-        let schedule = &s.view.task.schedule;
-        round.rent_payer == me
-            || s.view.slot >= schedule.claim_deadline(s.round) + crank_grace(schedule.round_slots)
-    });
+    let sweeps = s.sweeps();
     let mine_key = s.mine_key();
     for (audit_key, voter) in &s.votes {
         let Some((_, audit)) = s.audits.iter().find(|(k, _)| k == audit_key) else {
             continue;
         };
-        if *voter == me || audit.submission == mine_key || cranks_round {
+        if *voter == me || audit.submission == mine_key || sweeps {
             actions.push(Action::CloseVote {
                 node: audit.node,
                 voter: *voter,
@@ -192,7 +189,7 @@ fn close(s: &RoundSnapshot<'_>) -> Vec<Action> {
             });
         }
     }
-    if cranks_round {
+    if sweeps {
         for (key, submission) in s.submissions.iter().filter(|(_, sub)| sub.node != me) {
             if let Some(challenger) = closable(key, submission.audited) {
                 actions.push(Action::CloseSubmission {
@@ -209,7 +206,7 @@ fn close(s: &RoundSnapshot<'_>) -> Vec<Action> {
     match &s.round_account {
         // Once the submissions closing now are gone (if one fails, so does
         // this, and the next tick retries).
-        Some(round) if cranks_round && round.submissions_open as usize <= closing => {
+        Some(round) if s.cranks_round() && round.submissions_open as usize <= closing => {
             actions.push(Action::CloseRound {
                 rent_payer: round.rent_payer,
             });
@@ -275,6 +272,7 @@ mod tests {
             task: task(true),
             stake: Some(stake(me)),
             slot,
+            audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
         }
     }
 
@@ -283,6 +281,7 @@ mod tests {
             task: view.task_key,
             round: 0,
             node,
+            index: 0,
             commitment: [0; 32],
             value: vec![1],
             slot: START,
@@ -518,8 +517,16 @@ mod tests {
                 },
             ]
         );
-        // We opened it: we crank it, closing what others left behind first.
+        // We opened it: we close it once empty, but leave others a grace
+        // to close their own before we sweep up after them.
         s.round_account = Some(round_account(v.me, 0, 2, 0));
+        assert_eq!(decide(&s).len(), 3, "ours only, as before");
+        let mut later = v.clone();
+        later.slot += crank_grace(SCHEDULE.round_slots);
+        let s = RoundSnapshot {
+            view: &later,
+            ..s.clone()
+        };
         assert_eq!(
             decide(&s),
             vec![
@@ -563,6 +570,9 @@ mod tests {
         s.round_account = Some(round_account(payer, 0, 1, 0));
         let (key, left_behind) = submission(&v, payer, SubmissionStatus::Revealed);
         s.submissions = vec![(key, left_behind)];
+        assert_eq!(decide(&s), vec![], "its rent payer sweeps first");
+        let v = view(deadline + 2 * crank_grace(SCHEDULE.round_slots));
+        let s = RoundSnapshot { view: &v, ..s };
         assert_eq!(
             decide(&s),
             vec![

@@ -28,7 +28,7 @@ use crate::decide::{Honest, Policy};
 use crate::lock::DbLock;
 use crate::outbox::{Acted, Outbox, Purpose};
 use crate::payloads;
-use crate::snapshot::{RoundSnapshot, TaskView};
+use crate::snapshot::{RoundMemory, RoundSnapshot, TaskView};
 use crate::store::{OwnSubmission, Store, TxState};
 use crate::{NodeError, OtherChain};
 
@@ -62,6 +62,9 @@ pub struct NodeConfig {
     /// How often each task's pipeline looks at the clock.
     pub poll_interval: Duration,
     pub send: SendConfig,
+    /// Submissions to audit per round ([`tasknet::logic::AuditSample`]);
+    /// more than the default audits a superset of it.
+    pub audits_per_round: u32,
 }
 
 pub struct Node {
@@ -72,6 +75,8 @@ pub struct Node {
     /// What was last said about each task, to say it once and again only
     /// when it changes.
     conditions: Mutex<HashMap<Pubkey, Condition>>,
+    /// What each live round's scans located, kept between ticks.
+    memories: Mutex<HashMap<(Pubkey, u64), RoundMemory>>,
     chain: ChainClient,
     store: Arc<Store>,
     http: reqwest::Client,
@@ -86,6 +91,7 @@ impl Node {
             _lock: lock,
             phases: Default::default(),
             conditions: Default::default(),
+            memories: Default::default(),
             chain: ChainClient::new(&config.rpc_url, config.send.clone()),
             store: Arc::new(Store::open(&config.db_path)?),
             http: reqwest::Client::new(),
@@ -340,6 +346,7 @@ impl Node {
             task,
             stake,
             slot,
+            audits_per_round: self.config.audits_per_round,
         })
     }
 
@@ -357,10 +364,13 @@ impl Node {
         if phase == Phase::NotStarted {
             return Ok(());
         }
+        let key = (spec.task, round);
+        let mut memory = self.memory(&key);
         for _pass in 0..2 {
             let reads = spec.policy.reads(phase);
             let snapshot =
-                RoundSnapshot::read(view, round, reads, &self.chain, &self.store).await?;
+                RoundSnapshot::read(view, round, reads, &self.chain, &mut memory, &self.store)
+                    .await?;
             let mut worked_off_chain = false;
             for action in spec.policy.decide(&snapshot) {
                 worked_off_chain |= self.perform(spec, &snapshot, action).await?;
@@ -369,7 +379,17 @@ impl Node {
                 break;
             }
         }
+        self.memories
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, memory);
         Ok(())
+    }
+
+    /// What earlier ticks located in a round.
+    fn memory(&self, key: &(Pubkey, u64)) -> RoundMemory {
+        let memories = self.memories.lock().unwrap_or_else(|p| p.into_inner());
+        memories.get(key).cloned().unwrap_or_default()
     }
 
     /// Performs one action; true if it was off-chain work.
@@ -427,8 +447,10 @@ impl Node {
             tracing::info!(task = %task, round, phase = ?phase, "round phase");
         }
         if phase == Phase::Closable {
-            // Forget rounds long finished, so the map stays small.
+            // Forget rounds long finished, so the maps stay small.
             phases.retain(|(t, r), _| t != task || r + 8 > round);
+            let mut memories = self.memories.lock().unwrap_or_else(|p| p.into_inner());
+            memories.retain(|(t, r), _| t != task || r + 8 > round);
         }
     }
 

@@ -266,6 +266,16 @@ impl Store {
         Ok(verdicts)
     }
 
+    /// How many payloads this node has audited on `task`, in all rounds.
+    pub fn audit_count(&self, task: &Pubkey) -> Result<u64, StoreError> {
+        let count: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM audits WHERE task = ?1",
+            params![task.to_string()],
+            |row| row.get(0),
+        )?;
+        Ok(count.max(0) as u64)
+    }
+
     /// The latest transaction signed for an action, if any.
     pub fn last_tx(
         &self,

@@ -48,6 +48,7 @@ async fn one_node_runs_several_tasks() {
         db_path: cluster.dir.path().join("node.db"),
         poll_interval: Duration::from_millis(100),
         send: SendConfig::fast_polling(),
+        audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
     };
     let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
     let specs = tasks
@@ -99,6 +100,7 @@ async fn a_resumed_task_wakes_the_node_at_once() {
         db_path: cluster.dir.path().join("node.db"),
         poll_interval: Duration::from_secs(3600),
         send: SendConfig::fast_polling(),
+        audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
     };
     let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -185,6 +187,7 @@ async fn a_claim_that_landed_while_down_is_recorded_from_the_chain() {
         db_path: db.clone(),
         poll_interval: Duration::from_millis(100),
         send: SendConfig::fast_polling(),
+        audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
     };
     let earned = run_until_earned(&cluster, &node, task, config.clone()).await;
 

@@ -194,6 +194,12 @@ pub struct RunArgs {
     /// Priority fee in micro-lamports per compute unit.
     #[arg(long)]
     priority_fee: Option<u64>,
+    /// Submissions of others to audit per round (payload fetches and audit
+    /// runs). Auditors are assigned deterministically, so each submission
+    /// gets this many; a larger value audits a superset of the default.
+    #[arg(long, default_value_t = tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    audits_per_round: u32,
     /// Serve this node's payloads to auditors on this address; the
     /// endpoint staked with `node stake --endpoint` must reach it.
     #[arg(long)]
@@ -218,6 +224,7 @@ async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
             priority_fee: args.priority_fee,
             ..ctx.chain.config.clone()
         },
+        audits_per_round: args.audits_per_round,
     };
     let node = Node::new(keypair, config)?;
     let specs = args
