@@ -367,3 +367,58 @@ async fn a_node_stops_when_its_chain_is_replaced() {
     assert_eq!(warnings.len(), distinct.len(), "a warning repeated: {log}");
     replacement.stop().await;
 }
+
+/// SIGKILL as soon as the node's claim is in its outbox (before or after
+/// it lands, whichever the moment holds), then a restart: the claim is on
+/// the chain exactly once and its earning is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_around_its_claim_claims_once_and_records_it() {
+    let s = setup(file_hash(&example_command()).unwrap()).await;
+    let db = s.cluster.dir.path().join("node.db");
+    let claims_in_outbox = || {
+        rusqlite::Connection::open(&db)
+            .and_then(|sql| {
+                sql.query_row(
+                    "SELECT COUNT(*) FROM outbox WHERE action = 'claim'",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+            })
+            .unwrap_or(0)
+    };
+    let mut node = spawn_node(&s);
+    s.cluster
+        .wait_for("the claim in the outbox", 2_000, || async {
+            claims_in_outbox() > 0
+        })
+        .await;
+    node.kill().unwrap(); // SIGKILL, around the claim
+    node.wait().unwrap();
+    // No new rounds: only round 0's claim is in question.
+    s.cluster
+        .chain
+        .send(
+            &[sdk::pause_task(&s.creator.pubkey(), &s.task)],
+            &s.creator,
+            &[],
+        )
+        .await
+        .unwrap();
+
+    let mut node = spawn_node(&s);
+    s.cluster
+        .wait_for("round 0's earning", 1_200, || async {
+            Store::open(&db).unwrap().earnings(&s.task).unwrap() == vec![(0, 1_000_000)]
+        })
+        .await;
+    node.kill().unwrap();
+    node.wait().unwrap();
+    let log = read_log(&s);
+    let counts = instructions_sent_by(&s.cluster, &s.node.pubkey(), &log).await;
+    assert_eq!(
+        counts.get("claim"),
+        Some(&1),
+        "one claim: {counts:?}\n{log}"
+    );
+    s.cluster.stop().await;
+}
