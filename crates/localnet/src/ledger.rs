@@ -215,6 +215,10 @@ impl Ledger {
         // As in agave, the genesis hash is the first recent blockhash.
         ledger.register_blockhash(genesis_hash);
         ledger.set_clock(now);
+        // Slot 0 is the genesis block, rooted from the start: transactions
+        // land from slot 1 on, as on a validator. (Processed in slot 0 they
+        // would count as finalized at once.)
+        ledger.advance_slot(now);
         Ok(ledger)
     }
 
