@@ -232,7 +232,7 @@ impl Harness {
                 svm.add_program(address(&tasknet::ID), sbf_program())
                     .expect("LiteSVM loads tasknet.so");
                 let payer = test_keypair(u32::MAX);
-                svm.airdrop(&address(&payer.pubkey()), 100_000 * LAMPORTS_PER_SOL)
+                svm.airdrop(&address(&payer.pubkey()), 500_000 * LAMPORTS_PER_SOL)
                     .expect("airdrop to the payer");
                 (Chain::Sbf(Box::new(svm)), payer)
             }

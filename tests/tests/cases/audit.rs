@@ -180,6 +180,9 @@ async fn a_failed_challenge_pays_the_bond_to_the_accused() {
     for i in 0..3 {
         assert_eq!(f.claim(i, 0).await.event::<RewardClaimed>().amount, share);
     }
+    // Node 0's submission was audited: it stays (to close with its audit
+    // after the deadline), and refuses a second claim by name.
+    f.claim(0, 0).await.err(TasknetError::AlreadyClaimed);
     f.claim(3, 0).await.err(TasknetError::NotClaimable);
 }
 
@@ -208,8 +211,20 @@ async fn claim_rules() {
     f.node_send(1, ix)
         .await
         .err(TasknetError::NotSubmissionOwner);
+    // An unaudited submission closes with its claim, its rent back to the
+    // node in the same transaction: a second claim finds no submission.
+    let submission = pda::submission(&task, 0, &f.node(0));
+    let rent = f.h.balance(&submission).await;
+    let before = f.h.balance(&f.node(0)).await;
     f.claim(0, 0).await.ok();
-    f.claim(0, 0).await.err(TasknetError::AlreadyClaimed);
+    assert!(!f.h.exists(&submission).await);
+    assert_eq!(
+        f.h.balance(&f.node(0)).await,
+        before + REWARD_PER_ROUND / 3 + rent
+    );
+    f.claim(0, 0)
+        .await
+        .anchor_err(AnchorError::AccountNotInitialized);
     f.claim(3, 0).await.err(TasknetError::NotClaimable);
     let round: Round = f.h.account(&pda::round(&task, 0)).await.unwrap();
     assert_eq!(
@@ -330,13 +345,13 @@ async fn closing_cranks_wait_for_the_deadline_and_return_rent() {
         f.h.balance(&challenger).await,
         before + share + submission_rent
     );
-    for node in [voter, f.node(3)] {
-        let closed: SubmissionClosed =
-            f.h.send(&[sdk::close_submission(&task, 0, &node, None)], &[])
-                .await
-                .event();
-        assert_eq!(closed.reward_paid, 0, "claimed, or never revealed");
-    }
+    // Node 2's claim closed its submission; node 3 never revealed.
+    assert!(!f.h.exists(&pda::submission(&task, 0, &voter)).await);
+    let closed: SubmissionClosed =
+        f.h.send(&[sdk::close_submission(&task, 0, &f.node(3), None)], &[])
+            .await
+            .event();
+    assert_eq!(closed.reward_paid, 0, "never revealed");
 
     let round_lamports = f.h.balance(&pda::round(&task, 0)).await;
     let payer_before = f.h.balance(&accused).await;

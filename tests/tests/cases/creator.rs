@@ -326,10 +326,8 @@ async fn close_task_waits_for_open_rounds_and_stakes() {
     f.warp_to(f.schedule.audit_end(0)).await;
     f.claim(0, 0).await.ok();
     f.warp_to(f.schedule.claim_deadline(0)).await;
+    // The claim closed the submission: the round closes at once.
     let payer = f.node(0);
-    f.h.send(&[sdk::close_submission(&task, 0, &payer, None)], &[])
-        .await
-        .ok();
     f.h.send(&[sdk::close_round(&task, 0, &payer)], &[])
         .await
         .ok();
@@ -391,11 +389,9 @@ async fn a_task_closes_only_without_round_accounts_and_a_recreated_task_starts_c
         .await
         .err(TasknetError::RoundsStillOpen);
 
-    // Crank the round closed (anyone, after the deadline), then the task.
+    // Crank the round closed (anyone, after the deadline; the claim closed
+    // the submission), then the task.
     f.warp_to(f.schedule.claim_deadline(0)).await;
-    f.h.send(&[sdk::close_submission(&task, 0, &node, None)], &[])
-        .await
-        .ok();
     f.h.send(&[sdk::close_round(&task, 0, &node)], &[])
         .await
         .ok();

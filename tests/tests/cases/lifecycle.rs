@@ -118,11 +118,17 @@ async fn full_lifecycle() {
     let share0 = REWARD_PER_ROUND / 4;
     for i in 0..4 {
         let before = f.h.balance(&f.node(i)).await;
+        let submission = pda::submission(&task, 0, &f.node(i));
+        let rent = f.h.balance(&submission).await;
         let claimed: RewardClaimed = f.claim(i, 0).await.event();
         assert_eq!(claimed.amount, share0);
-        assert_eq!(f.h.balance(&f.node(i)).await, before + share0);
+        // Unaudited: the claim closes the submission, rent to the node.
+        assert_eq!(f.h.balance(&f.node(i)).await, before + share0 + rent);
+        assert!(!f.h.exists(&submission).await);
     }
-    f.claim(0, 0).await.err(TasknetError::AlreadyClaimed);
+    f.claim(0, 0)
+        .await
+        .anchor_err(anchor_lang::error::ErrorCode::AccountNotInitialized);
     f.claim(liar, 0).await.err(TasknetError::NotClaimable);
 
     // ---- round 2: a node crashes before revealing; another one leaves ----
@@ -212,18 +218,21 @@ async fn full_lifecycle() {
         f.h.balance(&f.node(liar)).await,
         liar_before + share1 + submission_rent
     );
-    for (round, nodes) in [(0, 0..4), (1, 0..4), (2, 0..4)] {
+    // Every claim closed its (unaudited) submission; only the crashed
+    // node's unrevealed commitment is left, and it earns nothing.
+    for (round, nodes) in [(0, 0..4), (1, 0..4), (2, 0..3)] {
         for i in nodes {
-            let closed: SubmissionClosed =
-                f.h.send(
-                    &[sdk::close_submission(&task, round, &f.node(i), None)],
-                    &[],
-                )
-                .await
-                .event();
-            assert_eq!(closed.reward_paid, 0, "claimed already");
+            assert!(!f.h.exists(&pda::submission(&task, round, &f.node(i))).await);
         }
     }
+    let closed: SubmissionClosed =
+        f.h.send(
+            &[sdk::close_submission(&task, 2, &f.node(crashed), None)],
+            &[],
+        )
+        .await
+        .event();
+    assert_eq!(closed.reward_paid, 0, "never revealed");
     let bounty_before = f.task_account().await.ledger.bounty_available;
     let node0_before_close = f.h.balance(&f.node(0)).await;
     let mut returned = 0;

@@ -7,7 +7,8 @@ use crate::utils::pay_out;
 
 /// A valid submitter pulls its share out of the round account, which holds
 /// the pool: O(1), no list, and no task-wide account read or written (the
-/// round holds the schedule).
+/// round holds the schedule). An unaudited submission closes in the same
+/// instruction, so a second claim finds no submission account.
 #[derive(Accounts)]
 pub struct Claim<'info> {
     #[account(mut)]
@@ -45,15 +46,24 @@ impl Claim<'_> {
     }
 
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
+        let accounts = ctx.accounts;
         let share = pay_share(
-            &mut ctx.accounts.round_account,
-            &mut ctx.accounts.submission,
-            &ctx.accounts.node.to_account_info(),
+            &mut accounts.round_account,
+            &mut accounts.submission,
+            &accounts.node.to_account_info(),
         )?;
+        // Nothing more can happen to a paid, unaudited submission: it closes
+        // now, its rent back to the node, so a node's round costs three
+        // transactions, not four. An audited one closes later, together
+        // with its audit (after the audit's votes), through close_submission.
+        if !accounts.submission.audited {
+            accounts.round_account.submissions_open.decrement()?;
+            accounts.submission.close(accounts.node.to_account_info())?;
+        }
         emit(RewardClaimed {
-            task: ctx.accounts.round_account.task,
-            round: ctx.accounts.round_account.round,
-            node: ctx.accounts.node.key(),
+            task: accounts.round_account.task,
+            round: accounts.round_account.round,
+            node: accounts.node.key(),
             amount: share,
         });
         Ok(())
