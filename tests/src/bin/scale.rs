@@ -1,0 +1,679 @@
+//! The scale benchmark (issue 11): one task with N staked nodes playing
+//! full commit–reveal rounds on the in-process bank (the program's SBF
+//! build in LiteSVM, the money checked after every transaction), each node
+//! reading and deciding exactly as `tasknet-node` does
+//! (`RoundSnapshot::read_chain`, the audit sample, `decide`), the reads
+//! counted at the account-source boundary. Prints, per N: per node per
+//! round — transactions, bytes sent, rent locked and returned, reads and
+//! bytes read, audits run; per round — wall time to settle and to close;
+//! the size of every account touched; and beside it a model of the
+//! reference single-account design. `docs/BENCHMARKS.md` records a run.
+//!
+//! ```sh
+//! cargo run --profile perf -p tasknet-tests --bin scale            # 10 … 10,000 nodes
+//! cargo run --profile perf -p tasknet-tests --bin scale -- --quick # 10 and 100 (CI)
+//! cargo run --profile perf -p tasknet-tests --bin scale -- 1000    # chosen sizes
+//! ```
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Space;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tasknet::logic::{plain_value_hash, Phase, Schedule, DEFAULT_AUDITS_PER_ROUND};
+use tasknet::state::{Audit, Round, Stake, Submission, Task, Vote};
+use tasknet_node::decide::{crank_grace, decide};
+use tasknet_node::snapshot::{AccountSource, RoundMemory, RoundSnapshot, TaskView};
+use tasknet_node::store::OwnSubmission;
+use tasknet_node::Action;
+use tasknet_sdk as sdk;
+use tasknet_sdk::accounts::Memcmp;
+use tasknet_sdk::chain::ChainError;
+use tasknet_sdk::pda;
+use tasknet_tests::{salt_for, task_args, Backend, Fixture, Harness, LAMPORTS_PER_SOL};
+use tokio::sync::Mutex;
+
+/// Rounds played at each size (fewer at the largest, to keep a run short).
+fn rounds_for(nodes: usize) -> u64 {
+    if nodes >= 5_000 {
+        1
+    } else {
+        2
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let mut sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = if quick {
+            vec![10, 100]
+        } else {
+            vec![10, 100, 1_000, 10_000]
+        };
+    }
+    println!("tasknet scale benchmark: SBF program in LiteSVM, {DEFAULT_AUDITS_PER_ROUND} audits per node per round");
+    let mut results = Vec::new();
+    for &n in &sizes {
+        let result = run(n, rounds_for(n)).await;
+        result.print();
+        results.push(result);
+    }
+    summary(&results);
+    reference_model(&results);
+    // Not a timing check: a run whose rounds did not all play out is no
+    // measurement of them.
+    let incomplete = results
+        .iter()
+        .any(|r| r.total.failed > 0 || r.settle.iter().chain(&r.close).any(Duration::is_zero));
+    if incomplete {
+        eprintln!("error: a transaction failed or a round did not settle and close; the figures above do not describe full rounds");
+        std::process::exit(1);
+    }
+}
+
+// ---- one size ----
+
+/// Counts per node per round, summed over all nodes and rounds.
+#[derive(Default, Clone, Debug)]
+struct Counts {
+    transactions: u64,
+    failed: u64,
+    bytes_sent: u64,
+    rent_locked: u64,
+    rent_returned: u64,
+    earned: u64,
+    reads: u64,
+    bytes_read: u64,
+    audits: u64,
+}
+
+struct SizeResult {
+    nodes: usize,
+    rounds: u64,
+    total: Counts,
+    /// The busiest node's transactions in one round (the opener/cranker).
+    max_transactions: u64,
+    settle: Vec<Duration>,
+    close: Vec<Duration>,
+    setup: Duration,
+    account_sizes: BTreeMap<&'static str, usize>,
+}
+
+impl SizeResult {
+    fn per_node_round(&self, value: u64) -> f64 {
+        value as f64 / (self.nodes as f64 * self.rounds as f64)
+    }
+
+    fn print(&self) {
+        let t = &self.total;
+        println!(
+            "\n== {} nodes, {} round(s) (setup {:.1?})",
+            self.nodes, self.rounds, self.setup
+        );
+        println!("per node per round:");
+        println!(
+            "  transactions           {:>10.2}  (busiest node {}; failed in all {})",
+            self.per_node_round(t.transactions),
+            self.max_transactions,
+            t.failed
+        );
+        println!(
+            "  bytes sent             {:>10.0}",
+            self.per_node_round(t.bytes_sent)
+        );
+        println!(
+            "  rent locked (lamports) {:>10.0}",
+            self.per_node_round(t.rent_locked)
+        );
+        println!(
+            "  rent returned          {:>10.0}",
+            self.per_node_round(t.rent_returned)
+        );
+        println!(
+            "  reward earned          {:>10.0}",
+            self.per_node_round(t.earned)
+        );
+        println!(
+            "  RPC calls              {:>10.2}",
+            self.per_node_round(t.reads)
+        );
+        println!(
+            "  account bytes read     {:>10.0}",
+            self.per_node_round(t.bytes_read)
+        );
+        println!(
+            "  audits run             {:>10.2}",
+            self.per_node_round(t.audits)
+        );
+        for (round, (settle, close)) in self.settle.iter().zip(&self.close).enumerate() {
+            println!("round {round}: settled (every claim paid) in {settle:.2?}, closed in {close:.2?} of wall time");
+        }
+        let sizes: Vec<String> = self
+            .account_sizes
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        println!("account sizes (bytes): {}", sizes.join(", "));
+    }
+}
+
+/// The bank behind a lock (the fixture's harness), and where each
+/// account the nodes look up by filter lives, as an indexed RPC node
+/// would keep it (`--account-index program-id`): the lookup's own cost is
+/// not what is measured, its calls and the bytes returned are.
+struct Bank {
+    fixture: Mutex<Fixture>,
+    submissions: std::sync::Mutex<HashMap<(u64, u32), Pubkey>>,
+    others: std::sync::Mutex<Vec<Pubkey>>,
+}
+
+/// One node's reads, counted.
+struct Reader<'a> {
+    bank: &'a Bank,
+    calls: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Reader<'_> {
+    fn count(&self, bytes: usize) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+impl AccountSource for Reader<'_> {
+    async fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Vec<u8>>>, ChainError> {
+        let mut fixture = self.bank.fixture.lock().await;
+        let mut found = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            found.push(fixture.h.raw_account(address).await.map(|(_, data)| data));
+        }
+        // getMultipleAccounts: one call per 100 addresses.
+        let bytes = found.iter().flatten().map(Vec::len).sum();
+        for _ in 1..addresses.len().div_ceil(100) {
+            self.count(0);
+        }
+        self.count(bytes);
+        Ok(found)
+    }
+
+    async fn program_accounts(
+        &self,
+        filters: &[Memcmp],
+        data_size: usize,
+    ) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
+        let round_of = |f: &Memcmp| {
+            (f.0 == Submission::ROUND_OFFSET)
+                .then(|| u64::from_le_bytes(f.1[..8].try_into().unwrap()))
+        };
+        let index_of = |f: &Memcmp| {
+            (f.0 == Submission::INDEX_OFFSET)
+                .then(|| u32::from_le_bytes(f.1[..4].try_into().unwrap()))
+        };
+        let candidates: Vec<Pubkey> = if data_size == 8 + Submission::INIT_SPACE {
+            let submissions = self.bank.submissions.lock().unwrap();
+            let round = filters.iter().find_map(round_of);
+            match (round, filters.iter().find_map(index_of)) {
+                (Some(round), Some(index)) => submissions
+                    .get(&(round, index))
+                    .copied()
+                    .into_iter()
+                    .collect(),
+                _ => submissions.values().copied().collect(),
+            }
+        } else {
+            self.bank.others.lock().unwrap().clone()
+        };
+        let mut fixture = self.bank.fixture.lock().await;
+        let mut found = Vec::new();
+        for key in candidates {
+            let Some((_, data)) = fixture.h.raw_account(&key).await else {
+                continue;
+            };
+            let matches = data.len() == data_size
+                && filters
+                    .iter()
+                    .all(|(offset, bytes)| data.get(*offset..offset + bytes.len()) == Some(bytes));
+            if matches {
+                found.push((key, data));
+            }
+        }
+        self.count(found.iter().map(|(_, d)| d.len() + 32).sum());
+        Ok(found)
+    }
+}
+
+/// What one simulated node keeps: its key, its values and verdicts (the
+/// store's part of a snapshot), what its scans located, and its counts.
+struct NodeSim {
+    keypair: Keypair,
+    own: HashMap<u64, OwnSubmission>,
+    memory: HashMap<u64, RoundMemory>,
+    /// Submitters audited, per round.
+    audited: HashMap<u64, HashSet<Pubkey>>,
+    counts: Counts,
+    per_round_tx: HashMap<u64, u64>,
+}
+
+async fn run(nodes: usize, rounds: u64) -> SizeResult {
+    let started = Instant::now();
+    let stake = tasknet_tests::MIN_STAKE;
+    let fixture = fixture(nodes, stake).await;
+    let schedule = fixture.schedule;
+    let task_key = fixture.task;
+    let sims: Vec<NodeSim> = fixture
+        .nodes
+        .iter()
+        .map(|k| NodeSim {
+            keypair: k.insecure_clone(),
+            own: HashMap::new(),
+            memory: HashMap::new(),
+            audited: HashMap::new(),
+            counts: Counts::default(),
+            per_round_tx: HashMap::new(),
+        })
+        .collect();
+    let bank = Bank {
+        fixture: Mutex::new(fixture),
+        submissions: Default::default(),
+        others: Default::default(),
+    };
+    let setup = started.elapsed();
+    let mut sims = sims;
+    let mut settle = vec![Duration::ZERO; rounds as usize];
+    let mut close = vec![Duration::ZERO; rounds as usize];
+    let mut round_started: HashMap<u64, Instant> = HashMap::new();
+    for slot in event_slots(&schedule, rounds) {
+        bank.fixture.lock().await.warp_to(slot).await;
+        for round in 0..rounds {
+            if slot == schedule.round_start(round) {
+                round_started.insert(round, Instant::now());
+            }
+        }
+        // Every node ticks; passes repeat while anyone acted (a crank that
+        // waited for others' closes, a second step of the same phase).
+        for _pass in 0..4 {
+            let mut acted = false;
+            for sim in sims.iter_mut() {
+                acted |= tick(&bank, &task_key, &schedule, rounds, slot, sim).await;
+            }
+            if !acted {
+                break;
+            }
+        }
+        for round in 0..rounds {
+            let Some(begun) = round_started.get(&round) else {
+                continue;
+            };
+            let round_key = pda::round(&task_key, round);
+            let account: Option<Round> = bank.fixture.lock().await.h.account(&round_key).await;
+            let all_claimed = account
+                .as_ref()
+                .is_some_and(|r| r.claimed_count as u64 == r.valid_count());
+            if all_claimed && settle[round as usize].is_zero() {
+                settle[round as usize] = begun.elapsed();
+            }
+            if account.is_none()
+                && !settle[round as usize].is_zero()
+                && close[round as usize].is_zero()
+            {
+                close[round as usize] = begun.elapsed();
+            }
+        }
+    }
+    let mut total = Counts::default();
+    let mut max_transactions = 0;
+    for sim in &sims {
+        let c = &sim.counts;
+        total.transactions += c.transactions;
+        total.failed += c.failed;
+        total.bytes_sent += c.bytes_sent;
+        total.rent_locked += c.rent_locked;
+        total.rent_returned += c.rent_returned;
+        total.earned += c.earned;
+        total.reads += c.reads;
+        total.bytes_read += c.bytes_read;
+        total.audits += c.audits;
+        max_transactions =
+            max_transactions.max(sim.per_round_tx.values().copied().max().unwrap_or(0));
+    }
+    let account_sizes = account_sizes(&bank, &task_key, &sims).await;
+    SizeResult {
+        nodes,
+        rounds,
+        total,
+        max_transactions,
+        settle,
+        close,
+        setup,
+        account_sizes,
+    }
+}
+
+/// The tests' commit–reveal task with `nodes` staked nodes. Compute-unit
+/// ceilings are off: they are measured with the tests' fixed keys, and an
+/// `init`'s cost depends on its PDA's bump search, so other keys cost a
+/// few hundred units more or less.
+async fn fixture(nodes: usize, stake: u64) -> Fixture {
+    let mut h = Harness::new(Backend::Sbf).await;
+    h.check_ceilings = false;
+    let creator = h.funded_keypair(1_000 * LAMPORTS_PER_SOL).await;
+    let args = task_args(1, true);
+    let schedule = args.schedule;
+    let task = pda::task(&creator.pubkey(), 1);
+    h.track(task);
+    h.send(&[sdk::create_task(&creator.pubkey(), args)], &[&creator])
+        .await
+        .ok();
+    h.send(
+        &[sdk::fund_task(
+            &creator.pubkey(),
+            &task,
+            100 * LAMPORTS_PER_SOL,
+        )],
+        &[&creator],
+    )
+    .await
+    .ok();
+    let mut keypairs = Vec::with_capacity(nodes);
+    for _ in 0..nodes {
+        let node = h.funded_keypair(stake + LAMPORTS_PER_SOL).await;
+        let endpoint = Some("http://127.0.0.1:9000".into());
+        h.send(
+            &[sdk::stake(&node.pubkey(), &task, stake, endpoint)],
+            &[&node],
+        )
+        .await
+        .ok();
+        keypairs.push(node);
+    }
+    Fixture {
+        h,
+        creator,
+        task,
+        nodes: keypairs,
+        schedule,
+    }
+}
+
+/// The slots where something changes for some round: every window's edge,
+/// the claim deadline and the cranks' graces after it.
+fn event_slots(schedule: &Schedule, rounds: u64) -> Vec<u64> {
+    let grace = crank_grace(schedule.round_slots);
+    let mut slots: Vec<u64> = (0..rounds)
+        .flat_map(|r| {
+            [
+                schedule.round_start(r),
+                schedule.submit_end(r),
+                schedule.reveal_end(r),
+                schedule.audit_end(r),
+                schedule.claim_deadline(r),
+                schedule.claim_deadline(r) + grace,
+                schedule.claim_deadline(r) + 2 * grace,
+            ]
+        })
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
+/// One node's tick at `slot`, as the runtime's: the task and its stake in
+/// one read, then for each live round (newest first) a snapshot, `decide`
+/// and the actions. True if it sent a transaction.
+async fn tick(
+    bank: &Bank,
+    task_key: &Pubkey,
+    schedule: &Schedule,
+    rounds: u64,
+    slot: u64,
+    sim: &mut NodeSim,
+) -> bool {
+    let me = sim.keypair.pubkey();
+    let reader = Reader {
+        bank,
+        calls: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+    };
+    // getSlot, then getMultipleAccounts([task, stake]).
+    reader.count(8);
+    let found = reader
+        .accounts(&[*task_key, pda::stake(task_key, &me)])
+        .await
+        .unwrap();
+    let task: Task = tasknet_sdk::accounts::decode(found[0].as_deref().unwrap()).unwrap();
+    let stake: Option<Stake> = found[1]
+        .as_deref()
+        .map(|d| tasknet_sdk::accounts::decode(d).unwrap());
+    let view = TaskView {
+        me,
+        task_key: *task_key,
+        task,
+        stake,
+        slot,
+        audits_per_round: DEFAULT_AUDITS_PER_ROUND,
+    };
+    let mut acted = false;
+    let live = schedule
+        .live_rounds(slot)
+        .map(|r| r.rev().collect::<Vec<_>>())
+        .unwrap_or_default();
+    for round in live.into_iter().filter(|r| *r < rounds) {
+        if view.task.schedule.phase(round, slot) == Phase::NotStarted {
+            continue;
+        }
+        for _pass in 0..2 {
+            let reads =
+                tasknet_node::snapshot::Reads::for_phase(view.task.schedule.phase(round, slot));
+            let memory = sim.memory.entry(round).or_default();
+            let mut snapshot = RoundSnapshot::read_chain(&view, round, reads, &reader, memory)
+                .await
+                .unwrap();
+            snapshot.own = sim.own.get(&round).cloned();
+            snapshot.verdicts = sim.verdicts(round);
+            let mut off_chain = false;
+            for action in decide(&snapshot) {
+                match action {
+                    Action::Execute => {
+                        let value =
+                            plain_value_hash(format!("payload {task_key} {round}").as_bytes())
+                                .to_vec();
+                        sim.own.insert(
+                            round,
+                            OwnSubmission {
+                                value,
+                                salt: salt_for(&me, round),
+                            },
+                        );
+                        off_chain = true;
+                    }
+                    Action::Audit { node } => {
+                        sim.counts.audits += 1;
+                        sim.audited.entry(round).or_default().insert(node);
+                        off_chain = true;
+                    }
+                    Action::Finish | Action::Unrevealable => {}
+                    on_chain => {
+                        acted = true;
+                        send(bank, task_key, round, sim, on_chain).await;
+                    }
+                }
+            }
+            if !off_chain {
+                break;
+            }
+        }
+    }
+    sim.counts.reads += reader.calls.load(Ordering::Relaxed);
+    sim.counts.bytes_read += reader.bytes.load(Ordering::Relaxed);
+    acted
+}
+
+impl NodeSim {
+    /// The store's verdicts: honest peers, so every audited payload passed.
+    fn verdicts(&self, round: u64) -> HashMap<Pubkey, bool> {
+        self.audited
+            .get(&round)
+            .map(|set| set.iter().map(|k| (*k, true)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Sends one action's transaction as the node would (its own fee payer and
+/// a compute-unit limit), and books its effect on the node's balance.
+async fn send(bank: &Bank, task_key: &Pubkey, round: u64, sim: &mut NodeSim, action: Action) {
+    let me = sim.keypair.pubkey();
+    let mut instructions = vec![
+        solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(200_000),
+    ];
+    instructions.extend(action.instructions(&me, task_key, round));
+    let message = solana_transaction::Transaction::new_with_payer(&instructions, Some(&me));
+    let size = bincode::serialize(&message).unwrap().len();
+    let mut fixture = bank.fixture.lock().await;
+    let before = fixture.h.balance(&me).await;
+    // Cranks need no signature of ours: the harness pays their fee.
+    let signs = instructions
+        .iter()
+        .flat_map(|ix| &ix.accounts)
+        .any(|a| a.is_signer && a.pubkey == me);
+    let signers: &[&Keypair] = if signs { &[&sim.keypair] } else { &[] };
+    let sent = fixture.h.send(&instructions[1..], signers).await;
+    let after = fixture.h.balance(&me).await;
+    sim.counts.transactions += 1;
+    *sim.per_round_tx.entry(round).or_default() += 1;
+    sim.counts.bytes_sent += size as u64;
+    if sent.result.is_err() {
+        sim.counts.failed += 1;
+        return;
+    }
+    let delta = after as i128 - before as i128;
+    match &action {
+        Action::Submit { .. } => {
+            sim.counts.rent_locked += (-delta) as u64;
+            let key = pda::submission(task_key, round, &me);
+            let submission: Submission = fixture.h.account(&key).await.unwrap();
+            bank.submissions
+                .lock()
+                .unwrap()
+                .insert((round, submission.index), key);
+        }
+        // The claim pays the share and, closing the submission, its rent.
+        Action::Claim { share } => {
+            sim.counts.earned += share;
+            sim.counts.rent_returned += (delta as u64).saturating_sub(*share);
+        }
+        Action::Challenge { node } | Action::Vote { node, .. } => {
+            let audit = pda::audit(&pda::submission(task_key, round, node));
+            let mut others = bank.others.lock().unwrap();
+            others.push(audit);
+            others.push(pda::vote(&audit, &me));
+            sim.counts.rent_locked += (-delta).max(0) as u64;
+        }
+        _ => sim.counts.rent_returned += delta.max(0) as u64,
+    }
+}
+
+/// The data size of every kind of account the run touched.
+async fn account_sizes(
+    bank: &Bank,
+    task_key: &Pubkey,
+    sims: &[NodeSim],
+) -> BTreeMap<&'static str, usize> {
+    let mut fixture = bank.fixture.lock().await;
+    let mut sizes = BTreeMap::new();
+    let me = sims[0].keypair.pubkey();
+    for (name, key) in [
+        ("Task", *task_key),
+        ("vault", pda::vault(task_key)),
+        ("Stake", pda::stake(task_key, &me)),
+    ] {
+        if let Some((_, data)) = fixture.h.raw_account(&key).await {
+            sizes.insert(name, data.len());
+        }
+    }
+    // Per-round accounts are closed by now: their sizes are fixed by type.
+    sizes.insert("Round", 8 + Round::INIT_SPACE);
+    sizes.insert("Submission", 8 + Submission::INIT_SPACE);
+    sizes.insert("Audit", 8 + Audit::INIT_SPACE);
+    sizes.insert("Vote", 8 + Vote::INIT_SPACE);
+    sizes
+}
+
+// ---- the figures side by side ----
+
+fn summary(results: &[SizeResult]) {
+    println!("\n== summary (per node per round)");
+    println!(
+        "{:>7} {:>6} {:>9} {:>11} {:>9} {:>12} {:>7} {:>12} {:>12}",
+        "nodes",
+        "txs",
+        "tx bytes",
+        "rent locked",
+        "RPC calls",
+        "bytes read",
+        "audits",
+        "settle",
+        "close"
+    );
+    for r in results {
+        let t = &r.total;
+        let mean = |d: &[Duration]| d.iter().sum::<Duration>() / d.len().max(1) as u32;
+        println!(
+            "{:>7} {:>6.2} {:>9.0} {:>11.0} {:>9.2} {:>12.0} {:>7.2} {:>12.2?} {:>12.2?}",
+            r.nodes,
+            r.per_node_round(t.transactions),
+            r.per_node_round(t.bytes_sent),
+            r.per_node_round(t.rent_locked),
+            r.per_node_round(t.reads),
+            r.per_node_round(t.bytes_read),
+            r.per_node_round(t.audits),
+            mean(&r.settle),
+            mean(&r.close),
+        );
+    }
+    if let (Some(small), Some(large)) = (
+        results.iter().find(|r| r.nodes == 100),
+        results.iter().max_by_key(|r| r.nodes),
+    ) {
+        let ratio = |f: fn(&Counts) -> u64| {
+            large.per_node_round(f(&large.total))
+                / small.per_node_round(f(&small.total)).max(f64::MIN_POSITIVE)
+        };
+        println!(
+            "from 100 to {} nodes: bytes read per node x{:.2}, audits per node x{:.2} (target: within 1.5x)",
+            large.nodes,
+            ratio(|c| c.bytes_read),
+            ratio(|c| c.audits)
+        );
+    }
+}
+
+/// The reference design: one task account of about 5 KB plus 64 B per
+/// submission and 40 B per staker, which every instruction reads whole
+/// (and a node reads whole to follow the task), at the same node counts
+/// and transaction counts as measured above.
+fn reference_model(results: &[SizeResult]) {
+    println!("\n== reference single-account design (model)");
+    println!(
+        "{:>7} {:>14} {:>22} {:>22}",
+        "nodes", "account bytes", "read per instruction", "node reads per round"
+    );
+    for r in results {
+        let n = r.nodes as u64;
+        let account = 5 * 1024 + 64 * n + 40 * n;
+        let reads_per_round = r.per_node_round(r.total.reads);
+        println!(
+            "{:>7} {:>14} {:>22} {:>22.0}",
+            r.nodes,
+            account,
+            account,
+            reads_per_round * account as f64
+        );
+    }
+}
