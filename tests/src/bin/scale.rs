@@ -36,14 +36,9 @@ use tasknet_sdk::pda;
 use tasknet_tests::{salt_for, task_args, Backend, Fixture, Harness, LAMPORTS_PER_SOL};
 use tokio::sync::Mutex;
 
-/// Rounds played at each size (fewer at the largest, to keep a run short).
-fn rounds_for(nodes: usize) -> u64 {
-    if nodes >= 5_000 {
-        1
-    } else {
-        2
-    }
-}
+/// Rounds played at each size: the same at every size, so that a node's
+/// figures compare (rounds overlap, so the first and last differ a little).
+const ROUNDS: u64 = 3;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -60,7 +55,7 @@ async fn main() {
     println!("tasknet scale benchmark: SBF program in LiteSVM, {DEFAULT_AUDITS_PER_ROUND} audits per node per round");
     let mut results = Vec::new();
     for &n in &sizes {
-        let result = run(n, rounds_for(n)).await;
+        let result = run(n, ROUNDS).await;
         result.print();
         results.push(result);
     }
