@@ -21,7 +21,9 @@ pub enum CliError {
     Input(String),
     #[error(transparent)]
     Keypair(#[from] KeypairError),
-    #[error("transaction failed: {0}")]
+    /// Says "transaction … failed" only for a transaction that was sent
+    /// and failed; a refusal in simulation (nothing sent) names its cause.
+    #[error(transparent)]
     Chain(#[from] ChainError),
     #[error("task {0} does not exist on this cluster")]
     UnknownTask(Pubkey),
@@ -49,20 +51,44 @@ pub enum Format {
 #[derive(Args)]
 pub struct Global {
     /// JSON-RPC URL or moniker (l, d, t, m); default from the Solana CLI config.
-    #[arg(long, short = 'u', global = true)]
+    #[arg(long, short = 'u', global = true, help_heading = "Global options")]
     pub url: Option<String>,
     /// Keypair file (Solana CLI format); default from the Solana CLI config.
-    #[arg(long, short = 'k', global = true)]
+    #[arg(long, short = 'k', global = true, help_heading = "Global options")]
     pub keypair: Option<PathBuf>,
-    /// processed, confirmed or finalized; default from the Solana CLI config.
-    #[arg(long, global = true)]
+    /// Commitment to read and confirm at: processed, confirmed or
+    /// finalized; default from the Solana CLI config.
+    #[arg(long, global = true, help_heading = "Global options")]
     pub commitment: Option<String>,
-    /// The Solana CLI config file.
-    #[arg(long, short = 'C', global = true)]
+    /// The Solana CLI config file (default ~/.config/solana/cli/config.yml).
+    #[arg(long, short = 'C', global = true, help_heading = "Global options")]
     pub config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Human)]
+    /// Output format: human (tables) or json (one JSON document).
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Human, help_heading = "Global options")]
     pub output: Format,
+}
+
+/// The cluster flags, for commands that never read them (keygen,
+/// localnet): still accepted, since they are global, but shadowed by hidden
+/// copies so that the command's help does not offer them.
+#[derive(Args)]
+pub struct UnusedClusterFlags {
+    #[arg(long, short = 'u', hide = true)]
+    url: Option<String>,
+    #[command(flatten)]
+    signer: UnusedSignerFlags,
+}
+
+/// The signing flags, for commands that sign with keys of their own (the
+/// demo, which does read --url).
+#[derive(Args)]
+pub struct UnusedSignerFlags {
+    #[arg(long, short = 'k', hide = true)]
+    keypair: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    commitment: Option<String>,
+    #[arg(long, short = 'C', hide = true)]
+    config: Option<PathBuf>,
 }
 
 /// A progress line on stderr while the command waits (only on a terminal,

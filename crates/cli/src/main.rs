@@ -13,7 +13,8 @@ use tasknet_cli::{CliError, Ctx};
 #[command(
     name = "tasknet",
     version,
-    about = "Pay a network of nodes to run code, audit each other and settle on Solana"
+    about = "Pay a network of nodes to run code, audit each other and settle on Solana",
+    arg_required_else_help = true
 )]
 struct Cli {
     #[command(flatten)]
@@ -50,18 +51,11 @@ fn log_level(command: &Command) -> Option<&'static str> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Clap's errors are printed whole (the argument, the problem, a "did
+    // you mean" tip, the usage) with exit code 2; help and version exit 0.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
-        Err(e) => {
-            // One line: clap's first line names the argument and the problem.
-            let text = e.to_string();
-            eprintln!(
-                "{}",
-                text.lines().next().unwrap_or("error: invalid arguments")
-            );
-            return ExitCode::from(2);
-        }
+        Err(e) => e.exit(),
     };
     if let Some(level) = log_level(&cli.command) {
         init_logging(level);
@@ -130,5 +124,60 @@ mod tests {
     fn cli_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    /// Every command's arguments, with the command's path.
+    fn arguments(command: &clap::Command, path: String, out: &mut Vec<(String, clap::Arg)>) {
+        for arg in command.get_arguments() {
+            out.push((path.clone(), arg.clone()));
+        }
+        for sub in command.get_subcommands() {
+            arguments(sub, format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    /// Every flag and argument says what it is, and a number says its unit.
+    #[test]
+    fn every_argument_is_described_with_its_unit() {
+        let mut all = Vec::new();
+        use clap::CommandFactory;
+        let mut command = Cli::command();
+        command.build();
+        arguments(&command, "tasknet".into(), &mut all);
+        let mut missing = Vec::new();
+        for (path, arg) in &all {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") || arg.is_hide_set() {
+                continue;
+            }
+            let help = arg
+                .get_help()
+                .map(|h| h.to_string().to_lowercase())
+                .unwrap_or_default();
+            let unit = if id.ends_with("slots") || id == "start_in" {
+                Some("slots")
+            } else if id.ends_with("bps") {
+                Some("basis points")
+            } else if matches!(
+                id,
+                "amount" | "reward" | "min_stake" | "challenge_bond" | "fund"
+            ) {
+                Some("sol")
+            } else if id.ends_with("_ms") || id == "slot_ms" {
+                Some("illiseconds")
+            } else if id == "round" {
+                Some("round")
+            } else if id == "task" || id == "tasks" {
+                Some("address")
+            } else {
+                None
+            };
+            let described = !help.trim().is_empty() && unit.is_none_or(|u| help.contains(u));
+            if !described {
+                missing.push(format!("{path} <{id}>: {help:?} (wants {unit:?})"));
+            }
+        }
+        assert!(missing.is_empty(), "undescribed: {missing:#?}");
+        assert!(all.len() > 60, "walked {} arguments", all.len());
     }
 }

@@ -43,14 +43,24 @@ pub const MAX_MULTIPLE_ACCOUNTS: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
-    #[error("RPC unreachable at {url}: {detail}")]
+    #[error(
+        "cannot reach the cluster's RPC at {url} (is it running, and is --url right?): {detail}"
+    )]
     Transport { url: String, detail: String },
     #[error("RPC error: {0}")]
     Rpc(String),
     #[error("{0}")]
     Program(ProgramError),
-    #[error("transaction failed: {0}")]
+    /// Refused before it ran (in simulation or preflight), or, inside
+    /// [`ChainError::Failed`], what a sent transaction failed with.
+    #[error("{0}")]
     Transaction(TransactionError),
+    /// A transaction that was sent and executed, and failed.
+    #[error("transaction {signature} failed: {source}")]
+    Failed {
+        signature: Signature,
+        source: Box<ChainError>,
+    },
     #[error("transaction not confirmed before its blockhash expired")]
     Expired,
     #[error("account {address} is not a valid {kind}: {detail}")]
@@ -69,10 +79,12 @@ impl ChainError {
         }
     }
 
-    /// The program error, if this is one.
+    /// The program error, if this is one (refused in simulation, or in a
+    /// transaction that was sent).
     pub fn program_error(&self) -> Option<&ProgramError> {
         match self {
             Self::Program(p) => Some(p),
+            Self::Failed { source, .. } => source.program_error(),
             _ => None,
         }
     }
@@ -315,10 +327,16 @@ impl ChainClient {
                     delay = (delay * 2).min(Duration::from_secs(3));
                 }
                 Err(e) if is_transient(&e) => {
+                    let detail = e.to_string();
+                    // Drop what RpcClient folded in front ("AccountNotFound: …: ").
+                    let detail = match detail.find("error sending request") {
+                        Some(start) => detail[start..].to_string(),
+                        None => detail,
+                    };
                     return Err(ChainError::Transport {
                         url: self.rpc.url(),
-                        detail: e.to_string(),
-                    })
+                        detail,
+                    });
                 }
                 Err(e) => return Err(rpc_error(e)),
             }
@@ -372,13 +390,26 @@ impl ChainClient {
 
     /// Requests an airdrop from the cluster's faucet and waits for it.
     pub async fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
-        let signature = self
-            .retry(|| self.rpc.request_airdrop(to, lamports))
-            .await?;
+        let requested = self.retry(|| self.rpc.request_airdrop(to, lamports)).await;
+        let signature = match requested {
+            Ok(signature) => signature,
+            // RpcClient reports every failed airdrop request as a rate
+            // limit, an unreachable cluster included: ask the cluster.
+            Err(ChainError::Rpc(message)) => {
+                self.retry(|| self.rpc.get_version()).await?;
+                return Err(ChainError::Rpc(format!("the faucet refused: {message}")));
+            }
+            Err(e) => return Err(e),
+        };
         for _ in 0..200 {
             match self.status(&signature).await? {
                 Some(Outcome::Confirmed(_)) => return Ok(()),
-                Some(Outcome::Failed(_, e)) => return Err(e),
+                Some(Outcome::Failed(signature, e)) => {
+                    return Err(ChainError::Failed {
+                        signature,
+                        source: Box::new(e),
+                    })
+                }
                 _ => tokio::time::sleep(self.config.poll_interval).await,
             }
         }
@@ -665,7 +696,12 @@ impl ChainClient {
             let prepared = self.prepare(instructions, payer, signers).await?;
             match self.submit(&prepared).await? {
                 Outcome::Confirmed(signature) => return Ok(signature),
-                Outcome::Failed(_, e) => return Err(e),
+                Outcome::Failed(signature, e) => {
+                    return Err(ChainError::Failed {
+                        signature,
+                        source: Box::new(e),
+                    })
+                }
                 Outcome::Expired => continue,
             }
         }
@@ -688,13 +724,20 @@ pub fn decode_account<T: AccountDeserialize>(
 }
 
 fn is_transient(e: &ClientError) -> bool {
-    matches!(
-        e.kind(),
+    match e.kind() {
         ClientErrorKind::Io(_)
-            | ClientErrorKind::Reqwest(_)
-            | ClientErrorKind::Middleware(_)
-            | ClientErrorKind::RpcError(RpcError::RpcRequestError(_))
-    )
+        | ClientErrorKind::Reqwest(_)
+        | ClientErrorKind::Middleware(_)
+        | ClientErrorKind::RpcError(RpcError::RpcRequestError(_)) => true,
+        // Some RpcClient methods (getAccountInfo among them) fold a failed
+        // request into a message for the user ("AccountNotFound: pubkey=…:
+        // error sending request …"): still a transport failure, not an
+        // answer about the account.
+        ClientErrorKind::RpcError(RpcError::ForUser(message)) => {
+            message.contains("error sending request")
+        }
+        _ => false,
+    }
 }
 
 fn rpc_error(e: ClientError) -> ChainError {
@@ -743,7 +786,7 @@ mod tests {
         assert!(matches!(e, ChainError::Transport { .. }), "{e}");
         assert!(e
             .to_string()
-            .starts_with("RPC unreachable at http://127.0.0.1:1"));
+            .starts_with("cannot reach the cluster's RPC at http://127.0.0.1:1"));
         // Two backoffs: 100 ms, then 200 ms.
         assert!(started.elapsed() >= Duration::from_millis(300));
     }

@@ -90,12 +90,31 @@ const ANCHOR_ERRORS: &[AnchorError] = &[
     AnchorError::AccountDuplicateReallocs,
 ];
 
+/// The system program's errors, which surface through tasknet's
+/// instructions when a transfer or an account creation inside them fails
+/// (Anchor's codes start at 100, tasknet's at 6000, so these cannot clash).
+const SYSTEM_ERRORS: &[(u32, &str, &str)] = &[
+    (
+        0,
+        "AccountAlreadyInUse",
+        "an account this transaction creates already exists",
+    ),
+    (
+        1,
+        "InsufficientFunds",
+        "the paying account has too few lamports for this amount and its rent",
+    ),
+];
+
 pub fn describe_code(code: u32) -> (String, String) {
     if let Some((name, msg)) = tasknet_errors().get(&code) {
         return (name.clone(), msg.clone());
     }
     if let Some(e) = ANCHOR_ERRORS.iter().find(|e| **e as u32 == code) {
         return (e.name(), e.to_string());
+    }
+    if let Some((_, name, message)) = SYSTEM_ERRORS.iter().find(|(c, ..)| *c == code) {
+        return ((*name).into(), (*message).into());
     }
     (format!("Custom({code})"), "unknown program error".into())
 }
@@ -130,7 +149,8 @@ mod tests {
             describe_code(AnchorError::ConstraintSeeds as u32).0,
             "ConstraintSeeds"
         );
-        assert_eq!(describe_code(1).0, "Custom(1)");
+        assert_eq!(describe_code(1).0, "InsufficientFunds");
+        assert_eq!(describe_code(99).0, "Custom(99)");
         let error = ProgramError {
             instruction: 0,
             code,

@@ -10,6 +10,7 @@ use crate::sol::Sol;
 
 #[derive(Args)]
 pub struct AirdropArgs {
+    /// SOL to request (up to 9 decimals).
     amount: Sol,
     /// Recipient; default the keypair's address.
     #[arg(long)]

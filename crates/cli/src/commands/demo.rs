@@ -12,6 +12,8 @@ use crate::context::CliError;
 
 #[derive(Args)]
 pub struct DemoArgs {
+    #[command(flatten)]
+    _signer: crate::context::UnusedSignerFlags,
     /// Honest nodes.
     #[arg(short = 'n', long, default_value_t = 3)]
     honest: usize,

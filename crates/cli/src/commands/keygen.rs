@@ -12,6 +12,8 @@ use crate::context::CliError;
 
 #[derive(Args)]
 pub struct KeygenArgs {
+    #[command(flatten)]
+    _cluster: crate::context::UnusedClusterFlags,
     /// Where to write it.
     #[arg(long)]
     outfile: PathBuf,

@@ -12,6 +12,8 @@ use crate::context::CliError;
 
 #[derive(Args)]
 pub struct LocalnetArgs {
+    #[command(flatten)]
+    _cluster: crate::context::UnusedClusterFlags,
     /// Address to serve JSON-RPC on (PubSub is served on the next port).
     #[arg(long, default_value = "127.0.0.1:8899")]
     bind: SocketAddr,

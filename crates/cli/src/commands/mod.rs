@@ -31,11 +31,13 @@ pub enum Command {
     /// without the Solana toolchain. `requestAirdrop` funds any account.
     Localnet(localnet::LocalnetArgs),
     /// Create, fund and manage tasks (creators).
+    #[command(arg_required_else_help = true)]
     Task {
         #[command(subcommand)]
         command: task::TaskCommand,
     },
     /// Stake, run and watch a node (operators).
+    #[command(arg_required_else_help = true)]
     Node {
         #[command(subcommand)]
         command: node::NodeCommand,
@@ -45,6 +47,7 @@ pub enum Command {
     /// Request SOL from the cluster's faucet (localnet, devnet, testnet).
     Airdrop(airdrop::AirdropArgs),
     /// Inspect rounds.
+    #[command(arg_required_else_help = true)]
     Round {
         #[command(subcommand)]
         command: round::RoundCommand,

@@ -24,18 +24,28 @@ use crate::sol::Sol;
 pub enum NodeCommand {
     /// Bond SOL to a task.
     Stake {
+        /// The task's address.
         task: Pubkey,
+        /// SOL to bond (up to 9 decimals); it counts from the next round on.
         amount: Sol,
-        /// Where this node serves its payloads.
+        /// URL where this node serves its payloads to auditors (what
+        /// `node run --serve` listens on), e.g. http://203.0.113.7:9000.
         #[arg(long)]
         endpoint: Option<String>,
     },
     /// Start unbonding the whole stake.
-    Unstake { task: Pubkey },
+    Unstake {
+        /// The task's address.
+        task: Pubkey,
+    },
     /// Withdraw unbonded stake.
-    Withdraw { task: Pubkey },
+    Withdraw {
+        /// The task's address.
+        task: Pubkey,
+    },
     /// A node's stake and eligibility on a task.
     Status {
+        /// The task's address.
         task: Pubkey,
         /// Another node than the keypair's.
         #[arg(long)]
@@ -175,7 +185,7 @@ async fn leave(ctx: &Ctx, task: Pubkey, step: Leave) -> Result<Status, CliError>
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Task to run (repeatable).
+    /// Address of a task to run (repeat the flag for several).
     #[arg(long = "task", required = true)]
     tasks: Vec<Pubkey>,
     /// Executable task code (JSON on stdin/stdout); its sha256 must be
@@ -185,13 +195,13 @@ pub struct RunArgs {
     /// Seconds the task code may run per call.
     #[arg(long, default_value_t = 30)]
     code_timeout: u64,
-    /// The node's state database.
+    /// The node's state database (SQLite; one running node per file).
     #[arg(long, default_value = "tasknet-node.db")]
     db: PathBuf,
     /// Milliseconds between looks at the clock.
     #[arg(long, default_value_t = 200)]
     poll_ms: u64,
-    /// Priority fee in micro-lamports per compute unit.
+    /// Priority fee, in micro-lamports per compute unit.
     #[arg(long)]
     priority_fee: Option<u64>,
     /// Submissions of others to audit per round (payload fetches and audit
@@ -200,7 +210,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
           value_parser = clap::value_parser!(u32).range(1..))]
     audits_per_round: u32,
-    /// Serve this node's payloads to auditors on this address; the
+    /// Serve this node's payloads to auditors on this address (host:port); the
     /// endpoint staked with `node stake --endpoint` must reach it.
     #[arg(long)]
     serve: Option<SocketAddr>,

@@ -15,7 +15,12 @@ use crate::sol::Sol;
 #[derive(Subcommand)]
 pub enum RoundCommand {
     /// A round's windows, pool, submissions and audits.
-    Show { task: Pubkey, round: u64 },
+    Show {
+        /// The task's address.
+        task: Pubkey,
+        /// The round's number (0 is the first).
+        round: u64,
+    },
 }
 
 impl RoundCommand {

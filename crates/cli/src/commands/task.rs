@@ -23,22 +23,47 @@ pub enum TaskCommand {
     /// Create a task (and optionally fund it).
     Create(Box<CreateArgs>),
     /// Add SOL to a task's bounty (anyone may).
-    Fund { task: Pubkey, amount: Sol },
+    Fund {
+        /// The task's address.
+        task: Pubkey,
+        /// SOL to add (up to 9 decimals).
+        amount: Sol,
+    },
     /// Change reward, metadata, code hash or minimum stake (creator).
     Update(UpdateArgs),
     /// Stop new stakes and submissions (creator).
-    Pause { task: Pubkey },
+    Pause {
+        /// The task's address.
+        task: Pubkey,
+    },
     /// Resume a paused task (creator).
-    Resume { task: Pubkey },
+    Resume {
+        /// The task's address.
+        task: Pubkey,
+    },
     /// Take SOL back from the bounty of a paused or closed task (creator).
-    Withdraw { task: Pubkey, amount: Sol },
+    Withdraw {
+        /// The task's address.
+        task: Pubkey,
+        /// SOL to take back (up to 9 decimals).
+        amount: Sol,
+    },
     /// Close a paused task: returns the bounty; closes its accounts once no stake is left.
-    Close { task: Pubkey },
+    Close {
+        /// The task's address.
+        task: Pubkey,
+    },
     /// Show a task.
-    Show { task: Pubkey },
+    Show {
+        /// The task's address.
+        task: Pubkey,
+    },
     /// Reconcile the chain with a task manifest (TOML): create missing
     /// tasks, top bounties up, update metadata and code hash. Idempotent.
-    Apply { manifest: PathBuf },
+    Apply {
+        /// The manifest file (TOML, one [[task]] table per task).
+        manifest: PathBuf,
+    },
     /// List tasks.
     List {
         /// Only this creator's tasks.
@@ -70,11 +95,13 @@ impl TaskCommand {
 
 #[derive(Args)]
 pub struct CreateArgs {
-    /// Task id, unique per creator.
+    /// Task id, unique per creator (a number; part of the task's address).
     #[arg(long)]
     id: u64,
+    /// Display name (at most 32 bytes).
     #[arg(long)]
     name: String,
+    /// Where the task's description lives (at most 128 bytes).
     #[arg(long, default_value = "")]
     metadata_uri: String,
     /// Hex sha256 of the task code.
@@ -86,36 +113,51 @@ pub struct CreateArgs {
     /// Use the built-in example task's code hash.
     #[arg(long, group = "code")]
     example: bool,
-    /// Round 0 starts this many slots from now.
+    /// Round 0 starts this many slots from now (about 0.4 s each on a
+    /// validator).
     #[arg(long, default_value_t = START_IN_SLOTS)]
     start_in: u64,
+    /// Length of a round, in slots (about 0.4 s each on a validator).
     #[arg(long, default_value_t = SCHEDULE.round_slots)]
     round_slots: u64,
+    /// Length of the submit window at each round's start, in slots.
     #[arg(long, default_value_t = SCHEDULE.submit_slots)]
     submit_slots: u64,
-    /// 0 turns commit-reveal off.
+    /// Length of the reveal window after the submit window, in slots; 0
+    /// turns commit-reveal off.
     #[arg(long, default_value_t = SCHEDULE.reveal_slots)]
     reveal_slots: u64,
+    /// Length of the audit window after the reveal window, in slots.
     #[arg(long, default_value_t = SCHEDULE.audit_slots)]
     audit_slots: u64,
+    /// Rounds after the audit window during which only the node may claim
+    /// its share; then anyone may close the round.
     #[arg(long, default_value_t = SCHEDULE.claim_rounds)]
     claim_rounds: u64,
-    /// SOL per round.
+    /// Reward per round, in SOL, split among the valid submitters.
     #[arg(long)]
     reward: Sol,
+    /// Least stake, in SOL, that may submit and vote.
     #[arg(long, default_value_t = Sol(ECONOMICS.min_stake))]
     min_stake: Sol,
+    /// SOL a challenger posts (returned with a reward if the challenge
+    /// holds, paid to the accused if not).
     #[arg(long, default_value_t = Sol(ECONOMICS.challenge_bond))]
     challenge_bond: Sol,
+    /// Share of a cheat's stake slashed, in basis points (1/100 of a
+    /// percent; 10000 = all).
     #[arg(long, default_value_t = ECONOMICS.slash_bps)]
     slash_bps: u16,
+    /// Share of a slash paid to the challenger, in basis points.
     #[arg(long, default_value_t = ECONOMICS.challenger_share_bps)]
     challenger_share_bps: u16,
+    /// Share of the weight cast that must say invalid, in basis points.
     #[arg(long, default_value_t = ECONOMICS.vote_threshold_bps)]
     vote_threshold_bps: u16,
+    /// Share of the task's eligible stake that must vote, in basis points.
     #[arg(long, default_value_t = ECONOMICS.quorum_bps)]
     quorum_bps: u16,
-    /// SOL to fund the bounty with at creation.
+    /// SOL to fund the bounty with at creation (up to 9 decimals).
     #[arg(long, default_value_t = Sol(0))]
     fund: Sol,
 }
@@ -268,14 +310,18 @@ async fn withdraw(ctx: &Ctx, task: Pubkey, amount: Sol) -> Result<BountyChanged,
 
 #[derive(Args)]
 pub struct UpdateArgs {
+    /// The task's address.
     task: Pubkey,
+    /// New reward per round, in SOL.
     #[arg(long)]
     reward: Option<Sol>,
+    /// New metadata URI (at most 128 bytes).
     #[arg(long)]
     metadata_uri: Option<String>,
     /// Hex sha256 of the new task code.
     #[arg(long, value_parser = parse_hash)]
     code_hash: Option<[u8; 32]>,
+    /// New least stake, in SOL.
     #[arg(long)]
     min_stake: Option<Sol>,
 }
