@@ -69,7 +69,13 @@ async fn main() -> ExitCode {
         Ok(None) => ExitCode::SUCCESS,
         Err(Failure::CheckFailed) => ExitCode::FAILURE,
         Err(Failure::Error(e)) => {
-            eprintln!("error: {}", e.to_string().replace('\n', " "));
+            let message = e.to_string().replace('\n', " ");
+            if json {
+                // A script reading JSON gets JSON, on stderr like the text.
+                eprintln!("{}", serde_json::json!({ "error": message }));
+            } else {
+                eprintln!("error: {message}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -107,6 +113,9 @@ async fn run(command: Command, global: &Global) -> Result<Option<Output>, Failur
         Command::Keygen(args) => Some(Output::record(&commands::keygen::run(args)?)),
         Command::Airdrop(args) => Some(Output::record(
             &commands::airdrop::run(&ctx()?, args).await?,
+        )),
+        Command::Balance(args) => Some(Output::record(
+            &commands::balance::run(&ctx()?, args).await?,
         )),
         Command::Task { command } => Some(command.run(&ctx()?).await?),
         Command::Node { command } => command.run(&ctx()?).await?,

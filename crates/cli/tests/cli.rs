@@ -81,7 +81,6 @@ impl Env {
         self.json(keypair, &args)
     }
 
-    /// Asserts failure with exactly one stderr line starting with `prefix`.
     /// A command line clap refuses: exit code 2, clap's whole message
     /// (the problem first, then how to get help).
     fn refused(&self, keypair: &Path, args: &[&str], prefix: &str) {
@@ -100,6 +99,7 @@ impl Env {
         assert!(stderr.contains("--help"), "{stderr}");
     }
 
+    /// Asserts failure with exactly one stderr line starting with `prefix`.
     fn fails(&self, keypair: &Path, args: &[&str], prefix: &str) {
         let (ok, stdout, stderr) = self.run(keypair, args);
         assert!(!ok, "tasknet {args:?} should fail; printed {stdout}");
@@ -562,4 +562,85 @@ async fn the_migration_script_applies_the_committed_manifest_idempotently() {
     );
     let task = sdk::pda::task(&creator_key.pubkey(), 1);
     assert!(env.chain.raw_account(&task).await.unwrap().is_some());
+}
+
+/// The commands a creator needs around a round's end: `balance`, `round
+/// list`, and `task crank`, which settles and closes the rounds nodes left
+/// behind so that a paused task can close (before it, `task close` ended in
+/// `RoundsStillOpen` with nothing to clear it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balance_round_list_and_crank() {
+    let env = Env::new().await;
+    let (creator_key, creator) = env.wallet("creator").await;
+    let (node_key, node) = env.wallet("node").await;
+    let balance = env.json(&creator, &["balance"]);
+    assert_eq!(balance["address"], creator_key.pubkey().to_string());
+    assert_eq!(balance["balance_sol"], "100");
+    let node_address = node_key.pubkey().to_string();
+    assert_eq!(
+        env.json(&creator, &["balance", &node_address])["balance_sol"],
+        "100"
+    );
+
+    let created = env.create_task(
+        &creator,
+        "9",
+        "crank",
+        &[
+            "--fund",
+            "1",
+            "--start-in",
+            "40",
+            "--round-slots",
+            "60",
+            "--submit-slots",
+            "20",
+            "--reveal-slots",
+            "0",
+            "--audit-slots",
+            "10",
+            "--claim-rounds",
+            "1",
+        ],
+    );
+    let task = created["task"].as_str().unwrap().to_string();
+    env.json(&node, &["node", "stake", &task, "2"]);
+    let task_key: anchor_lang::prelude::Pubkey = task.parse().unwrap();
+    let start = created["start_slot"].as_u64().unwrap();
+    tasknet_testkit::wait_for_slot(&env.chain, start).await;
+    let payload = SubmissionPayload::Value(b"42".to_vec());
+    env.chain
+        .send(
+            &sdk::submit_opening(&node_key.pubkey(), &task_key, 0, payload, false),
+            &node_key,
+            &[],
+        )
+        .await
+        .unwrap();
+    let rounds = env.json(&creator, &["round", "list", &task]);
+    assert_eq!(rounds[0]["round"], 0);
+    assert_eq!(rounds[0]["account"], "open");
+    assert_eq!(rounds[0]["submitted"], 1);
+    assert_eq!(rounds[0]["pool_sol"], "0.1");
+
+    // Past round 0's claim deadline (the node never claimed), paused.
+    let deadline = start + 20 + 10 + 60;
+    tasknet_testkit::wait_for_slot(&env.chain, deadline).await;
+    env.json(&creator, &["task", "pause", &task]);
+    env.fails(
+        &creator,
+        &["task", "close", &task],
+        "error: RoundsStillOpen",
+    );
+    let before = env.chain.balance(&node_key.pubkey()).await.unwrap();
+    let cranked = env.json(&creator, &["task", "crank", &task]);
+    assert_eq!(cranked["submissions_closed"], 1, "{cranked}");
+    assert_eq!(cranked["rounds_closed"], 1, "{cranked}");
+    // The node's unclaimed share reached it, with its submission's rent.
+    assert!(env.chain.balance(&node_key.pubkey()).await.unwrap() > before + 100_000_000);
+    env.json(&creator, &["task", "close", &task]);
+    assert_eq!(
+        env.json(&creator, &["round", "list", &task])[0]["account"],
+        "none (no submission, or closed)"
+    );
 }

@@ -206,3 +206,25 @@ fn an_unreachable_cluster_is_named_by_every_command() {
         );
     }
 }
+
+/// With `-o json` a failure is JSON too, on stderr, with the same message.
+#[test]
+fn json_output_makes_errors_json() {
+    let (code, stdout, stderr) = tasknet(&[
+        "-o",
+        "json",
+        "-k",
+        "/nonexistent/key.json",
+        "-C",
+        "/nonexistent",
+        "balance",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty(), "{stdout}");
+    let error: serde_json::Value = serde_json::from_str(stderr.trim()).expect("JSON on stderr");
+    let message = error["error"].as_str().expect("an error message");
+    assert!(
+        message.starts_with("keypair file /nonexistent/key.json"),
+        "{message}"
+    );
+}

@@ -4,7 +4,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::AccountDeserialize;
-use tasknet::state::{Audit, Stake, Submission, Task, Vote};
+use tasknet::state::{Audit, Round, Stake, Submission, Task, Vote};
 
 /// Decodes an Anchor account (discriminator checked) from raw account data.
 pub fn decode<T: AccountDeserialize>(mut data: &[u8]) -> anchor_lang::Result<T> {
@@ -64,6 +64,11 @@ pub mod filters {
     /// Every stake on a task.
     pub fn task_stakes(task: &Pubkey) -> Vec<Memcmp> {
         vec![key(Stake::TASK_OFFSET, task)]
+    }
+
+    /// Every open round of a task (each holds its pool until it closes).
+    pub fn task_rounds(task: &Pubkey) -> Vec<Memcmp> {
+        vec![key(Round::TASK_OFFSET, task)]
     }
 
     /// Every task of one creator.

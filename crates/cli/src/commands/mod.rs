@@ -1,6 +1,8 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
 pub mod airdrop;
+pub mod balance;
+pub mod crank;
 pub mod demo;
 pub mod keygen;
 pub mod localnet;
@@ -46,6 +48,8 @@ pub enum Command {
     Keygen(keygen::KeygenArgs),
     /// Request SOL from the cluster's faucet (localnet, devnet, testnet).
     Airdrop(airdrop::AirdropArgs),
+    /// An account's SOL (the keypair's by default).
+    Balance(balance::BalanceArgs),
     /// Inspect rounds.
     #[command(arg_required_else_help = true)]
     Round {

@@ -9,7 +9,7 @@ use tasknet_sdk::accounts::filters;
 use tasknet_sdk::pda;
 
 use crate::context::{CliError, Ctx};
-use crate::output::Output;
+use crate::output::{Output, TableRow};
 use crate::sol::Sol;
 
 #[derive(Subcommand)]
@@ -21,14 +21,90 @@ pub enum RoundCommand {
         /// The round's number (0 is the first).
         round: u64,
     },
+    /// The task's latest rounds: each one's phase, pool, submissions and
+    /// audits (one read for all).
+    List {
+        /// The task's address.
+        task: Pubkey,
+        /// How many rounds, counting back from the current one.
+        #[arg(long, default_value_t = 10)]
+        last: u64,
+    },
 }
 
 impl RoundCommand {
     pub async fn run(self, ctx: &Ctx) -> Result<Output, CliError> {
         match self {
             Self::Show { task, round } => Ok(Output::record(&show(ctx, task, round).await?)),
+            Self::List { task, last } => Ok(Output::table(&list(ctx, task, last).await?)),
         }
     }
+}
+
+#[derive(Serialize)]
+pub struct RoundRow {
+    pub round: u64,
+    pub phase: &'static str,
+    /// Whether the round's account exists (opened by a first submission,
+    /// not yet closed).
+    pub account: &'static str,
+    pub pool_sol: Option<Sol>,
+    pub submitted: Option<u32>,
+    pub revealed: Option<u32>,
+    pub open_audits: Option<u32>,
+    pub claimed: Option<u32>,
+}
+
+impl TableRow for RoundRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "round",
+        "phase",
+        "account",
+        "pool_sol",
+        "submitted",
+        "revealed",
+        "open_audits",
+        "claimed",
+    ];
+}
+
+/// The latest `last` rounds up to the current one (or round 0 before it
+/// starts), newest first.
+async fn list(ctx: &Ctx, task: Pubkey, last: u64) -> Result<Vec<RoundRow>, CliError> {
+    let t = ctx.task(&task).await?;
+    let slot = ctx.chain.slot().await?;
+    let current = t.schedule.round_at(slot).unwrap_or(0);
+    let rounds: Vec<u64> = (current.saturating_sub(last.saturating_sub(1))..=current)
+        .rev()
+        .collect();
+    let keys: Vec<Pubkey> = rounds.iter().map(|r| pda::round(&task, *r)).collect();
+    let found = ctx.chain.raw_accounts(&keys).await?;
+    rounds
+        .iter()
+        .zip(keys.iter().zip(found))
+        .map(|(&round, (key, account))| {
+            let account: Option<Round> = account
+                .map(|a| tasknet_sdk::chain::decode_account(key, &a.data))
+                .transpose()?;
+            let phase = phase_name(t.schedule.phase(round, slot));
+            Ok(RoundRow {
+                round,
+                phase,
+                account: match (&account, phase) {
+                    (Some(_), _) => "open",
+                    (None, "not started" | "submit") => "none yet",
+                    (None, _) => "none (no submission, or closed)",
+                },
+                pool_sol: account
+                    .as_ref()
+                    .map(|r| Sol(r.reward_pool.saturating_sub(r.claimed_sum))),
+                submitted: account.as_ref().map(|r| r.submissions),
+                revealed: account.as_ref().map(|r| r.revealed),
+                open_audits: account.as_ref().map(|r| r.open_audits),
+                claimed: account.as_ref().map(|r| r.claimed_count),
+            })
+        })
+        .collect()
 }
 
 pub fn phase_name(phase: Phase) -> &'static str {

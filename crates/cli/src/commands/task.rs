@@ -53,6 +53,12 @@ pub enum TaskCommand {
         /// The task's address.
         task: Pubkey,
     },
+    /// Settle and close the task's finished rounds (resolve audits, close
+    /// votes, submissions and rounds), so that it can close.
+    Crank {
+        /// The task's address.
+        task: Pubkey,
+    },
     /// Show a task.
     Show {
         /// The task's address.
@@ -84,6 +90,7 @@ impl TaskCommand {
             }
             Self::Close { task } => Output::record(&lifecycle(ctx, task, Lifecycle::Close).await?),
             Self::Withdraw { task, amount } => Output::record(&withdraw(ctx, task, amount).await?),
+            Self::Crank { task } => Output::record(&super::crank::crank(ctx, task).await?),
             Self::Show { task } => Output::record(&show(ctx, task).await?),
             Self::Apply { manifest } => {
                 Output::table(&super::manifest::apply(ctx, &manifest).await?)

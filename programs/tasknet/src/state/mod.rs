@@ -91,6 +91,10 @@ mod tests {
         let data = bytes(&stake);
         assert_eq!(at(&data, Stake::TASK_OFFSET, 32), a.as_ref());
         assert_eq!(at(&data, Stake::NODE_OFFSET, 32), b.as_ref());
+
+        let round = Round::open(a, 3, Default::default(), 0, 0, b, 0);
+        let data = bytes(&round);
+        assert_eq!(at(&data, Round::TASK_OFFSET, 32), a.as_ref());
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct Round {
 }
 
 impl Round {
+    /// Offset of `task` in the account data (after the discriminator).
+    pub const TASK_OFFSET: usize = 8;
+
     /// A round opened by its first submission, with its pool fixed.
     pub fn open(
         task: Pubkey,
