@@ -424,3 +424,125 @@ async fn a_node_killed_around_its_claim_claims_once_and_records_it() {
     );
     s.cluster.stop().await;
 }
+
+/// The operator's view: `/metrics` in Prometheus's text format (parsed
+/// here with a Prometheus parser) and `/status` as JSON, on the node's
+/// `--serve` address, counting what the node did in a round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_status_describe_the_node() {
+    let s = setup(file_hash(&example_command()).unwrap()).await;
+    let serve = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut node = node_command(&s)
+        .args(["--serve", &serve.to_string()])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log_file(&s))
+        .spawn()
+        .unwrap();
+    let db = s.cluster.dir.path().join("node.db");
+    s.cluster
+        .wait_for("round 0's earning", 1_200, || async {
+            Store::open(&db)
+                .map(|store| !store.earnings(&s.task).unwrap_or_default().is_empty())
+                .unwrap_or(false)
+        })
+        .await;
+    let http = reqwest::Client::new();
+    // Rounds go on while we look: scrape until a claim's transaction and
+    // its earning are both counted (each round's whole pool is ours).
+    let mut scraped = None;
+    for _ in 0..50 {
+        let text = http
+            .get(format!("http://{serve}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+            .expect("Prometheus text format");
+        let claims = metric(
+            &scrape,
+            "tasknet_node_transactions_total",
+            Some(("action", "claim")),
+        );
+        let earned = metric(&scrape, "tasknet_node_earned_lamports_total", None);
+        if claims >= 1.0 && earned == claims * 1_000_000.0 {
+            scraped = Some((scrape, text));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (scrape, text) = scraped.expect("claims and earnings agree in /metrics");
+    for action in ["submit", "reveal"] {
+        assert!(
+            metric(
+                &scrape,
+                "tasknet_node_transactions_total",
+                Some(("action", action))
+            ) >= 1.0,
+            "{action}: {text}"
+        );
+    }
+    assert!(
+        metric(&scrape, "tasknet_node_rounds_total", None) >= 1.0,
+        "{text}"
+    );
+    let task = s.task.to_string();
+    assert_eq!(
+        metric(&scrape, "tasknet_node_eligible", Some(("task", &task))),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric(&scrape, "tasknet_node_transaction_failures_total", None),
+        0.0,
+        "{text}"
+    );
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|sample| sample.metric == "tasknet_node_rpc_latency_seconds"),
+        "{text}"
+    );
+
+    let status: serde_json::Value = serde_json::from_str(
+        &http
+            .get(format!("http://{serve}/status"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(status["node"], s.node.pubkey().to_string());
+    let task = &status["tasks"][s.task.to_string()];
+    assert_eq!(task["eligible"], true, "{status}");
+    assert!(task["slot"].as_u64().unwrap() > 0, "{status}");
+    node.kill().unwrap();
+    node.wait().unwrap();
+    s.cluster.stop().await;
+}
+
+/// The sum of a metric's samples (with `label`, if given).
+fn metric(scrape: &prometheus_parse::Scrape, name: &str, label: Option<(&str, &str)>) -> f64 {
+    scrape
+        .samples
+        .iter()
+        .filter(|sample| sample.metric == name)
+        .filter(|sample| label.is_none_or(|(k, v)| sample.labels.get(k) == Some(v)))
+        .map(|sample| match sample.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => 0.0,
+        })
+        .sum()
+}

@@ -13,12 +13,14 @@
 //! - [`action`]: what can be done and the outbox key of each transaction;
 //! - [`outbox`]: store-before-send, resume-before-resign;
 //! - [`store`]: the node's SQLite state; [`payloads`]: serving and
-//!   fetching payloads; [`code`]: task code, native or external.
+//!   fetching payloads; [`code`]: task code, native or external;
+//!   [`metrics`]: the operator's `/metrics` and `/status`.
 
 pub mod action;
 pub mod code;
 pub mod decide;
 pub mod lock;
+pub mod metrics;
 pub mod outbox;
 pub mod payloads;
 pub mod runtime;

@@ -69,6 +69,16 @@ async fn serve_payload(
 
 /// Starts the payload server; returns the address it listens on.
 pub async fn serve(store: Arc<Store>, bind: SocketAddr) -> std::io::Result<SocketAddr> {
+    serve_with(store, bind, Router::new()).await
+}
+
+/// Starts the payload server with more routes beside `/payloads` (the
+/// operator's `/metrics` and `/status`); returns the address.
+pub async fn serve_with(
+    store: Arc<Store>,
+    bind: SocketAddr,
+    extra: Router,
+) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let state = Arc::new(ServerState {
@@ -78,7 +88,8 @@ pub async fn serve(store: Arc<Store>, bind: SocketAddr) -> std::io::Result<Socke
     });
     let app = Router::new()
         .route("/payloads/{hash}", get(serve_payload))
-        .with_state(state);
+        .with_state(state)
+        .merge(extra);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("payload server stopped: {e}");

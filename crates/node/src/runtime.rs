@@ -18,7 +18,7 @@ use solana_signature::Signature;
 use solana_signer::Signer;
 use tasknet::logic::{Ineligible, Phase};
 use tasknet::state::{Stake, Submission, Task, TaskState};
-use tasknet_sdk::chain::{decode_account, ChainClient, Outcome, SendConfig, Watch};
+use tasknet_sdk::chain::{decode_account, ChainClient, ChainError, Outcome, SendConfig, Watch};
 use tasknet_sdk::pda;
 use tokio::sync::{watch, Notify};
 
@@ -26,6 +26,7 @@ use crate::action::Action;
 use crate::code::{self, check_code_hash, RoundInput, TaskCode};
 use crate::decide::{Honest, Policy};
 use crate::lock::DbLock;
+use crate::metrics::{Ops, TaskStatus};
 use crate::outbox::{Acted, Outbox, Purpose};
 use crate::payloads;
 use crate::snapshot::{RoundMemory, RoundSnapshot, TaskView};
@@ -77,6 +78,10 @@ pub struct Node {
     conditions: Mutex<HashMap<Pubkey, Condition>>,
     /// What each live round's scans located, kept between ticks.
     memories: Mutex<HashMap<(Pubkey, u64), RoundMemory>>,
+    /// The slashed total last seen on each task's stake.
+    slashed: Mutex<HashMap<Pubkey, u64>>,
+    /// Metrics and status for the operator.
+    ops: Ops,
     chain: ChainClient,
     store: Arc<Store>,
     http: reqwest::Client,
@@ -87,11 +92,14 @@ pub struct Node {
 impl Node {
     pub fn new(keypair: Keypair, config: NodeConfig) -> Result<Self, NodeError> {
         let lock = DbLock::acquire(&config.db_path)?;
+        let ops = Ops::new(&keypair.pubkey());
         Ok(Self {
             _lock: lock,
             phases: Default::default(),
             conditions: Default::default(),
             memories: Default::default(),
+            slashed: Default::default(),
+            ops,
             chain: ChainClient::new(&config.rpc_url, config.send.clone()),
             store: Arc::new(Store::open(&config.db_path)?),
             http: reqwest::Client::new(),
@@ -111,10 +119,17 @@ impl Node {
 
     /// Serves this node's payloads to auditors; returns the address. The
     /// endpoint staked on-chain must reach it.
+    /// The same server answers `/metrics` (Prometheus) and `/status`
+    /// (JSON) for the operator.
     pub async fn serve_payloads(&self, bind: SocketAddr) -> Result<SocketAddr, NodeError> {
-        payloads::serve(self.store.clone(), bind)
+        payloads::serve_with(self.store.clone(), bind, self.ops.router())
             .await
             .map_err(NodeError::PayloadServer)
+    }
+
+    /// The node's metrics and status, as `/metrics` and `/status` serve them.
+    pub fn ops(&self) -> &Ops {
+        &self.ops
     }
 
     /// Checks every task (it exists, the node is staked, the code's hash is
@@ -236,6 +251,7 @@ impl Node {
             },
         };
         tracing::info!(%task, round, amount, "earned");
+        self.ops.metrics.earned_lamports.inc_by(amount);
         Ok(self
             .store
             .record_earning(task, round, amount, &signature.to_string())?)
@@ -303,9 +319,26 @@ impl Node {
 
     /// One look at the clock: act on every round that is still live.
     async fn tick(&self, spec: &TaskSpec) -> Result<(), NodeError> {
+        let reading = std::time::Instant::now();
         let view = self.view(&spec.task).await?;
-        self.report(&spec.task, Condition::of(&view));
-        let Some(rounds) = view.task.schedule.live_rounds(view.slot) else {
+        self.ops
+            .metrics
+            .rpc_latency
+            .observe(reading.elapsed().as_secs_f64());
+        let condition = Condition::of(&view);
+        self.note_slashes(&view);
+        let live = view.task.schedule.live_rounds(view.slot);
+        self.ops.set_task(
+            &spec.task,
+            TaskStatus {
+                condition: condition.to_string(),
+                eligible: matches!(condition, Condition::Eligible { .. }),
+                slot: view.slot,
+                live_rounds: live.clone().map(|r| r.collect()).unwrap_or_default(),
+            },
+        );
+        self.report(&spec.task, condition);
+        let Some(rounds) = live else {
             return Ok(());
         };
         // Newest first: its submit and reveal windows are the short,
@@ -432,7 +465,28 @@ impl Node {
             round,
             key: &key,
         };
-        let acted = outbox.send(purpose, &instructions).await?;
+        let action_name = key.stored();
+        let action_name = action_name.split(':').next().unwrap_or_default();
+        let metrics = &self.ops.metrics;
+        let acted = match outbox.send(purpose, &instructions).await {
+            Ok(acted) => acted,
+            Err(e) => {
+                let error = failure_name(&e);
+                metrics
+                    .transaction_failures
+                    .with_label_values(&[action_name, &error])
+                    .inc();
+                return Err(e);
+            }
+        };
+        match &acted {
+            Acted::Confirmed(_) => metrics.transactions.with_label_values(&[action_name]).inc(),
+            Acted::Refused(e) => metrics
+                .transaction_failures
+                .with_label_values(&[action_name, &chain_failure_name(e)])
+                .inc(),
+            Acted::AlreadyDone => {}
+        }
         if let (Action::Claim { share }, Acted::Confirmed(signature)) = (&action, &acted) {
             self.record_earning(task, round, signature, Some(*share))
                 .await?;
@@ -443,8 +497,12 @@ impl Node {
     /// Logs a round entering a new phase: the node's state per task and round.
     fn note_phase(&self, task: &Pubkey, round: u64, phase: Phase) {
         let mut phases = self.phases.lock().unwrap_or_else(|p| p.into_inner());
-        if phases.insert((*task, round), phase) != Some(phase) && phase != Phase::NotStarted {
+        let before = phases.insert((*task, round), phase);
+        if before != Some(phase) && phase != Phase::NotStarted {
             tracing::info!(task = %task, round, phase = ?phase, "round phase");
+            if before.is_none_or(|p| p == Phase::NotStarted) {
+                self.ops.metrics.rounds.inc();
+            }
         }
         if phase == Phase::Closable {
             // Forget rounds long finished, so the maps stay small.
@@ -497,6 +555,8 @@ impl Node {
         if !valid {
             tracing::info!(task = %spec.task, round, node = %node, "audit failed");
         }
+        let verdict = if valid { "valid" } else { "invalid" };
+        self.ops.metrics.audits.with_label_values(&[verdict]).inc();
         Ok(self
             .store
             .save_audit_verdict(&spec.task, round, node, valid)?)
@@ -550,6 +610,51 @@ impl Node {
                 .map_err(|e| NodeError::CodeTask(e.to_string()))??,
         ))
     }
+}
+
+impl Node {
+    /// Counts what was slashed from our stake since the last look (the
+    /// first look of a run is the baseline).
+    fn note_slashes(&self, view: &TaskView) {
+        let Some(stake) = &view.stake else {
+            return;
+        };
+        let mut seen = self.slashed.lock().unwrap_or_else(|p| p.into_inner());
+        let before = seen.insert(view.task_key, stake.slashed_total);
+        if let Some(before) = before {
+            let slashed = stake.slashed_total.saturating_sub(before);
+            if slashed > 0 {
+                tracing::warn!(task = %view.task_key, slashed, "this node's stake was slashed");
+                self.ops.metrics.slashed_lamports.inc_by(slashed);
+            }
+        }
+    }
+}
+
+/// A failure's label for the metrics: the program error's name, or the
+/// kind of failure.
+fn failure_name(error: &NodeError) -> String {
+    match error {
+        NodeError::Chain(e) => chain_failure_name(e),
+        NodeError::Store(_) | NodeError::CorruptStore(_) => "store".into(),
+        _ => "other".into(),
+    }
+}
+
+fn chain_failure_name(error: &ChainError) -> String {
+    if let Some(program) = error.program_error() {
+        return program.name.clone();
+    }
+    match error {
+        ChainError::Transport { .. } => "transport",
+        ChainError::Rpc(_) => "rpc",
+        ChainError::Expired => "expired",
+        ChainError::Decode { .. } => "decode",
+        ChainError::Transaction(_) | ChainError::Failed { .. } | ChainError::Program(_) => {
+            "transaction"
+        }
+    }
+    .into()
 }
 
 /// A task's standing for this node, as the operator should hear of it.

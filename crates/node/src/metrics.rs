@@ -1,0 +1,213 @@
+//! What an operator watches: Prometheus metrics at `/metrics` and a JSON
+//! `/status`, served beside the payloads (`node run --serve`). The names
+//! are documented in docs/node.md; they are a stable interface.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anchor_lang::prelude::Pubkey;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+use serde::Serialize;
+
+/// The node's metrics, registered in a registry of its own.
+pub struct Metrics {
+    registry: Registry,
+    /// Rounds the node has taken part in (seen past their start).
+    pub rounds: IntCounter,
+    /// Transactions confirmed, by action (submit, reveal, challenge, vote,
+    /// claim, resolve, close_vote, close_submission, close_round).
+    pub transactions: IntCounterVec,
+    /// Transactions refused or failed, by action and error name.
+    pub transaction_failures: IntCounterVec,
+    /// Payloads audited, by verdict (valid, invalid).
+    pub audits: IntCounterVec,
+    /// Lamports earned by claims, as the chain reports them.
+    pub earned_lamports: IntCounter,
+    /// Lamports slashed from this node's stakes, seen while running.
+    pub slashed_lamports: IntCounter,
+    /// Whether the node may submit and vote on each task (1) or not (0).
+    pub eligible: IntGaugeVec,
+    /// Time for one tick's reads of the chain (the slot, the task and our
+    /// stake), in seconds.
+    pub rpc_latency: Histogram,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str| {
+            let c = IntCounter::new(name, help).expect("a valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("registered once");
+            c
+        };
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("a valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("registered once");
+            c
+        };
+        let rounds = counter("tasknet_node_rounds_total", "Rounds the node took part in");
+        let transactions = counter_vec(
+            "tasknet_node_transactions_total",
+            "Transactions confirmed, by action",
+            &["action"],
+        );
+        let transaction_failures = counter_vec(
+            "tasknet_node_transaction_failures_total",
+            "Transactions refused or failed, by action and error",
+            &["action", "error"],
+        );
+        let audits = counter_vec(
+            "tasknet_node_audits_total",
+            "Payloads audited, by verdict",
+            &["verdict"],
+        );
+        let earned_lamports = counter(
+            "tasknet_node_earned_lamports_total",
+            "Lamports earned by claims",
+        );
+        let slashed_lamports = counter(
+            "tasknet_node_slashed_lamports_total",
+            "Lamports slashed from this node's stakes while it ran",
+        );
+        let eligible = IntGaugeVec::new(
+            Opts::new(
+                "tasknet_node_eligible",
+                "1 if the node may submit and vote on the task, else 0",
+            ),
+            &["task"],
+        )
+        .expect("a valid metric");
+        registry
+            .register(Box::new(eligible.clone()))
+            .expect("registered once");
+        let rpc_latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "tasknet_node_rpc_latency_seconds",
+                "Time for one tick's reads of the chain",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+        )
+        .expect("a valid metric");
+        registry
+            .register(Box::new(rpc_latency.clone()))
+            .expect("registered once");
+        Self {
+            registry,
+            rounds,
+            transactions,
+            transaction_failures,
+            audits,
+            earned_lamports,
+            slashed_lamports,
+            eligible,
+            rpc_latency,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut text = Vec::new();
+        // Encoding into a Vec cannot fail on I/O; an empty page is the
+        // fallback for a metric that could not be encoded.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut text);
+        String::from_utf8(text).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One task as `/status` reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskStatus {
+    /// Why the node is or is not running the task's rounds, as it last
+    /// logged it.
+    pub condition: String,
+    pub eligible: bool,
+    /// The slot of the node's last look at the task.
+    pub slot: u64,
+    /// The rounds it follows now.
+    pub live_rounds: Vec<u64>,
+}
+
+/// `/status`: the node and each task it runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    pub node: String,
+    /// Unix seconds the node started at.
+    pub started: u64,
+    pub tasks: BTreeMap<String, TaskStatus>,
+}
+
+/// What the operator endpoints read: the metrics and the status, shared
+/// with the running node.
+#[derive(Clone)]
+pub struct Ops {
+    pub metrics: Arc<Metrics>,
+    pub status: Arc<Mutex<Status>>,
+}
+
+impl Ops {
+    pub fn new(node: &Pubkey) -> Self {
+        let started = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_secs();
+        Self {
+            metrics: Arc::new(Metrics::new()),
+            status: Arc::new(Mutex::new(Status {
+                node: node.to_string(),
+                started,
+                tasks: BTreeMap::new(),
+            })),
+        }
+    }
+
+    /// Records a task's latest look.
+    pub fn set_task(&self, task: &Pubkey, status: TaskStatus) {
+        self.metrics
+            .eligible
+            .with_label_values(&[&task.to_string()])
+            .set(i64::from(status.eligible));
+        let mut all = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        all.tasks.insert(task.to_string(), status);
+    }
+
+    /// `/metrics` and `/status`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route("/status", get(status))
+            .with_state(self.clone())
+    }
+}
+
+async fn metrics(State(ops): State<Ops>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        ops.metrics.render(),
+    )
+}
+
+async fn status(State(ops): State<Ops>) -> impl IntoResponse {
+    let status = ops.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    Json(status)
+}
