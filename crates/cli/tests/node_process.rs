@@ -528,6 +528,28 @@ async fn metrics_and_status_describe_the_node() {
     assert!(task["slot"].as_u64().unwrap() > 0, "{status}");
     node.kill().unwrap();
     node.wait().unwrap();
+
+    // The earnings the node recorded, per round, with a total.
+    let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
+        .args(["-o", "json", "-u", s.cluster.url(), "-k"])
+        .arg(s.cluster.dir.path().join("node.json"))
+        .args(["node", "earnings", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let recorded = Store::open(&db).unwrap().earnings(&s.task).unwrap();
+    assert_eq!(rows.len(), recorded.len() + 1, "{rows:?}");
+    assert_eq!(rows[0]["round"], "0");
+    assert_eq!(rows[0]["earned_sol"], "0.001");
+    let total = rows.last().unwrap();
+    assert_eq!(total["round"], "total");
+    assert_eq!(total["claim"], "slashed 0 SOL");
     s.cluster.stop().await;
 }
 

@@ -390,6 +390,31 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// Every recorded earning: (task, round, lamports, claim signature),
+    /// by task and round.
+    pub fn all_earnings(&self) -> Result<Vec<(Pubkey, u64, u64, String)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT task, round, amount, signature FROM earnings ORDER BY task, round")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)? as u64,
+                row.get::<_, i64>(2)? as u64,
+                row.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut earnings = Vec::new();
+        for row in rows {
+            let (task, round, amount, signature) = row?;
+            // Written by this store from a Pubkey; skip anything else.
+            if let Ok(task) = task.parse() {
+                earnings.push((task, round, amount, signature));
+            }
+        }
+        Ok(earnings)
+    }
 }
 
 #[cfg(test)]

@@ -54,6 +54,14 @@ pub enum NodeCommand {
     /// Run the node: follow the rounds of each task and send every phase's
     /// transaction.
     Run(RunArgs),
+    /// What this node earned, per task and round (from its state database,
+    /// which records each claim's amount from the chain's event), and what
+    /// the chain says was slashed from its stake on each task.
+    Earnings {
+        /// The node's state database (as given to node run).
+        #[arg(long, default_value = "tasknet-node.db")]
+        db: PathBuf,
+    },
 }
 
 impl NodeCommand {
@@ -79,6 +87,7 @@ impl NodeCommand {
                 run_node(ctx, args).await?;
                 return Ok(None);
             }
+            Self::Earnings { db } => return Ok(Some(Output::table(&earnings(ctx, &db).await?))),
         };
         Ok(Some(Output::record(&status)))
     }
@@ -271,4 +280,57 @@ async fn stop_signal() -> &'static str {
             "SIGINT"
         }
     }
+}
+
+#[derive(Serialize)]
+pub struct EarningRow {
+    pub task: String,
+    /// A round, or "total" for the task's sum.
+    pub round: String,
+    pub earned_sol: Sol,
+    /// The claim's signature; on a total row, the slash recorded on-chain.
+    pub claim: String,
+}
+
+impl crate::output::TableRow for EarningRow {
+    const COLUMNS: &'static [&'static str] = &["task", "round", "earned_sol", "claim"];
+}
+
+/// Per task: each round's earning, then a total row with the stake's
+/// slashes as the chain records them.
+async fn earnings(ctx: &Ctx, db: &std::path::Path) -> Result<Vec<EarningRow>, CliError> {
+    if !db.exists() {
+        return Err(CliError::Input(format!(
+            "no node state database at {} (give the --db node run uses)",
+            db.display()
+        )));
+    }
+    let store = tasknet_node::store::Store::open(db).map_err(tasknet_node::NodeError::from)?;
+    let me = ctx.signer()?.pubkey();
+    let all = store
+        .all_earnings()
+        .map_err(tasknet_node::NodeError::from)?;
+    let mut rows = Vec::new();
+    let mut tasks: Vec<Pubkey> = all.iter().map(|(task, ..)| *task).collect();
+    tasks.dedup();
+    for task in tasks {
+        let mine: Vec<_> = all.iter().filter(|(t, ..)| *t == task).collect();
+        for (_, round, amount, signature) in &mine {
+            rows.push(EarningRow {
+                task: task.to_string(),
+                round: round.to_string(),
+                earned_sol: Sol(*amount),
+                claim: signature.clone(),
+            });
+        }
+        let stake: Option<Stake> = ctx.chain.account(&pda::stake(&task, &me)).await?;
+        let slashed = stake.map_or(0, |s| s.slashed_total);
+        rows.push(EarningRow {
+            task: task.to_string(),
+            round: "total".into(),
+            earned_sol: Sol(mine.iter().map(|(_, _, amount, _)| amount).sum()),
+            claim: format!("slashed {} SOL", Sol(slashed)),
+        });
+    }
+    Ok(rows)
 }
