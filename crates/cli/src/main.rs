@@ -40,7 +40,9 @@ fn init_logging(default: &str) {
 /// Long-running commands log; the others print one result.
 fn log_level(command: &Command) -> Option<&'static str> {
     match command {
-        Command::Demo(_) => Some("warn"),
+        // Its expected refusals (the copier's reveals) are explained in the
+        // report rather than logged as warnings.
+        Command::Demo(_) => Some("error"),
         Command::Localnet(_) => Some("info"),
         Command::Node {
             command: NodeCommand::Run(_),
@@ -101,7 +103,8 @@ async fn run(command: Command, global: &Global) -> Result<Option<Output>, Failur
             // Only an explicit --url: the demo's default is its own chain,
             // whatever the Solana CLI config says.
             let url = global.url.as_deref().map(cluster_url);
-            if !commands::demo::run(args, url).await? {
+            let json = global.output == Format::Json;
+            if !commands::demo::run(args, url, json).await? {
                 return Err(Failure::CheckFailed);
             }
             None

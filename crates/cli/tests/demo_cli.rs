@@ -16,6 +16,7 @@ fn demo_with_defaults_passes_its_own_check() {
         .arg("demo")
         .output()
         .unwrap();
+    let output_stderr = output.stderr.clone();
     let stdout = report_of(output);
     assert!(
         stdout.starts_with("tasknet demo:"),
@@ -26,6 +27,17 @@ fn demo_with_defaults_passes_its_own_check() {
         "{stdout}"
     );
     assert!(stdout.contains("check passed"), "{stdout}");
+    assert!(
+        stdout.contains("Balances differ by more than earnings"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("The copier's reveals are refused"),
+        "{stdout}"
+    );
+    // Expected refusals are explained, not logged as warnings.
+    let stderr = String::from_utf8_lossy(&output_stderr);
+    assert!(!stderr.contains("WARN"), "{stderr}");
     // One table row per round, one per node.
     let rounds = stdout
         .lines()
@@ -74,18 +86,55 @@ async fn demo_runs_on_a_given_cluster() {
     cluster.stop().await;
 }
 
+/// Flags that cannot make a demo are refused at once, naming the flag and
+/// the range, instead of running into a timeout.
 #[test]
-fn demo_rejects_bad_flags_in_one_line() {
+fn demo_rejects_bad_flags_at_once() {
+    for (args, expected) in [
+        (
+            &["demo", "--rounds", "many"][..],
+            "error: invalid value 'many' for '--rounds <ROUNDS>'",
+        ),
+        (
+            &["demo", "--rounds", "0"],
+            "error: invalid value '0' for '--rounds <ROUNDS>': 0 is not in 1..=50",
+        ),
+        (
+            &["demo", "-n", "0"],
+            "error: invalid value '0' for '--honest <HONEST>': 0 is not in 1..=20",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with(expected), "{args:?}: {stderr}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+}
+
+/// `-o json`: the report as JSON, the check's verdict included; the text
+/// report explains the balances and the copier's refused reveals.
+#[test]
+fn demo_reports_as_json() {
     let output = Command::new(env!("CARGO_BIN_EXE_tasknet"))
-        .args(["demo", "--rounds", "many"])
+        .args(["demo", "-o", "json", "-n", "2", "-c", "1", "-r", "1"])
         .output()
         .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.starts_with("error: invalid value 'many' for '--rounds <ROUNDS>'"),
-        "{stderr}"
-    );
+    let report: serde_json::Value = serde_json::from_str(&report_of(output)).unwrap();
+    assert_eq!(report["passed"], true, "{report}");
+    assert_eq!(report["rounds"].as_array().unwrap().len(), 1);
+    let roles: Vec<&str> = report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["honest", "honest", "copier"]);
+    assert_eq!(report["nodes"][2]["earned_lamports"], 0);
 }
 
 #[test]

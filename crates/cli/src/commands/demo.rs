@@ -14,35 +14,91 @@ use crate::context::CliError;
 pub struct DemoArgs {
     #[command(flatten)]
     _signer: crate::context::UnusedSignerFlags,
-    /// Honest nodes.
-    #[arg(short = 'n', long, default_value_t = 3)]
-    honest: usize,
-    /// Cheaters (alternately a copier and a liar).
-    #[arg(short = 'c', long, default_value_t = 2)]
-    cheaters: usize,
-    /// Rounds to run.
-    #[arg(short = 'r', long, default_value_t = 3)]
+    /// Honest nodes (1 to 20): someone must do the work and audit.
+    #[arg(short = 'n', long, default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..=20))]
+    honest: u64,
+    /// Cheaters, alternately a copier and a liar (0 to 20).
+    #[arg(short = 'c', long, default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(0..=20))]
+    cheaters: u64,
+    /// Rounds to run (1 to 50).
+    #[arg(short = 'r', long, default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..=50))]
     rounds: u64,
-    /// Milliseconds per slot on the embedded chain (with `--url`, the
-    /// cluster's own slot time applies).
-    #[arg(long, default_value_t = 50)]
+    /// Milliseconds per slot on the embedded chain, 10 to 2000 (with
+    /// `--url`, the cluster's own slot time applies).
+    #[arg(long, default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(10..=2000))]
     slot_ms: u64,
 }
 
 /// Runs the demo (on an embedded chain, or on the cluster at `url`) and
 /// prints its report; true if its check passed.
-pub async fn run(args: DemoArgs, url: Option<String>) -> Result<bool, CliError> {
+pub async fn run(args: DemoArgs, url: Option<String>, json: bool) -> Result<bool, CliError> {
     let mut out = std::io::stdout();
     let config = DemoConfig {
-        honest: args.honest,
-        cheaters: args.cheaters,
+        honest: args.honest as usize,
+        cheaters: args.cheaters as usize,
         rounds: args.rounds,
         slot_duration: Duration::from_millis(args.slot_ms),
         url,
     };
     let report = tasknet_demo::run(config.clone()).await?;
-    out.write_all(render(&report, &config).as_bytes())?;
+    let text = if json {
+        let mut text = serde_json::to_string_pretty(&json_report(&report))
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        text.push('\n');
+        text
+    } else {
+        render(&report, &config)
+    };
+    out.write_all(text.as_bytes())?;
     Ok(report.problems.is_empty())
+}
+
+/// The report for scripts (`-o json`): amounts in lamports.
+fn json_report(report: &DemoReport) -> serde_json::Value {
+    let rounds: Vec<serde_json::Value> = report
+        .rounds
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "round": r.round,
+                "submitted": r.submissions,
+                "revealed": r.revealed,
+                "challenges": r.challenges,
+                "invalid": r.invalid,
+                "slashed_lamports": r.slashed,
+                "pool_lamports": r.pool,
+                "paid_lamports": r.paid,
+            })
+        })
+        .collect();
+    let nodes: Vec<serde_json::Value> = report
+        .nodes
+        .iter()
+        .map(|n| {
+            serde_json::json!({
+                "node": n.node.to_string(),
+                "role": n.role.name(),
+                "rounds_paid": n.rounds_paid,
+                "earned_lamports": n.earned,
+                "slashed_lamports": n.slashed,
+                "balance_lamports": n.balance,
+                "audits_run": n.audits_run,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "url": report.url,
+        "embedded": report.embedded,
+        "task": report.task.to_string(),
+        "rounds": rounds,
+        "nodes": nodes,
+        "passed": report.problems.is_empty(),
+        "problems": report.problems,
+    })
 }
 
 fn sol(lamports: u64) -> String {
@@ -71,6 +127,7 @@ fn render(report: &DemoReport, config: &DemoConfig) -> String {
     out += &format!("{chain} at {}; task {}\n\n", report.url, report.task);
     out += &render_rounds(report);
     out += &render_nodes(report);
+    out += &explain(report);
     out += "\n";
     if report.problems.is_empty() {
         out += "check passed: every honest node was paid every round; cheating did not pay\n";
@@ -124,6 +181,23 @@ fn render_nodes(report: &DemoReport) -> String {
             sol(n.slashed),
             sol(n.balance)
         );
+    }
+    out
+}
+
+/// Why the numbers differ where a reader would not expect it.
+fn explain(report: &DemoReport) -> String {
+    let e = &report.economics;
+    let mut out = format!(
+        "\nBalances differ by more than earnings: fees, rent still locked in open accounts, \
+         and challenges. A challenger that wins gets its bond back plus {}% of the slash \
+         (the rest goes to the bounty); a challenged node that was right gets the bond.\n",
+        e.challenger_share_bps as f64 / 100.0
+    );
+    if report.nodes.iter().any(|n| n.role == Role::Copier) {
+        out += "The copier's reveals are refused (RevealMismatch): a copied commitment binds \
+                another node's key and salt, so no reveal of its own can match it. It earns \
+                nothing and, since not revealing is not a lie, loses nothing.\n";
     }
     out
 }
