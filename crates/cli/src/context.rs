@@ -91,6 +91,28 @@ pub struct UnusedSignerFlags {
     config: Option<PathBuf>,
 }
 
+/// Slots told in seconds, for people: the cluster's pace measured from its
+/// block times over up to the last 100 slots (at least 20), else Solana's
+/// 400 ms target.
+#[derive(Clone, Copy, Debug)]
+pub struct SlotClock {
+    pub slot: u64,
+    pub seconds_per_slot: f64,
+}
+
+impl SlotClock {
+    /// Seconds from now until `slot` (negative: since), to 0.1 s.
+    pub fn seconds_until(&self, slot: u64) -> f64 {
+        let seconds = (slot as f64 - self.slot as f64) * self.seconds_per_slot;
+        (seconds * 10.0).round() / 10.0
+    }
+
+    /// A span of `slots`, in seconds, to 0.1 s.
+    pub fn seconds(&self, slots: u64) -> f64 {
+        (slots as f64 * self.seconds_per_slot * 10.0).round() / 10.0
+    }
+}
+
 /// A progress line on stderr while the command waits (only on a terminal,
 /// so scripts and pipes see clean output); erased when dropped.
 pub struct Progress(bool);
@@ -168,6 +190,28 @@ impl Ctx {
             Ok(None) | Err(ChainError::Decode { .. }) => Err(CliError::UnknownTask(*task)),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The current slot and the cluster's seconds per slot.
+    pub async fn slot_clock(&self) -> Result<SlotClock, CliError> {
+        let slot = self.chain.slot().await?;
+        let rpc = self.chain.rpc();
+        let (recent, earlier) = (slot.saturating_sub(1), slot.saturating_sub(101));
+        let measured = match (
+            rpc.get_block_time(recent).await,
+            rpc.get_block_time(earlier).await,
+        ) {
+            // Block times are whole seconds: half a second's error either
+            // way, small against a span of 20 slots or more.
+            (Ok(now), Ok(then)) if recent - earlier >= 20 && now >= then => {
+                Some(((now - then) as f64 + 0.5) / (recent - earlier) as f64)
+            }
+            _ => None,
+        };
+        Ok(SlotClock {
+            slot,
+            seconds_per_slot: measured.unwrap_or(0.4),
+        })
     }
 
     /// Sends and confirms; returns the signature.

@@ -120,7 +120,17 @@ async fn creator_commands() {
     let task = created["task"].as_str().unwrap().to_string();
     assert_eq!(created["commit_reveal"], true);
     assert_eq!(created["funded_sol"], "2");
+    // Slots in seconds too, at the cluster's measured pace (50 ms here).
+    let starts_in = created["starts_in_seconds"].as_f64().unwrap();
+    assert!(starts_in > 0.0, "{created}");
     // Human output is aligned `field: value` lines.
+    let show = env.json(&creator, &["task", "show", &task]);
+    let slot_seconds = show["slot_seconds"].as_f64().unwrap();
+    assert!(slot_seconds > 0.0 && slot_seconds <= 0.4, "{show}");
+    assert!(
+        show["next_round_in_seconds"].as_f64().unwrap() > 0.0,
+        "{show}"
+    );
     let shown = env.ok(&creator, &["task", "show", &task]);
     assert!(
         shown
@@ -175,9 +185,13 @@ async fn creator_commands() {
         env.json(&creator, &["task", "pause", &task])["state"],
         "paused"
     );
+    let withdrawn = env.json(&creator, &["task", "withdraw", &task, "1"]);
     assert_eq!(
-        env.json(&creator, &["task", "withdraw", &task, "1"])["bounty_available_sol"],
-        "1.5"
+        (
+            withdrawn["amount_sol"].as_str(),
+            withdrawn["bounty_available_sol"].as_str()
+        ),
+        (Some("1"), Some("1.5"))
     );
     assert_eq!(
         env.json(&creator, &["task", "resume", &task])["state"],
@@ -188,18 +202,24 @@ async fn creator_commands() {
     let (_, node) = env.wallet("node").await;
     env.ok(&node, &["node", "stake", &task, "1"]);
     env.ok(&creator, &["task", "pause", &task]);
+    let closed = env.json(&creator, &["task", "close", &task]);
     assert_eq!(
-        env.json(&creator, &["task", "close", &task])["state"],
-        "closed"
+        (closed["state"].as_str(), closed["returned_sol"].as_str()),
+        (Some("closed"), Some("1.5")),
+        "closing returns the bounty left"
     );
     // On a closed task the node leaves at once.
     assert_eq!(
         env.json(&node, &["node", "unstake", &task])["unbonding_sol"],
         "1"
     );
+    let withdrawn = env.json(&node, &["node", "withdraw", &task]);
     assert_eq!(
-        env.json(&node, &["node", "withdraw", &task])["staked"],
-        false
+        (
+            withdrawn["staked"].as_bool(),
+            withdrawn["withdrawn_sol"].as_str()
+        ),
+        (Some(false), Some("1"))
     );
     assert_eq!(
         env.json(&creator, &["task", "close", &task])["state"],
@@ -617,6 +637,23 @@ async fn balance_round_list_and_crank() {
         )
         .await
         .unwrap();
+    // Staked before round 0 began: all of it counts this round.
+    let status = env.json(&node, &["node", "status", &task]);
+    assert_eq!(
+        (
+            status["counts_this_round_sol"].as_str(),
+            status["current_round"].as_u64()
+        ),
+        (Some("2"), Some(0)),
+        "{status}"
+    );
+    let shown = env.json(&creator, &["round", "show", &task, "0"]);
+    let ends_in = shown["phase_ends_in_seconds"].as_f64().unwrap();
+    // 20 slots of 50 ms, measured from whole-second block times.
+    assert!(
+        ends_in > 0.0 && ends_in <= 2.0,
+        "the submit window closes within 20 slots: {shown}"
+    );
     let rounds = env.json(&creator, &["round", "list", &task]);
     assert_eq!(rounds[0]["round"], 0);
     assert_eq!(rounds[0]["account"], "open");

@@ -100,6 +100,9 @@ pub struct Status {
     pub node: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// What `node withdraw` paid back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withdrawn_sol: Option<Sol>,
     pub staked: bool,
     #[serde(flatten)]
     pub stake: Option<StakeFields>,
@@ -112,6 +115,11 @@ pub struct StakeFields {
     pub pending_activates_in_round: u64,
     pub unbonding_sol: Sol,
     pub unbonding_frees_at_slot: Option<u64>,
+    /// Until the unbonding stake may be withdrawn (negative: since).
+    pub unbonding_frees_in_seconds: Option<f64>,
+    /// The stake the program counts for the current round: active stake,
+    /// without what is still pending.
+    pub counts_this_round_sol: Option<Sol>,
     pub endpoint: String,
     pub open_audits: u32,
     pub slashed_total_sol: Sol,
@@ -127,14 +135,17 @@ async fn status(
 ) -> Result<Status, CliError> {
     let t = ctx.task(&task).await?;
     let stake: Option<Stake> = ctx.chain.account(&pda::stake(&task, &node)).await?;
-    let slot = ctx.chain.slot().await?;
-    let round = t.schedule.round_at(slot);
+    let clock = ctx.slot_clock().await?;
+    let round = t.schedule.round_at(clock.slot);
     let fields = stake.map(|s| StakeFields {
         active_sol: Sol(s.bonded.active),
         pending_sol: Sol(s.bonded.pending),
         pending_activates_in_round: s.bonded.pending_round,
         unbonding_sol: Sol(s.unbonding),
         unbonding_frees_at_slot: (s.unbonding > 0).then_some(s.unbonding_frees_at),
+        unbonding_frees_in_seconds: (s.unbonding > 0)
+            .then(|| clock.seconds_until(s.unbonding_frees_at)),
+        counts_this_round_sol: round.map(|r| Sol(s.bonded.weight_at(r))),
         open_audits: s.open_audits,
         slashed_total_sol: Sol(s.slashed_total),
         current_round: round,
@@ -145,6 +156,7 @@ async fn status(
         task: task.to_string(),
         node: node.to_string(),
         signature,
+        withdrawn_sol: None,
         staked: fields.is_some(),
         stake: fields,
     })
@@ -174,22 +186,22 @@ async fn leave(ctx: &Ctx, task: Pubkey, step: Leave) -> Result<Status, CliError>
     ctx.task(&task).await?;
     let node = ctx.signer()?;
     let n = node.pubkey();
-    if ctx
-        .chain
-        .raw_account(&pda::stake(&task, &n))
-        .await?
-        .is_none()
-    {
+    let Some(before): Option<Stake> = ctx.chain.account(&pda::stake(&task, &n)).await? else {
         return Err(CliError::Input(format!(
             "node {n} has no stake on task {task}"
         )));
-    }
+    };
     let ix = match step {
         Leave::Unstake => sdk::unstake(&n, &task),
         Leave::Withdraw => sdk::withdraw_stake(&n, &task),
     };
     let signature = ctx.send(&node, &[ix]).await?;
-    status(ctx, task, n, Some(signature)).await
+    let mut status = status(ctx, task, n, Some(signature)).await?;
+    if matches!(step, Leave::Withdraw) {
+        // withdraw_stake pays out the whole unbonded stake.
+        status.withdrawn_sol = Some(Sol(before.unbonding));
+    }
+    Ok(status)
 }
 
 #[derive(Args)]

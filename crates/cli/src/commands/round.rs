@@ -142,6 +142,10 @@ pub struct Shown {
     pub reveal_window: String,
     pub audit_window: String,
     pub claim_deadline: u64,
+    /// Until the current phase's window closes (none once settling).
+    pub phase_ends_in_seconds: Option<f64>,
+    /// Until anyone may close the round (negative: since).
+    pub claim_deadline_in_seconds: f64,
     pub reward_pool_sol: Sol,
     pub eligible_stake_sol: Sol,
     pub submitted: u32,
@@ -156,7 +160,8 @@ pub struct Shown {
 
 async fn show(ctx: &Ctx, task: Pubkey, round: u64) -> Result<Shown, CliError> {
     let t = ctx.task(&task).await?;
-    let slot = ctx.chain.slot().await?;
+    let clock = ctx.slot_clock().await?;
+    let slot = clock.slot;
     let Some(r): Option<Round> = ctx.chain.account(&pda::round(&task, round)).await? else {
         return Err(CliError::UnknownRound { task, round });
     };
@@ -188,14 +193,25 @@ async fn show(ctx: &Ctx, task: Pubkey, round: u64) -> Result<Shown, CliError> {
         .collect();
     let s = t.schedule;
     let window = |from: u64, to: u64| format!("{from}..{to}");
+    let phase = s.phase(round, slot);
+    let phase_end = match phase {
+        Phase::NotStarted => Some(s.round_start(round)),
+        Phase::Submit => Some(s.submit_end(round)),
+        Phase::Reveal => Some(s.reveal_end(round)),
+        Phase::Audit => Some(s.audit_end(round)),
+        Phase::Settle => Some(s.claim_deadline(round)),
+        Phase::Closable => None,
+    };
     Ok(Shown {
         task: task.to_string(),
         round,
-        phase: phase_name(s.phase(round, slot)),
+        phase: phase_name(phase),
         submit_window: window(s.round_start(round), s.submit_end(round)),
         reveal_window: window(s.submit_end(round), s.reveal_end(round)),
         audit_window: window(s.reveal_end(round), s.audit_end(round)),
         claim_deadline: s.claim_deadline(round),
+        phase_ends_in_seconds: phase_end.map(|end| clock.seconds_until(end)),
+        claim_deadline_in_seconds: clock.seconds_until(s.claim_deadline(round)),
         reward_pool_sol: Sol(r.reward_pool),
         eligible_stake_sol: Sol(r.eligible_stake),
         submitted: r.submissions,

@@ -233,14 +233,17 @@ pub struct Created {
     pub task: String,
     pub signature: String,
     pub start_slot: u64,
+    /// When round 0 starts, in seconds from now.
+    pub starts_in_seconds: f64,
     pub commit_reveal: bool,
     pub funded_sol: Sol,
 }
 
 pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError> {
     let creator = ctx.signer()?;
+    let clock = ctx.slot_clock().await?;
     // Checked here first, so a bad schedule sends nothing.
-    o.schedule.start_slot = ctx.chain.slot().await? + o.start_in_slots;
+    o.schedule.start_slot = clock.slot + o.start_in_slots;
     let commit_reveal = o.schedule.reveal_slots > 0;
     o.schedule.validate(commit_reveal).map_err(|e| {
         CliError::Input(format!("invalid schedule: {e:?} (see --round-slots, --submit-slots, --reveal-slots, --audit-slots)"))
@@ -273,6 +276,7 @@ pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError
         task: task.to_string(),
         signature: signature.to_string(),
         start_slot: o.schedule.start_slot,
+        starts_in_seconds: clock.seconds(o.start_in_slots),
         commit_reveal,
         funded_sol: Sol(o.fund),
     })
@@ -283,6 +287,8 @@ pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError
 pub struct BountyChanged {
     pub task: String,
     pub signature: String,
+    /// Added (fund) or taken back (withdraw).
+    pub amount_sol: Sol,
     pub bounty_available_sol: Sol,
 }
 
@@ -290,11 +296,13 @@ async fn bounty_changed(
     ctx: &Ctx,
     task: Pubkey,
     signature: String,
+    amount: Sol,
 ) -> Result<BountyChanged, CliError> {
     let t = ctx.task(&task).await?;
     Ok(BountyChanged {
         task: task.to_string(),
         signature,
+        amount_sol: amount,
         bounty_available_sol: Sol(t.ledger.bounty_available),
     })
 }
@@ -304,7 +312,7 @@ async fn fund(ctx: &Ctx, task: Pubkey, amount: Sol) -> Result<BountyChanged, Cli
     let funder = ctx.signer()?;
     let ix = sdk::fund_task(&funder.pubkey(), &task, amount.lamports());
     let signature = ctx.send(&funder, &[ix]).await?;
-    bounty_changed(ctx, task, signature).await
+    bounty_changed(ctx, task, signature, amount).await
 }
 
 async fn withdraw(ctx: &Ctx, task: Pubkey, amount: Sol) -> Result<BountyChanged, CliError> {
@@ -312,7 +320,7 @@ async fn withdraw(ctx: &Ctx, task: Pubkey, amount: Sol) -> Result<BountyChanged,
     let creator = ctx.signer()?;
     let ix = sdk::withdraw_bounty(&creator.pubkey(), &task, amount.lamports());
     let signature = ctx.send(&creator, &[ix]).await?;
-    bounty_changed(ctx, task, signature).await
+    bounty_changed(ctx, task, signature, amount).await
 }
 
 #[derive(Args)]
@@ -373,6 +381,9 @@ pub struct StateChanged {
     pub task: String,
     pub signature: String,
     pub state: &'static str,
+    /// What closing returned to the creator: the bounty left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returned_sol: Option<Sol>,
 }
 
 pub fn state_name(state: TaskState) -> &'static str {
@@ -384,7 +395,7 @@ pub fn state_name(state: TaskState) -> &'static str {
 }
 
 async fn lifecycle(ctx: &Ctx, task: Pubkey, step: Lifecycle) -> Result<StateChanged, CliError> {
-    ctx.task(&task).await?;
+    let before = ctx.task(&task).await?;
     let creator = ctx.signer()?;
     let c = creator.pubkey();
     let ix = match step {
@@ -401,6 +412,9 @@ async fn lifecycle(ctx: &Ctx, task: Pubkey, step: Lifecycle) -> Result<StateChan
         task: task.to_string(),
         signature,
         state,
+        // close_task pays out the whole available bounty.
+        returned_sol: matches!(step, Lifecycle::Close)
+            .then_some(Sol(before.ledger.bounty_available)),
     })
 }
 
@@ -422,6 +436,11 @@ pub struct Shown {
     pub claim_rounds: u64,
     pub current_slot: u64,
     pub current_round: Option<u64>,
+    /// The cluster's pace, measured from its block times.
+    pub slot_seconds: f64,
+    pub round_seconds: f64,
+    /// Until the next round starts (round 0, before the task begins).
+    pub next_round_in_seconds: f64,
     pub reward_per_round_sol: Sol,
     pub min_stake_sol: Sol,
     pub challenge_bond_sol: Sol,
@@ -441,8 +460,10 @@ pub struct Shown {
 
 async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
     let t = ctx.task(&task).await?;
-    let slot = ctx.chain.slot().await?;
+    let clock = ctx.slot_clock().await?;
+    let slot = clock.slot;
     let (s, e, l) = (t.schedule, t.economics, t.ledger);
+    let next_round = s.round_at(slot).map_or(0, |r| r + 1);
     Ok(Shown {
         task: task.to_string(),
         name: t.name,
@@ -460,6 +481,9 @@ async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
         claim_rounds: s.claim_rounds,
         current_slot: slot,
         current_round: s.round_at(slot),
+        slot_seconds: clock.seconds_per_slot,
+        round_seconds: clock.seconds(s.round_slots),
+        next_round_in_seconds: clock.seconds_until(s.round_start(next_round)),
         reward_per_round_sol: Sol(e.reward_per_round),
         min_stake_sol: Sol(e.min_stake),
         challenge_bond_sol: Sol(e.challenge_bond),
