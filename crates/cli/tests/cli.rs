@@ -527,8 +527,15 @@ async fn applying_a_manifest_twice_changes_nothing_the_second_time() {
     assert_eq!(second[1]["actions"], "unchanged");
     let mut after = env.json(&creator, &["task", "show", &task]);
     // Only the clock moved.
-    after["current_slot"] = before["current_slot"].clone();
-    after["current_round"] = before["current_round"].clone();
+    for clock in [
+        "current_slot",
+        "current_round",
+        "slot_seconds",
+        "round_seconds",
+        "next_round_in_seconds",
+    ] {
+        after[clock] = before[clock].clone();
+    }
     assert_eq!(after, before, "a second apply changes nothing on chain");
 
     // A changed manifest: new metadata and a higher bounty target.
@@ -541,7 +548,8 @@ async fn applying_a_manifest_twice_changes_nothing_the_second_time() {
     assert_eq!(third[0]["bounty_sol"], "4.5");
     assert_eq!(third[1]["actions"], "unchanged");
 
-    // Bad input names the file, the task and the field; nothing is sent.
+    // Bad input names the file, the line, the task and the field; nothing
+    // is sent.
     let fails_with = |from: &str, to: &str, error: String| {
         std::fs::write(&manifest, MANIFEST.replace(from, to)).unwrap();
         env.fails(&creator, &["task", "apply", path], &error);
@@ -549,12 +557,12 @@ async fn applying_a_manifest_twice_changes_nothing_the_second_time() {
     fails_with(
         "reward = \"0.2\"",
         "reward = \"lots\"",
-        format!("error: {path}: task 2: reward: amount 'lots' is not a SOL amount"),
+        format!("error: {path}:19: task 2: reward: amount 'lots' is not a SOL amount"),
     );
     fails_with(
         "name = \"plain\"",
         "name = \"plain\"\ncolour = \"red\"",
-        format!("error: {path}: unknown field `colour`"),
+        format!("error: {path}:18: unknown field `colour`"),
     );
 }
 

@@ -95,39 +95,100 @@ struct Desired {
     bounty_target: u64,
 }
 
-fn input(path: &Path, id: Option<u64>, field: &str, detail: impl std::fmt::Display) -> CliError {
-    match id {
-        Some(id) => CliError::Input(format!("{}: task {id}: {field}: {detail}", path.display())),
-        None => CliError::Input(format!("{}: {detail}", path.display())),
+/// A manifest file and its text, to name where a problem is.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    /// "<file>:<line>: task <id>: <field>: <detail>", the line being the
+    /// field's in that task's `[[task]]` table (or the table's own).
+    fn error(&self, id: Option<u64>, field: &str, detail: impl std::fmt::Display) -> CliError {
+        let file = self.path.display();
+        match id {
+            Some(id) => {
+                let line = self
+                    .line_of(id, field)
+                    .map_or(String::new(), |l| format!(":{l}"));
+                CliError::Input(format!("{file}{line}: task {id}: {field}: {detail}"))
+            }
+            None => CliError::Input(format!("{file}: {detail}")),
+        }
+    }
+
+    /// The 1-based line of `field` (the last part of a dotted name) inside
+    /// the `[[task]]` whose id is `id`, else that table's first line.
+    fn line_of(&self, id: u64, field: &str) -> Option<usize> {
+        let key = field.rsplit('.').next().unwrap_or(field);
+        let lines: Vec<&str> = self.text.lines().collect();
+        let starts: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].trim() == "[[task]]")
+            .collect();
+        for (n, &start) in starts.iter().enumerate() {
+            let end = starts.get(n + 1).copied().unwrap_or(lines.len());
+            let block = &lines[start..end];
+            let assigns = |line: &str, name: &str| {
+                line.trim()
+                    .strip_prefix(name)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            };
+            let is_ours = block.iter().any(|l| {
+                assigns(l, "id")
+                    && l.split('=')
+                        .nth(1)
+                        .and_then(|v| v.split('#').next())
+                        .map(str::trim)
+                        == Some(&id.to_string())
+            });
+            if is_ours {
+                let at = block.iter().position(|l| assigns(l, key)).unwrap_or(0);
+                return Some(start + at + 1);
+            }
+        }
+        None
+    }
+
+    /// A TOML syntax or shape error, with the line it points at.
+    fn toml_error(&self, e: &toml::de::Error) -> CliError {
+        let line = e.span().map(|span| {
+            self.text[..span.start.min(self.text.len())]
+                .matches('\n')
+                .count()
+                + 1
+        });
+        let file = self.path.display();
+        let line = line.map_or(String::new(), |l| format!(":{l}"));
+        CliError::Input(format!("{file}{line}: {}", e.message()))
     }
 }
 
 fn load(path: &Path) -> Result<Vec<Desired>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| input(path, None, "", e))?;
-    let manifest: Manifest =
-        toml::from_str(&text).map_err(|e| input(path, None, "", e.message().to_string()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+    let source = Source { path, text: &text };
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| source.toml_error(&e))?;
     let base = path.parent().unwrap_or(Path::new("."));
     manifest
         .task
         .into_iter()
-        .map(|t| desired(path, base, t))
+        .map(|t| desired(&source, base, t))
         .collect()
 }
 
-fn code_source(path: &Path, base: &Path, t: &TaskEntry) -> Result<CodeSource, CliError> {
+fn code_source(source: &Source, base: &Path, t: &TaskEntry) -> Result<CodeSource, CliError> {
     let id = Some(t.id);
     Ok(match (&t.code_hash, &t.code_file, t.example) {
         (Some(hex_hash), None, false) => CodeSource::Hash(
             hex::decode(hex_hash)
                 .ok()
                 .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| input(path, id, "code_hash", "not a 64-digit hex sha256"))?,
+                .ok_or_else(|| source.error(id, "code_hash", "not a 64-digit hex sha256"))?,
         ),
         (None, Some(file), false) => CodeSource::File(base.join(file)),
         (None, None, true) => CodeSource::Example,
         _ => {
-            return Err(input(
-                path,
+            return Err(source.error(
                 id,
                 "code",
                 "give exactly one of code_hash, code_file, example = true",
@@ -136,15 +197,15 @@ fn code_source(path: &Path, base: &Path, t: &TaskEntry) -> Result<CodeSource, Cl
     })
 }
 
-fn desired(path: &Path, base: &Path, t: TaskEntry) -> Result<Desired, CliError> {
+fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliError> {
     let id = Some(t.id);
     let sol = |field: &str, value: Option<&String>, default: u64| match value {
-        Some(text) => parse_sol(text).map_err(|e| input(path, id, field, e)),
+        Some(text) => parse_sol(text).map_err(|e| source.error(id, field, e)),
         None => Ok(default),
     };
-    let code_hash = code_source(path, base, &t)?
+    let code_hash = code_source(source, base, &t)?
         .code_hash()
-        .map_err(|e| input(path, id, "code_file", e))?;
+        .map_err(|e| source.error(id, "code_file", e))?;
     let schedule = Schedule {
         start_slot: 0,
         round_slots: t.schedule.round_slots,
@@ -158,7 +219,7 @@ fn desired(path: &Path, base: &Path, t: TaskEntry) -> Result<Desired, CliError> 
     };
     schedule
         .validate(schedule.reveal_slots > 0)
-        .map_err(|e| input(path, id, "schedule", format!("{e:?}")))?;
+        .map_err(|e| source.error(id, "schedule", format!("{e:?}")))?;
     let economics = Economics {
         reward_per_round: sol("reward", Some(&t.reward), 0)?,
         min_stake: sol("min_stake", t.min_stake.as_ref(), ECONOMICS.min_stake)?,
