@@ -584,7 +584,19 @@ impl Fixture {
         bounty: u64,
         stake: u64,
     ) -> Self {
-        let mut h = Harness::new(backend).await;
+        let h = Harness::new(backend).await;
+        Self::on(h, commit_reveal, node_count, bounty, stake).await
+    }
+
+    /// The same, on a harness the caller set up (the scale benchmark's,
+    /// with compute-unit ceilings off).
+    pub async fn on(
+        mut h: Harness,
+        commit_reveal: bool,
+        node_count: usize,
+        bounty: u64,
+        stake: u64,
+    ) -> Self {
         let creator = h.funded_keypair(1_000 * LAMPORTS_PER_SOL).await;
         let args = task_args(1, commit_reveal);
         let schedule = args.schedule;

@@ -81,6 +81,18 @@ impl Env {
         self.json(keypair, &args)
     }
 
+    /// Waits for round 0 of the task `created` describes, and opens it
+    /// with `node`'s plain submission; returns the round's start slot.
+    async fn open_round_zero(&self, created: &Value, node: &solana_keypair::Keypair) -> u64 {
+        let task: anchor_lang::prelude::Pubkey = created["task"].as_str().unwrap().parse().unwrap();
+        let start = created["start_slot"].as_u64().unwrap();
+        tasknet_testkit::wait_for_slot(&self.chain, start).await;
+        let payload = SubmissionPayload::Value(b"42".to_vec());
+        let opening = sdk::submit_opening(&node.pubkey(), &task, 0, payload, false);
+        self.chain.send(&opening, node, &[]).await.unwrap();
+        start
+    }
+
     /// A command line clap refuses: exit code 2, clap's whole message
     /// (the problem first, then how to get help).
     fn refused(&self, keypair: &Path, args: &[&str], prefix: &str) {
@@ -290,18 +302,7 @@ async fn operator_commands_and_round_show() {
     );
 
     // A submission so that the round exists.
-    let task_key: anchor_lang::prelude::Pubkey = task.parse().unwrap();
-    let start = created["start_slot"].as_u64().unwrap();
-    tasknet_testkit::wait_for_slot(&env.chain, start).await;
-    let payload = SubmissionPayload::Value(b"42".to_vec());
-    env.chain
-        .send(
-            &sdk::submit_opening(&node_key.pubkey(), &task_key, 0, payload, false),
-            &node_key,
-            &[],
-        )
-        .await
-        .unwrap();
+    env.open_round_zero(&created, &node_key).await;
     let round = env.json(&creator, &["round", "show", &task, "0"]);
     assert_eq!(
         (round["phase"].as_str(), round["submitted"].as_u64()),
@@ -633,18 +634,7 @@ async fn balance_round_list_and_crank() {
     );
     let task = created["task"].as_str().unwrap().to_string();
     env.json(&node, &["node", "stake", &task, "2"]);
-    let task_key: anchor_lang::prelude::Pubkey = task.parse().unwrap();
-    let start = created["start_slot"].as_u64().unwrap();
-    tasknet_testkit::wait_for_slot(&env.chain, start).await;
-    let payload = SubmissionPayload::Value(b"42".to_vec());
-    env.chain
-        .send(
-            &sdk::submit_opening(&node_key.pubkey(), &task_key, 0, payload, false),
-            &node_key,
-            &[],
-        )
-        .await
-        .unwrap();
+    let start = env.open_round_zero(&created, &node_key).await;
     // Staked before round 0 began: all of it counts this round.
     let status = env.json(&node, &["node", "status", &task]);
     assert_eq!(

@@ -29,11 +29,10 @@ use tasknet_node::decide::{crank_grace, decide};
 use tasknet_node::snapshot::{AccountSource, RoundMemory, RoundSnapshot, TaskView};
 use tasknet_node::store::OwnSubmission;
 use tasknet_node::Action;
-use tasknet_sdk as sdk;
 use tasknet_sdk::accounts::Memcmp;
 use tasknet_sdk::chain::ChainError;
 use tasknet_sdk::pda;
-use tasknet_tests::{salt_for, task_args, Backend, Fixture, Harness, LAMPORTS_PER_SOL};
+use tasknet_tests::{salt_for, Backend, Fixture, Harness, LAMPORTS_PER_SOL};
 use tokio::sync::Mutex;
 
 /// Rounds played at each size: the same at every size, so that a node's
@@ -358,43 +357,7 @@ async fn run(nodes: usize, rounds: u64) -> SizeResult {
 async fn fixture(nodes: usize, stake: u64) -> Fixture {
     let mut h = Harness::new(Backend::Sbf).await;
     h.check_ceilings = false;
-    let creator = h.funded_keypair(1_000 * LAMPORTS_PER_SOL).await;
-    let args = task_args(1, true);
-    let schedule = args.schedule;
-    let task = pda::task(&creator.pubkey(), 1);
-    h.track(task);
-    h.send(&[sdk::create_task(&creator.pubkey(), args)], &[&creator])
-        .await
-        .ok();
-    h.send(
-        &[sdk::fund_task(
-            &creator.pubkey(),
-            &task,
-            100 * LAMPORTS_PER_SOL,
-        )],
-        &[&creator],
-    )
-    .await
-    .ok();
-    let mut keypairs = Vec::with_capacity(nodes);
-    for _ in 0..nodes {
-        let node = h.funded_keypair(stake + LAMPORTS_PER_SOL).await;
-        let endpoint = Some("http://127.0.0.1:9000".into());
-        h.send(
-            &[sdk::stake(&node.pubkey(), &task, stake, endpoint)],
-            &[&node],
-        )
-        .await
-        .ok();
-        keypairs.push(node);
-    }
-    Fixture {
-        h,
-        creator,
-        task,
-        nodes: keypairs,
-        schedule,
-    }
+    Fixture::on(h, true, nodes, 100 * LAMPORTS_PER_SOL, stake).await
 }
 
 /// The slots where something changes for some round: every window's edge,
