@@ -85,6 +85,12 @@ fn node_command(s: &Setup) -> Command {
     command
 }
 
+/// Pauses the task: no new rounds, the open ones settle.
+async fn pause(s: &Setup) {
+    let ix = sdk::pause_task(&s.creator.pubkey(), &s.task);
+    s.cluster.chain.send(&[ix], &s.creator, &[]).await.unwrap();
+}
+
 fn spawn_node(s: &Setup) -> Child {
     node_command(s)
         .env("RUST_LOG", "info")
@@ -165,15 +171,7 @@ async fn a_killed_node_restarts_reveals_and_claims_without_duplicates() {
     // Restart during the reveal window; stop new rounds.
     wait_for_slot(&s.cluster.chain, s.schedule.submit_end(0)).await;
     let mut node = spawn_node(&s);
-    s.cluster
-        .chain
-        .send(
-            &[sdk::pause_task(&s.creator.pubkey(), &s.task)],
-            &s.creator,
-            &[],
-        )
-        .await
-        .unwrap();
+    pause(&s).await;
     s.cluster
         .wait_for("the round to be settled and closed", 1200, || async {
             s.cluster
@@ -397,15 +395,7 @@ async fn a_node_killed_around_its_claim_claims_once_and_records_it() {
     node.kill().unwrap(); // SIGKILL, around the claim
     node.wait().unwrap();
     // No new rounds: only round 0's claim is in question.
-    s.cluster
-        .chain
-        .send(
-            &[sdk::pause_task(&s.creator.pubkey(), &s.task)],
-            &s.creator,
-            &[],
-        )
-        .await
-        .unwrap();
+    pause(&s).await;
 
     let mut node = spawn_node(&s);
     s.cluster
