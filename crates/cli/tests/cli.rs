@@ -137,8 +137,10 @@ async fn creator_commands() {
     assert!(starts_in > 0.0, "{created}");
     // Human output is aligned `field: value` lines.
     let show = env.json(&creator, &["task", "show", &task]);
+    // The cluster's measured pace: 50 ms on the embedded chain, about
+    // 0.4 s (up to a second on a loaded machine) on a test validator.
     let slot_seconds = show["slot_seconds"].as_f64().unwrap();
-    assert!(slot_seconds > 0.0 && slot_seconds <= 0.4, "{show}");
+    assert!(slot_seconds > 0.0 && slot_seconds <= 2.0, "{show}");
     assert!(
         show["next_round_in_seconds"].as_f64().unwrap() > 0.0,
         "{show}"
@@ -647,10 +649,14 @@ async fn balance_round_list_and_crank() {
     );
     let shown = env.json(&creator, &["round", "show", &task, "0"]);
     let ends_in = shown["phase_ends_in_seconds"].as_f64().unwrap();
-    // 20 slots of 50 ms, measured from whole-second block times.
+    // At most 20 slots at the cluster's pace, as task show measures it
+    // (whole-second block times: a second's slack).
+    let pace = env.json(&creator, &["task", "show", &task])["slot_seconds"]
+        .as_f64()
+        .unwrap();
     assert!(
-        ends_in > 0.0 && ends_in <= 2.0,
-        "the submit window closes within 20 slots: {shown}"
+        ends_in > 0.0 && ends_in <= 20.0 * pace + 1.0,
+        "the submit window closes within 20 slots of {pace} s: {shown}"
     );
     let rounds = env.json(&creator, &["round", "list", &task]);
     assert_eq!(rounds[0]["round"], 0);
