@@ -72,10 +72,13 @@ pub enum Step {
         task: u8,
         sol_tenths: u8,
     },
+    /// `min_stake_sol`: 0 leaves it, else the new minimum in SOL (a
+    /// round under way keeps its own).
     Update {
         actor: u8,
         task: u8,
         reward_tenths: u8,
+        min_stake_sol: u8,
     },
     Pause {
         actor: u8,
@@ -106,6 +109,13 @@ pub enum Step {
     WithdrawStake {
         node: u8,
         task: u8,
+    },
+    /// `actor` closes `node`'s stake (refused unless it is empty, and by
+    /// another actor unless the task is closed).
+    CloseStake {
+        actor: u8,
+        task: u8,
+        node: u8,
     },
     OpenRound {
         actor: u8,
@@ -190,8 +200,8 @@ fn step_strategy() -> impl Strategy<Value = Step> {
             .prop_map(|(creator, id, commit_reveal)| Step::CreateTask { creator, id, commit_reveal }),
         2 => (any::<u8>(), t.clone(), 0..40u8)
             .prop_map(|(actor, task, sol_tenths)| Step::Fund { actor, task, sol_tenths }),
-        1 => (any::<u8>(), t.clone(), 0..20u8)
-            .prop_map(|(actor, task, reward_tenths)| Step::Update { actor, task, reward_tenths }),
+        1 => (any::<u8>(), t.clone(), 0..20u8, 0..4u8)
+            .prop_map(|(actor, task, reward_tenths, min_stake_sol)| Step::Update { actor, task, reward_tenths, min_stake_sol }),
         1 => (any::<u8>(), t.clone()).prop_map(|(actor, task)| Step::Pause { actor, task }),
         1 => (any::<u8>(), t.clone()).prop_map(|(actor, task)| Step::Resume { actor, task }),
         1 => (any::<u8>(), t.clone(), 0..40u8)
@@ -200,6 +210,7 @@ fn step_strategy() -> impl Strategy<Value = Step> {
         3 => (any::<u8>(), t.clone(), 0..4u8).prop_map(|(node, task, sol)| Step::Stake { node, task, sol }),
         1 => (any::<u8>(), t.clone()).prop_map(|(node, task)| Step::Unstake { node, task }),
         1 => (any::<u8>(), t.clone()).prop_map(|(node, task)| Step::WithdrawStake { node, task }),
+        1 => (any::<u8>(), t.clone(), any::<u8>()).prop_map(|(actor, task, node)| Step::CloseStake { actor, task, node }),
         1 => (any::<u8>(), t.clone()).prop_map(|(actor, task)| Step::OpenRound { actor, task }),
         5 => (any::<u8>(), t.clone(), 0..4u8, any::<u8>())
             .prop_map(|(node, task, value, other)| Step::Submit { node, task, value, other }),
@@ -391,13 +402,15 @@ impl World {
                 actor,
                 task,
                 reward_tenths,
+                min_stake_sol,
             } => {
                 let (a, t) = (self.actor(*actor), self.task(*task)?);
                 let args = UpdateTaskArgs {
                     reward_per_round: Some(sol(*reward_tenths)),
                     metadata_uri: None,
                     code_hash: None,
-                    min_stake: None,
+                    min_stake: (*min_stake_sol > 0)
+                        .then(|| u64::from(*min_stake_sol) * LAMPORTS_PER_SOL),
                 };
                 (vec![sdk::update_task(&self.key(a), &t.key, args)], vec![a])
             }
@@ -441,6 +454,11 @@ impl World {
             Step::WithdrawStake { node, task } => {
                 let (n, t) = (self.node(*node), self.task(*task)?);
                 (vec![sdk::withdraw_stake(&self.key(n), &t.key)], vec![n])
+            }
+            Step::CloseStake { actor, task, node } => {
+                let (a, t, n) = (self.actor(*actor), self.task(*task)?, self.node(*node));
+                let ix = sdk::close_stake(&self.key(a), &t.key, &self.key(n));
+                (vec![ix], vec![a])
             }
             Step::OpenRound { actor, task } => {
                 let (a, t) = (self.actor(*actor), self.task(*task)?);
@@ -769,6 +787,10 @@ impl World {
         let c = self.creator(creator);
         let slot = self.slot().await;
         let mut args = task_args(u64::from(id), commit_reveal);
+        // Odd ids slash everything: stakes reach zero and must close.
+        if id % 2 == 1 {
+            args.economics.slash_bps = 10_000;
+        }
         args.schedule = Schedule {
             start_slot: slot + 5,
             reveal_slots: if commit_reveal {
@@ -972,7 +994,12 @@ impl World {
                 else {
                     continue;
                 };
-                if stake.unbonding == 0 {
+                if stake.total() == 0 {
+                    // Slashed to nothing: anyone closes it once the task is.
+                    let closer = self.key(creator);
+                    self.must(&[sdk::close_stake(&closer, &task.key, &node)], &[creator])
+                        .await;
+                } else if stake.unbonding == 0 {
                     self.must(&[sdk::unstake(&node, &task.key)], &[CREATORS + n])
                         .await;
                 }

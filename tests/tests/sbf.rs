@@ -5,6 +5,8 @@ use tasknet_tests::Backend;
 
 const BACKEND: Backend = Backend::Sbf;
 
+#[path = "cases/attacks.rs"]
+mod attacks;
 #[path = "cases/audit.rs"]
 mod audit;
 #[path = "cases/creator.rs"]

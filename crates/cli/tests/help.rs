@@ -228,3 +228,14 @@ fn json_output_makes_errors_json() {
         "{message}"
     );
 }
+
+#[test]
+fn task_update_says_when_a_change_applies() {
+    let (code, stdout, stderr) = tasknet(&["task", "update", "--help"]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("A change applies from the next round opened"),
+        "{stdout}"
+    );
+}

@@ -34,6 +34,18 @@ pub fn create_task(creator: &Pubkey, args: CreateTaskArgs) -> Instruction {
     )
 }
 
+/// Creates a task and, when `bounty` is above zero, funds it in the same
+/// transaction: a task is never visible unfunded when its creator meant to
+/// fund it.
+pub fn create_funded_task(creator: &Pubkey, args: CreateTaskArgs, bounty: u64) -> Vec<Instruction> {
+    let task = pda::task(creator, args.task_id);
+    let mut instructions = vec![create_task(creator, args)];
+    if bounty > 0 {
+        instructions.push(fund_task(creator, &task, bounty));
+    }
+    instructions
+}
+
 pub fn fund_task(funder: &Pubkey, task: &Pubkey, amount: u64) -> Instruction {
     instruction(
         acc::FundTask {
@@ -131,6 +143,20 @@ pub fn withdraw_stake(node: &Pubkey, task: &Pubkey) -> Instruction {
             stake: pda::stake(task, node),
         },
         ix::WithdrawStake {},
+    )
+}
+
+/// Closes `node`'s empty stake (slashed to zero); `closer` is the node, or
+/// anyone once the task is closed. The rent goes to the node.
+pub fn close_stake(closer: &Pubkey, task: &Pubkey, node: &Pubkey) -> Instruction {
+    instruction(
+        acc::CloseStake {
+            closer: *closer,
+            task: *task,
+            stake: pda::stake(task, node),
+            node: *node,
+        },
+        ix::CloseStake {},
     )
 }
 

@@ -176,7 +176,7 @@ pub fn example_command() -> PathBuf {
 pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
     use anchor_lang::Discriminator;
     use tasknet::instruction as ix;
-    let names: [(&str, &[u8]); 20] = [
+    let names: [(&str, &[u8]); 21] = [
         ("create_task", ix::CreateTask::DISCRIMINATOR),
         ("fund_task", ix::FundTask::DISCRIMINATOR),
         ("update_task", ix::UpdateTask::DISCRIMINATOR),
@@ -187,6 +187,7 @@ pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
         ("stake", ix::Stake::DISCRIMINATOR),
         ("unstake", ix::Unstake::DISCRIMINATOR),
         ("withdraw_stake", ix::WithdrawStake::DISCRIMINATOR),
+        ("close_stake", ix::CloseStake::DISCRIMINATOR),
         ("open_round", ix::OpenRound::DISCRIMINATOR),
         ("submit", ix::Submit::DISCRIMINATOR),
         ("reveal", ix::Reveal::DISCRIMINATOR),

@@ -141,6 +141,12 @@ pub enum TasknetError {
     WrongAddress,
     #[msg("a task with this creator and id exists: pick another id, or close it first")]
     TaskAlreadyExists,
+
+    // Added with close_stake (appended: codes above stay stable).
+    #[msg("only the staking node may close its stake while the task is not closed")]
+    NotStakeOwner,
+    #[msg("the stake still holds lamports: unstake and withdraw them instead")]
+    StakeNotEmpty,
 }
 
 impl From<ScheduleError> for TasknetError {

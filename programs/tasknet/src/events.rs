@@ -98,6 +98,13 @@ pub struct StakeWithdrawn {
 }
 
 #[event]
+pub struct StakeClosed {
+    pub task: Pubkey,
+    pub node: Pubkey,
+    pub closed_by: Pubkey,
+}
+
+#[event]
 pub struct RoundOpened {
     pub task: Pubkey,
     pub round: u64,

@@ -97,6 +97,13 @@ pub mod tasknet {
         WithdrawStake::handler(ctx)
     }
 
+    /// Closes an empty stake (one slashed to zero): by its node, or by
+    /// anyone once the task is closed.
+    #[access_control(ctx.accounts.validate())]
+    pub fn close_stake(ctx: Context<CloseStake>) -> Result<()> {
+        CloseStake::handler(ctx)
+    }
+
     /// Opens `round` (anyone, in its submit window; idempotent). Nodes send
     /// it before their submit when they find the round unopened.
     #[access_control(ctx.accounts.validate(round))]

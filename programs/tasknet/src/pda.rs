@@ -60,10 +60,8 @@ pub fn is_canonical(seeds: &[&[u8]], bump: u8, program_id: &Pubkey, address: &Pu
 }
 
 /// Creates a program-owned account of `space` bytes at the canonical PDA of
-/// `seeds` and `bump`, paid by `payer`. Like Anchor's `init`, it also
-/// works when someone sent lamports to the address beforehand (a transfer
-/// cannot block a node's submission). The caller refuses an address the
-/// program already owns with its own named error.
+/// `seeds` and the client's `bump` (checked here without a search). See
+/// [`create_at`] for what happens to lamports already at the address.
 pub fn create<'info>(
     payer: &AccountInfo<'info>,
     account: &AccountInfo<'info>,
@@ -71,11 +69,35 @@ pub fn create<'info>(
     seeds: &[&[u8]],
     bump: u8,
     space: usize,
-) -> Result<()> {
+) -> Result<u64> {
     require!(
         is_canonical(seeds, bump, &crate::ID, account.key),
         TasknetError::WrongAddress
     );
+    create_at(payer, account, system_program, seeds, bump, space)
+}
+
+/// Creates a program-owned account of `space` bytes at an address already
+/// checked to be the PDA of `seeds` and `bump` (by `create`, or by an
+/// Anchor `seeds` constraint), paid by `payer`. This is the program's one
+/// way to create an account: anyone can send lamports to a PDA before it
+/// exists, and `CreateAccount` refuses a funded address while Anchor's
+/// `init` falls back to `CreateAccountAllowPrefund`, which runtimes before
+/// SIMD-0312 do not know; a donation must not block a round, a stake, an
+/// audit or a vote. So a funded address gets the shortfall transferred,
+/// then is allocated and assigned, on every runtime. Returns the lamports
+/// the address held above rent, for the caller to account for (a pool
+/// holder moves them to its bounty; any other account keeps them and they
+/// go where its rent goes when it closes). The caller refuses an address
+/// the program already owns with its own named error.
+pub fn create_at<'info>(
+    payer: &AccountInfo<'info>,
+    account: &AccountInfo<'info>,
+    system_program: &AccountInfo<'info>,
+    seeds: &[&[u8]],
+    bump: u8,
+    space: usize,
+) -> Result<u64> {
     let rent = Rent::get()?.minimum_balance(space);
     let bump = [bump];
     let mut signer: [&[u8]; 6] = [&[]; 6];
@@ -86,18 +108,20 @@ pub fn create<'info>(
         .get(..seeds.len().saturating_add(1))
         .ok_or(TasknetError::WrongAddress)?];
     let program = system_program.key();
+    let space_u64 = u64::try_from(space).map_err(|_| TasknetError::ArithmeticOverflow)?;
     let held = account.lamports();
     if held == 0 {
         let accounts = CreateAccount {
             from: payer.clone(),
             to: account.clone(),
         };
-        return create_account(
+        create_account(
             CpiContext::new_with_signer(program, accounts, &signer_seeds),
             rent,
-            u64::try_from(space).map_err(|_| TasknetError::ArithmeticOverflow)?,
+            space_u64,
             &crate::ID,
-        );
+        )?;
+        return Ok(0);
     }
     let shortfall = rent.saturating_sub(held);
     if shortfall > 0 {
@@ -112,7 +136,7 @@ pub fn create<'info>(
     };
     allocate(
         CpiContext::new_with_signer(program, accounts, &signer_seeds),
-        u64::try_from(space).map_err(|_| TasknetError::ArithmeticOverflow)?,
+        space_u64,
     )?;
     let accounts = Assign {
         account_to_assign: account.clone(),
@@ -120,7 +144,19 @@ pub fn create<'info>(
     assign(
         CpiContext::new_with_signer(program, accounts, &signer_seeds),
         &crate::ID,
-    )
+    )?;
+    Ok(held.saturating_sub(rent))
+}
+
+/// Reads a `T` (its discriminator checked) from an account the program owns.
+pub fn read<T: AccountDeserialize>(account: &AccountInfo<'_>) -> Result<T> {
+    let data = account.try_borrow_data()?;
+    T::try_deserialize(&mut &data[..])
+}
+
+/// Whether the program already owns `account` (it was created before).
+pub fn exists(account: &AccountInfo<'_>) -> bool {
+    account.owner == &crate::ID
 }
 
 /// Writes `value` (discriminator first) into an account `create` made.

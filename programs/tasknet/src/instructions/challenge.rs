@@ -4,6 +4,7 @@ use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, Challenged};
 use crate::logic::Phase;
+use crate::pda;
 use crate::state::*;
 use crate::utils::deposit;
 
@@ -37,22 +38,18 @@ pub struct Challenge<'info> {
         constraint = node_stake.node == submission.node @ TasknetError::WrongStake,
     )]
     pub node_stake: Box<Account<'info, Stake>>,
+    /// CHECK: created here (`pda::create_at`, which a donation to the
+    /// address cannot block); its existence means the submission was
+    /// challenged.
+    #[account(mut, seeds = [AUDIT_SEED, submission.key().as_ref()], bump)]
+    pub audit: UncheckedAccount<'info>,
+    /// CHECK: the challenger's invalid vote, created here like the audit.
     #[account(
-        init_if_needed,
-        payer = challenger,
-        space = 8 + Audit::INIT_SPACE,
-        seeds = [AUDIT_SEED, submission.key().as_ref()],
-        bump,
-    )]
-    pub audit: Box<Account<'info, Audit>>,
-    #[account(
-        init_if_needed,
-        payer = challenger,
-        space = 8 + Vote::INIT_SPACE,
+        mut,
         seeds = [VOTE_SEED, audit.key().as_ref(), challenger.key().as_ref()],
         bump,
     )]
-    pub vote: Box<Account<'info, Vote>>,
+    pub vote: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -70,64 +67,97 @@ impl Challenge<'_> {
             self.challenger.key(),
             TasknetError::SelfChallenge
         );
-        match submission.status {
-            SubmissionStatus::Revealed => {}
-            SubmissionStatus::Committed => return err!(TasknetError::NotRevealed),
-            _ => return err!(TasknetError::AlreadyChallenged),
-        }
+        submission.check_challengeable()?;
+        require!(
+            !pda::exists(&self.audit) && !pda::exists(&self.vote),
+            TasknetError::AlreadyChallenged
+        );
         self.weight().map(|_| ())
     }
 
-    /// The challenger's weight in the submission's round, if eligible.
+    /// The challenger's weight in the submission's round, if eligible by
+    /// the round's terms (fixed when it opened).
     fn weight(&self) -> Result<u64> {
-        self.challenger_stake
-            .eligible_weight(self.task.economics.min_stake, self.submission.round)
+        self.challenger_stake.eligible_weight(
+            self.round_account.economics.min_stake,
+            self.submission.round,
+        )
     }
 
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let weight = ctx.accounts.weight()?;
-        let challenger = ctx.accounts.challenger.key();
-        let task = &mut ctx.accounts.task;
-        let bond = task.economics.challenge_bond;
+        let accounts = ctx.accounts;
+        let challenger = accounts.challenger.key();
+        let (audit_key, submission_key) = (accounts.audit.key(), accounts.submission.key());
+        let (payer, system) = (
+            accounts.challenger.to_account_info(),
+            accounts.system_program.to_account_info(),
+        );
+        // Lamports sent to either address beforehand stay with the account
+        // and go with its rent when it closes (to the challenger, the voter).
+        pda::create_at(
+            &payer,
+            &accounts.audit,
+            &system,
+            &[AUDIT_SEED, submission_key.as_ref()],
+            ctx.bumps.audit,
+            8 + Audit::INIT_SPACE,
+        )?;
+        pda::create_at(
+            &payer,
+            &accounts.vote,
+            &system,
+            &[VOTE_SEED, audit_key.as_ref(), challenger.as_ref()],
+            ctx.bumps.vote,
+            8 + Vote::INIT_SPACE,
+        )?;
+        let terms = accounts.round_account.economics;
+        let task = &mut accounts.task;
+        let bond = terms.challenge_bond;
         task.ledger.hold_bond(bond)?;
         deposit(
-            &ctx.accounts.challenger,
-            &ctx.accounts.vault.to_account_info(),
-            &ctx.accounts.system_program,
+            &accounts.challenger,
+            &accounts.vault.to_account_info(),
+            &accounts.system_program,
             bond,
         )?;
 
-        let submission = &mut ctx.accounts.submission;
-        submission.status = SubmissionStatus::Challenged;
-        submission.audited = true;
-        let audit_key = ctx.accounts.audit.key();
-        ctx.accounts.audit.set_inner(Audit {
-            task: task.key(),
-            round: submission.round,
-            submission: submission.key(),
-            node: submission.node,
-            challenger,
-            bond,
-            invalid_weight: weight,
-            valid_weight: 0,
-            voter_count: 1,
-            votes_open: 1,
-            verdict: AuditVerdict::Pending,
-            bump: ctx.bumps.audit,
-        });
-        ctx.accounts.vote.set_inner(Vote {
-            audit: audit_key,
-            voter: challenger,
-            weight,
-            invalid: true,
-            bump: ctx.bumps.vote,
-        });
-        ctx.accounts.round_account.open_audits.increment()?;
-        ctx.accounts.node_stake.open_audits.increment()?;
+        let submission = &mut accounts.submission;
+        submission.challenge()?;
+        pda::write(
+            &accounts.audit,
+            &Audit {
+                task: task.key(),
+                round: submission.round,
+                submission: submission_key,
+                node: submission.node,
+                challenger,
+                bond,
+                invalid_weight: weight,
+                valid_weight: 0,
+                voter_count: 1,
+                min_stake: terms.min_stake,
+                votes_open: 1,
+                verdict: AuditVerdict::Pending,
+                bump: ctx.bumps.audit,
+            },
+        )?;
+        pda::write(
+            &accounts.vote,
+            &Vote {
+                audit: audit_key,
+                voter: challenger,
+                weight,
+                invalid: true,
+                bump: ctx.bumps.vote,
+            },
+        )?;
+        accounts.round_account.open_audits.increment()?;
+        accounts.node_stake.open_audits.increment()?;
         emit(Challenged {
             task: task.key(),
             round: submission.round,
-            submission: submission.key(),
+            submission: submission_key,
             node: submission.node,
             challenger,
             bond,

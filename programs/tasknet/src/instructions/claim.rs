@@ -3,7 +3,6 @@ use anchor_lang::prelude::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, RewardClaimed};
 use crate::state::*;
-use crate::utils::pay_out;
 
 /// A valid submitter pulls its share out of the round account, which holds
 /// the pool: O(1), no list, and no task-wide account read or written (the
@@ -28,12 +27,7 @@ pub struct Claim<'info> {
 
 impl Claim<'_> {
     pub(crate) fn validate(&self) -> Result<()> {
-        if !self.submission.claimable() {
-            return match self.submission.status {
-                SubmissionStatus::Claimed => err!(TasknetError::AlreadyClaimed),
-                _ => err!(TasknetError::NotClaimable),
-            };
-        }
+        self.submission.check_claimable()?;
         require!(
             Clock::get()?.slot >= self.round_account.schedule.audit_end(self.submission.round),
             TasknetError::AuditWindowOpen
@@ -68,19 +62,4 @@ impl Claim<'_> {
         });
         Ok(())
     }
-}
-
-/// Pays a claimable submission its share from its round's pool and marks it
-/// claimed (`claim`, and `close_submission` for a reward left unclaimed).
-/// The caller has checked that the round's audits are done.
-pub(crate) fn pay_share<'info>(
-    round_account: &mut Account<'info, Round>,
-    submission: &mut Account<'info, Submission>,
-    node: &AccountInfo<'info>,
-) -> Result<u64> {
-    let share = round_account.share()?;
-    round_account.record_claim(share)?;
-    submission.status = SubmissionStatus::Claimed;
-    pay_out(&round_account.to_account_info(), node, share)?;
-    Ok(share)
 }

@@ -2,7 +2,6 @@ use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
 use crate::events::{emit, SubmissionClosed};
-use crate::instructions::claim::pay_share;
 use crate::state::*;
 
 /// After the claim deadline anyone may close a submission (and its audit,

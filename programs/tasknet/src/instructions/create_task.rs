@@ -4,6 +4,7 @@ use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, TaskCreated};
 use crate::logic::Schedule;
+use crate::pda;
 use crate::state::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -23,33 +24,27 @@ pub struct CreateTaskArgs {
 pub struct CreateTask<'info> {
     #[account(mut)]
     pub creator: Signer<'info>,
-    /// `init_if_needed`, so that creating an existing task is refused with
-    /// a named error (`init` would end in the system program's).
+    /// CHECK: created here (`pda::create_at`, which a donation to the
+    /// address cannot block); refused if it exists.
     #[account(
-        init_if_needed,
-        payer = creator,
-        space = 8 + Task::INIT_SPACE,
+        mut,
         seeds = [TASK_SEED, creator.key().as_ref(), &args.task_id.to_le_bytes()],
         bump,
     )]
-    pub task: Box<Account<'info, Task>>,
-    #[account(
-        init_if_needed,
-        payer = creator,
-        space = 8 + Vault::INIT_SPACE,
-        seeds = [VAULT_SEED, task.key().as_ref()],
-        bump,
-    )]
-    pub vault: Account<'info, Vault>,
+    pub task: UncheckedAccount<'info>,
+    /// CHECK: created here like the task; lamports donated to it before
+    /// join the bounty.
+    #[account(mut, seeds = [VAULT_SEED, task.key().as_ref()], bump)]
+    pub vault: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
 impl CreateTask<'_> {
     pub(crate) fn validate(&self, args: &CreateTaskArgs) -> Result<()> {
-        // A zeroed creator marks a task `init_if_needed` just created.
-        require_keys_eq!(
-            self.task.creator,
-            Pubkey::default(),
+        // A closed task's vault closes with it: either one owned by the
+        // program means the task exists.
+        require!(
+            !pda::exists(&self.task) && !pda::exists(&self.vault),
             TasknetError::TaskAlreadyExists
         );
         require!(
@@ -67,17 +62,46 @@ impl CreateTask<'_> {
     }
 
     pub(crate) fn handler(ctx: Context<Self>, args: CreateTaskArgs) -> Result<()> {
+        let accounts = ctx.accounts;
+        let (creator, task_key) = (accounts.creator.key(), accounts.task.key());
+        let (payer, system) = (
+            accounts.creator.to_account_info(),
+            accounts.system_program.to_account_info(),
+        );
+        let task_id = args.task_id.to_le_bytes();
+        // Lamports sent to the task's address stay with it and return to
+        // the creator with its rent when it closes.
+        pda::create_at(
+            &payer,
+            &accounts.task,
+            &system,
+            &[TASK_SEED, creator.as_ref(), &task_id],
+            ctx.bumps.task,
+            8 + Task::INIT_SPACE,
+        )?;
+        let donated = pda::create_at(
+            &payer,
+            &accounts.vault,
+            &system,
+            &[VAULT_SEED, task_key.as_ref()],
+            ctx.bumps.vault,
+            8 + Vault::INIT_SPACE,
+        )?;
         let commit_reveal = args.commit_reveal;
-        let creator = ctx.accounts.creator.key();
-        let task = &mut ctx.accounts.task;
-        task.set_inner(Task::new(creator, args, ctx.bumps.task, ctx.bumps.vault));
-        ctx.accounts.vault.set_inner(Vault {
-            task: task.key(),
-            bump: ctx.bumps.vault,
-        });
+        let mut task = Task::new(creator, args, ctx.bumps.task, ctx.bumps.vault);
+        // The vault's lamports above rent are always the ledger's.
+        task.ledger.fund_bounty(donated)?;
+        pda::write(&accounts.task, &task)?;
+        pda::write(
+            &accounts.vault,
+            &Vault {
+                task: task_key,
+                bump: ctx.bumps.vault,
+            },
+        )?;
         emit(TaskCreated {
-            task: task.key(),
-            creator: task.creator,
+            task: task_key,
+            creator,
             task_id: task.task_id,
             start_slot: task.schedule.start_slot,
             commit_reveal,

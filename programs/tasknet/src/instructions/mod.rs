@@ -1,6 +1,7 @@
 pub mod challenge;
 pub mod claim;
 pub mod close_round;
+pub mod close_stake;
 pub mod close_submission;
 pub mod close_task;
 pub mod close_vote;
@@ -22,6 +23,7 @@ pub mod withdraw_stake;
 pub use challenge::*;
 pub use claim::*;
 pub use close_round::*;
+pub use close_stake::*;
 pub use close_submission::*;
 pub use close_task::*;
 pub use close_vote::*;

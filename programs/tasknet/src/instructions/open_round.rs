@@ -4,6 +4,7 @@ use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, RoundOpened};
 use crate::logic::{round_pool, Phase};
+use crate::pda;
 use crate::state::*;
 use crate::utils::pay_out;
 
@@ -22,14 +23,14 @@ pub struct OpenRound<'info> {
     pub task: Box<Account<'info, Task>>,
     #[account(mut, seeds = [VAULT_SEED, task.key().as_ref()], bump = task.vault_bump)]
     pub vault: Account<'info, Vault>,
+    /// CHECK: created here (`pda::create_at`, which a donation to the
+    /// address cannot block) unless it exists.
     #[account(
-        init_if_needed,
-        payer = payer,
-        space = 8 + Round::INIT_SPACE,
+        mut,
         seeds = [ROUND_SEED, task.key().as_ref(), &round.to_le_bytes()],
         bump,
     )]
-    pub round_account: Box<Account<'info, Round>>,
+    pub round_account: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -44,42 +45,49 @@ impl OpenRound<'_> {
         Ok(())
     }
 
-    /// Whether `init_if_needed` just created the round (its `task` is zeroed).
-    fn is_new(&self) -> bool {
-        self.round_account.task == Pubkey::default()
-    }
-
     pub(crate) fn handler(ctx: Context<Self>, round: u64) -> Result<()> {
-        if !ctx.accounts.is_new() {
+        let accounts = ctx.accounts;
+        if pda::exists(&accounts.round_account) {
             return Ok(());
         }
-        let task = &mut ctx.accounts.task;
+        let task_key = accounts.task.key();
+        let round_info = accounts.round_account.to_account_info();
+        let donated = pda::create_at(
+            &accounts.payer.to_account_info(),
+            &round_info,
+            &accounts.system_program.to_account_info(),
+            &[ROUND_SEED, task_key.as_ref(), &round.to_le_bytes()],
+            ctx.bumps.round_account,
+            8 + Round::INIT_SPACE,
+        )?;
+        let vault = accounts.vault.to_account_info();
+        let task = &mut accounts.task;
+        // A round account holds exactly its pool above rent: lamports sent
+        // to its address before it opened join the bounty.
+        pay_out(&round_info, &vault, donated)?;
+        task.ledger.fund_bounty(donated)?;
         let pool = round_pool(
             task.economics.reward_per_round,
             task.ledger.bounty_available,
         );
         task.ledger.open_pool(pool)?;
         task.rounds_open.increment()?;
-        let round_account = &mut ctx.accounts.round_account;
-        round_account.set_inner(Round::open(
-            task.key(),
+        let opened = Round::open(
+            task_key,
+            task,
             round,
-            task.schedule,
             pool,
             task.bonded.weight_at(round),
-            ctx.accounts.payer.key(),
+            accounts.payer.key(),
             ctx.bumps.round_account,
-        ));
-        pay_out(
-            &ctx.accounts.vault.to_account_info(),
-            &round_account.to_account_info(),
-            pool,
-        )?;
+        );
+        pda::write(&round_info, &opened)?;
+        pay_out(&vault, &round_info, pool)?;
         emit(RoundOpened {
-            task: task.key(),
+            task: task_key,
             round,
             pool,
-            opened_by: ctx.accounts.payer.key(),
+            opened_by: accounts.payer.key(),
         });
         Ok(())
     }

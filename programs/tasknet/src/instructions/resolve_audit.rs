@@ -65,50 +65,48 @@ impl ResolveAudit<'_> {
         let submission = &mut accounts.submission;
         let round_account = &mut accounts.round_account;
 
+        // The round's terms, fixed when it opened, judge it.
+        let terms = round_account.economics;
         let outcome = verdict(
             audit.invalid_weight,
             audit.valid_weight,
             round_account.eligible_stake,
-            task.economics.vote_threshold_bps,
-            task.economics.quorum_bps,
+            terms.vote_threshold_bps,
+            terms.quorum_bps,
         );
+        let invalid = outcome == Verdict::Invalid;
+        audit.resolve(invalid)?;
+        submission.resolve(invalid)?;
         task.ledger.release_bond(audit.bond)?;
         let mut slash = SlashSplit::default();
-        match outcome {
-            Verdict::Invalid => {
-                slash = slash_split(
-                    stake.bonded.active,
-                    stake.bonded.pending,
-                    stake.unbonding,
-                    task.economics.slash_bps,
-                    task.economics.challenger_share_bps,
-                );
-                // Unbonding stake already left the task's bonded totals.
-                task.bonded
-                    .remove_node_stake(
-                        slash.from_active,
-                        slash.from_pending,
-                        stake.bonded.pending_round,
-                    )
-                    .map_err(TasknetError::from)?;
-                stake.apply_slash(&slash)?;
-                task.ledger.apply_slash(&slash)?;
-                task.record_slash(slash.total())?;
-                pay_out(
-                    &vault,
-                    &accounts.challenger,
-                    checked_add(audit.bond, slash.to_challenger)?,
-                )?;
-                submission.status = SubmissionStatus::Invalid;
-                audit.verdict = AuditVerdict::Invalid;
-                round_account.invalidated.increment()?;
-            }
-            Verdict::Valid => {
-                // A failed challenge pays its bond to the node it accused.
-                pay_out(&vault, &accounts.node, audit.bond)?;
-                submission.status = SubmissionStatus::Valid;
-                audit.verdict = AuditVerdict::Valid;
-            }
+        if invalid {
+            slash = slash_split(
+                stake.bonded.active,
+                stake.bonded.pending,
+                stake.unbonding,
+                terms.slash_bps,
+                terms.challenger_share_bps,
+            );
+            // Unbonding stake already left the task's bonded totals.
+            task.bonded
+                .remove_node_stake(
+                    slash.from_active,
+                    slash.from_pending,
+                    stake.bonded.pending_round,
+                )
+                .map_err(TasknetError::from)?;
+            stake.apply_slash(&slash)?;
+            task.ledger.apply_slash(&slash)?;
+            task.record_slash(slash.total())?;
+            pay_out(
+                &vault,
+                &accounts.challenger,
+                checked_add(audit.bond, slash.to_challenger)?,
+            )?;
+            round_account.invalidated.increment()?;
+        } else {
+            // A failed challenge pays its bond to the node it accused.
+            pay_out(&vault, &accounts.node, audit.bond)?;
         }
         round_account.open_audits.decrement()?;
         stake.open_audits.decrement()?;
@@ -117,7 +115,7 @@ impl ResolveAudit<'_> {
             round: audit.round,
             submission: submission.key(),
             node: audit.node,
-            invalid: outcome == Verdict::Invalid,
+            invalid,
             invalid_weight: audit.invalid_weight,
             valid_weight: audit.valid_weight,
             slashed: slash.total(),

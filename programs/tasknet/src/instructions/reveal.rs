@@ -29,10 +29,7 @@ impl Reveal<'_> {
         let schedule = &self.round_account.schedule;
         let submission = &self.submission;
         require!(schedule.commit_reveal(), TasknetError::ValueRequired);
-        require!(
-            submission.status == SubmissionStatus::Committed,
-            TasknetError::AlreadyRevealed
-        );
+        submission.check_revealable()?;
         require!(
             schedule.phase(submission.round, Clock::get()?.slot) == Phase::Reveal,
             TasknetError::OutsideRevealWindow
@@ -50,8 +47,7 @@ impl Reveal<'_> {
 
     pub(crate) fn handler(ctx: Context<Self>, value: Vec<u8>, _salt: [u8; SALT_LEN]) -> Result<()> {
         let submission = &mut ctx.accounts.submission;
-        submission.value = value;
-        submission.status = SubmissionStatus::Revealed;
+        submission.reveal(value)?;
         let round_account = &mut ctx.accounts.round_account;
         round_account.revealed.increment()?;
         emit(Revealed {

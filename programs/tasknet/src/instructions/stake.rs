@@ -3,6 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, Staked};
+use crate::pda;
 use crate::state::*;
 use crate::utils::deposit;
 
@@ -16,14 +17,15 @@ pub struct StakeOnTask<'info> {
     pub task: Box<Account<'info, Task>>,
     #[account(mut, seeds = [VAULT_SEED, task.key().as_ref()], bump = task.vault_bump)]
     pub vault: Account<'info, Vault>,
+    /// CHECK: the node's stake: created here on its first stake
+    /// (`pda::create_at`, which a donation to the address cannot block),
+    /// read and written back on a top-up.
     #[account(
-        init_if_needed,
-        payer = node,
-        space = 8 + Stake::INIT_SPACE,
+        mut,
         seeds = [STAKE_SEED, task.key().as_ref(), node.key().as_ref()],
         bump,
     )]
-    pub stake: Box<Account<'info, Stake>>,
+    pub stake: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -31,7 +33,6 @@ impl StakeOnTask<'_> {
     pub(crate) fn validate(&self, amount: u64, endpoint: &Option<String>) -> Result<()> {
         require!(amount > 0, TasknetError::ZeroAmount);
         require!(self.task.is_active(), TasknetError::TaskNotActive);
-        require!(self.stake.unbonding == 0, TasknetError::StakeUnbonding);
         if let Some(endpoint) = endpoint {
             require!(
                 endpoint.len() <= MAX_ENDPOINT_LEN,
@@ -41,18 +42,34 @@ impl StakeOnTask<'_> {
         Ok(())
     }
 
+    /// The node's stake account, created on its first stake.
+    fn open_or_load(&mut self, bump: u8, slot: u64) -> Result<Stake> {
+        if pda::exists(&self.stake) {
+            let stake: Stake = pda::read(&self.stake)?;
+            require!(stake.unbonding == 0, TasknetError::StakeUnbonding);
+            return Ok(stake);
+        }
+        let (task, node) = (self.task.key(), self.node.key());
+        // Lamports sent to the address beforehand stay with the account
+        // and return to the node with its rent.
+        pda::create_at(
+            &self.node.to_account_info(),
+            &self.stake,
+            &self.system_program.to_account_info(),
+            &[STAKE_SEED, task.as_ref(), node.as_ref()],
+            bump,
+            8 + Stake::INIT_SPACE,
+        )?;
+        self.task.node_count.increment()?;
+        Ok(Stake::open(task, node, slot, bump))
+    }
+
     pub(crate) fn handler(ctx: Context<Self>, amount: u64, endpoint: Option<String>) -> Result<()> {
         let slot = Clock::get()?.slot;
-        let task = &mut ctx.accounts.task;
-        let stake = &mut ctx.accounts.stake;
+        let accounts = ctx.accounts;
+        let mut stake = accounts.open_or_load(ctx.bumps.stake, slot)?;
+        let task = &mut accounts.task;
         let current_round = task.current_round(slot);
-
-        // A zeroed `node` marks an account `init_if_needed` just created.
-        if stake.node == Pubkey::default() {
-            let node = ctx.accounts.node.key();
-            stake.set_inner(Stake::open(task.key(), node, slot, ctx.bumps.stake));
-            task.node_count.increment()?;
-        }
         if let Some(endpoint) = endpoint {
             stake.endpoint = endpoint;
         }
@@ -65,11 +82,12 @@ impl StakeOnTask<'_> {
             .map_err(TasknetError::from)?;
         task.ledger.add_stake(amount)?;
         deposit(
-            &ctx.accounts.node,
-            &ctx.accounts.vault.to_account_info(),
-            &ctx.accounts.system_program,
+            &accounts.node,
+            &accounts.vault.to_account_info(),
+            &accounts.system_program,
             amount,
         )?;
+        pda::write(&accounts.stake, &stake)?;
         emit(Staked {
             task: task.key(),
             node: stake.node,

@@ -56,8 +56,9 @@ impl Submit<'_> {
             !self.submission.owner.eq(&crate::ID),
             TasknetError::AlreadySubmitted
         );
+        // The round's terms, fixed when it opened.
         self.stake
-            .eligible_weight(task.economics.min_stake, round)?;
+            .eligible_weight(self.round_account.economics.min_stake, round)?;
         match payload {
             SubmissionPayload::Commitment(_) => {
                 require!(task.schedule.commit_reveal(), TasknetError::ValueRequired);

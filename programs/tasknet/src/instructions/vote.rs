@@ -47,10 +47,11 @@ impl CastVote<'_> {
         self.weight().map(|_| ())
     }
 
-    /// The voter's weight in the audited round, if eligible.
+    /// The voter's weight in the audited round, if eligible by the round's
+    /// terms (its minimum stake, copied into the audit).
     fn weight(&self) -> Result<u64> {
         self.voter_stake
-            .eligible_weight(self.task.economics.min_stake, self.audit.round)
+            .eligible_weight(self.audit.min_stake, self.audit.round)
     }
 
     pub(crate) fn handler(ctx: Context<Self>, invalid: bool, vote_bump: u8) -> Result<()> {

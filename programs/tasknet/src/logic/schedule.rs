@@ -175,6 +175,28 @@ impl Schedule {
         Some(current.saturating_sub(lookback)..=current)
     }
 
+    /// How long cranks that anyone may send (resolving an audit, closing a
+    /// round, sweeping what nodes left) are left to whoever has a stake in
+    /// them before others step in: a quarter round, at least a slot, so
+    /// that N nodes do not race into failed, fee-paying transactions.
+    pub fn crank_grace(&self) -> u64 {
+        (self.round_slots / 4).max(1)
+    }
+
+    /// First slot at which anyone resolves `round`'s audits: the audit
+    /// window's end plus the grace its challenger and accused get.
+    pub fn resolve_by_anyone_from(&self, round: u64) -> u64 {
+        self.audit_end(round).saturating_add(self.crank_grace())
+    }
+
+    /// First slot at which a node sweeps up `round` (others' votes and
+    /// submissions, the round itself) after `graces` graces past the claim
+    /// deadline: one for the round's rent payer, two for anyone else.
+    pub fn sweep_from(&self, round: u64, graces: u64) -> u64 {
+        self.claim_deadline(round)
+            .saturating_add(self.crank_grace().saturating_mul(graces))
+    }
+
     /// Rounds whose audit window may still be open at `slot` are the current
     /// one and the previous one; stake added at `slot` counts from the next.
     pub fn activation_round(&self, slot: u64) -> u64 {
@@ -186,6 +208,22 @@ impl Schedule {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn graces_follow_the_round_length() {
+        let s = sched();
+        assert_eq!(s.crank_grace(), 2);
+        assert_eq!(
+            Schedule {
+                round_slots: 3,
+                ..s
+            }
+            .crank_grace(),
+            1
+        );
+        assert_eq!(s.resolve_by_anyone_from(0), s.audit_end(0) + 2);
+        assert_eq!(s.sweep_from(1, 2), s.claim_deadline(1) + 4);
+    }
 
     fn sched() -> Schedule {
         Schedule {

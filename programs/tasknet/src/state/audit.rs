@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::errors::TasknetError;
 use crate::state::{checked_add, Counter};
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +24,10 @@ pub struct Audit {
     pub invalid_weight: u64,
     pub valid_weight: u64,
     pub voter_count: u32,
+    /// The audited round's minimum stake (fixed when the round opened),
+    /// copied here so that `vote` judges eligibility by the round's terms
+    /// without reading the round.
+    pub min_stake: u64,
     /// Vote accounts not yet closed; the audit closes after them.
     pub votes_open: u32,
     pub verdict: AuditVerdict,
@@ -45,5 +50,19 @@ impl Audit {
         }
         self.voter_count.increment()?;
         self.votes_open.increment()
+    }
+
+    /// Records the verdict; an audit resolves once.
+    pub fn resolve(&mut self, invalid: bool) -> Result<()> {
+        require!(
+            self.verdict == AuditVerdict::Pending,
+            TasknetError::AuditAlreadyResolved
+        );
+        self.verdict = if invalid {
+            AuditVerdict::Invalid
+        } else {
+            AuditVerdict::Valid
+        };
+        Ok(())
     }
 }

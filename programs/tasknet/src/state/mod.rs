@@ -68,6 +68,7 @@ mod tests {
             invalid_weight: 0,
             valid_weight: 0,
             voter_count: 0,
+            min_stake: 0,
             votes_open: 0,
             verdict: AuditVerdict::Pending,
             bump: 0,
@@ -92,7 +93,7 @@ mod tests {
         assert_eq!(at(&data, Stake::TASK_OFFSET, 32), a.as_ref());
         assert_eq!(at(&data, Stake::NODE_OFFSET, 32), b.as_ref());
 
-        let round = Round::open(a, 3, Default::default(), 0, 0, b, 0);
+        let round = Round::open(a, &task(c), 3, 0, 0, b, 0);
         let data = bytes(&round);
         assert_eq!(at(&data, Round::TASK_OFFSET, 32), a.as_ref());
     }
@@ -100,7 +101,7 @@ mod tests {
     #[test]
     fn a_round_never_pays_beyond_its_pool() {
         let key = Pubkey::new_from_array([1; 32]);
-        let mut round = Round::open(key, 0, Default::default(), 100, 0, key, 0);
+        let mut round = Round::open(key, &task(key), 0, 100, 0, key, 0);
         // Counters that claim more valid submitters paid than the pool holds
         // (as an inherited round's would) cannot make it pay past the pool.
         round.revealed = 1;
@@ -116,18 +117,17 @@ mod tests {
         assert_eq!((round.claimed_sum, round.outstanding().unwrap()), (100, 0));
     }
 
-    #[test]
-    fn task_creator_offset_matches_the_layout() {
-        let creator = Pubkey::new_from_array([5; 32]);
+    /// A task of `creator` with zeroed economics and schedule.
+    fn task(creator: Pubkey) -> Task {
         let args = crate::instructions::CreateTaskArgs {
             task_id: 1,
             name: String::new(),
             metadata_uri: String::new(),
-            code_hash: [0; 32],
+            code_hash: [9; 32],
             schedule: Default::default(),
             economics: Economics {
                 reward_per_round: 0,
-                min_stake: 0,
+                min_stake: 7,
                 challenge_bond: 0,
                 slash_bps: 0,
                 challenger_share_bps: 0,
@@ -136,8 +136,96 @@ mod tests {
             },
             commit_reveal: false,
         };
-        let task = Task::new(creator, args, 0, 0);
-        let data = bytes(&task);
+        Task::new(creator, args, 0, 0)
+    }
+
+    #[test]
+    fn task_creator_offset_matches_the_layout() {
+        let creator = Pubkey::new_from_array([5; 32]);
+        let data = bytes(&task(creator));
         assert_eq!(at(&data, Task::CREATOR_OFFSET, 32), creator.as_ref());
+    }
+
+    #[test]
+    fn a_round_keeps_the_terms_it_opened_with() {
+        let key = Pubkey::new_from_array([1; 32]);
+        let mut t = task(key);
+        let round = Round::open(key, &t, 0, 0, 0, key, 0);
+        t.economics.min_stake = 1_000;
+        t.code_hash = [1; 32];
+        assert_eq!((round.economics.min_stake, round.code_hash), (7, [9; 32]));
+    }
+
+    /// The named error a result failed with.
+    fn code_of<T: std::fmt::Debug>(result: anchor_lang::Result<T>) -> u32 {
+        match result {
+            Err(anchor_lang::error::Error::AnchorError(e)) => e.error_code_number,
+            other => panic!("a named error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_submission_moves_through_its_life_cycle_only_forward() {
+        use crate::errors::TasknetError as E;
+        let key = Pubkey::new_from_array([1; 32]);
+        let mut s = Submission {
+            task: key,
+            round: 0,
+            node: key,
+            index: 0,
+            commitment: [0; 32],
+            value: vec![],
+            slot: 0,
+            status: SubmissionStatus::Committed,
+            audited: false,
+            bump: 0,
+        };
+        assert_eq!(code_of(s.challenge()), u32::from(E::NotRevealed));
+        assert_eq!(code_of(s.mark_claimed()), u32::from(E::NotClaimable));
+        assert_eq!(code_of(s.resolve(true)), u32::from(E::AuditAlreadyResolved));
+        s.reveal(vec![1]).unwrap();
+        assert_eq!(code_of(s.reveal(vec![2])), u32::from(E::AlreadyRevealed));
+        assert_eq!(s.value, vec![1]);
+        s.challenge().unwrap();
+        assert!(s.audited);
+        assert_eq!(code_of(s.challenge()), u32::from(E::AlreadyChallenged));
+        assert_eq!(code_of(s.mark_claimed()), u32::from(E::NotClaimable));
+        s.resolve(false).unwrap();
+        assert_eq!(code_of(s.resolve(true)), u32::from(E::AuditAlreadyResolved));
+        s.mark_claimed().unwrap();
+        assert_eq!(code_of(s.mark_claimed()), u32::from(E::AlreadyClaimed));
+
+        let mut invalid = Submission {
+            status: SubmissionStatus::Challenged,
+            ..s
+        };
+        invalid.resolve(true).unwrap();
+        assert_eq!(code_of(invalid.mark_claimed()), u32::from(E::NotClaimable));
+    }
+
+    #[test]
+    fn an_audit_resolves_once() {
+        let key = Pubkey::new_from_array([1; 32]);
+        let mut audit = Audit {
+            task: key,
+            round: 0,
+            submission: key,
+            node: key,
+            challenger: key,
+            bond: 0,
+            invalid_weight: 0,
+            valid_weight: 0,
+            voter_count: 0,
+            min_stake: 0,
+            votes_open: 0,
+            verdict: AuditVerdict::Pending,
+            bump: 0,
+        };
+        audit.resolve(true).unwrap();
+        assert_eq!(audit.verdict, AuditVerdict::Invalid);
+        assert_eq!(
+            code_of(audit.resolve(false)),
+            u32::from(crate::errors::TasknetError::AuditAlreadyResolved)
+        );
     }
 }

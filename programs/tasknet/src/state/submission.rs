@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::constants::MAX_VALUE_LEN;
+use crate::errors::TasknetError;
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubmissionStatus {
@@ -56,5 +57,75 @@ impl Submission {
             self.status,
             SubmissionStatus::Revealed | SubmissionStatus::Valid
         )
+    }
+
+    // The life cycle: Committed → Revealed → (Challenged → Valid | Invalid)
+    // → Claimed. Each step refuses a submission in the wrong status with
+    // its named error, so no handler writes a status by hand.
+
+    /// Refuses a submission that is not a commitment waiting for its value.
+    pub fn check_revealable(&self) -> Result<()> {
+        require!(
+            self.status == SubmissionStatus::Committed,
+            TasknetError::AlreadyRevealed
+        );
+        Ok(())
+    }
+
+    /// Its committed value is revealed (`reveal`).
+    pub fn reveal(&mut self, value: Vec<u8>) -> Result<()> {
+        self.check_revealable()?;
+        self.value = value;
+        self.status = SubmissionStatus::Revealed;
+        Ok(())
+    }
+
+    /// Refuses a submission that cannot be challenged: not revealed yet,
+    /// or already under (or past) an audit.
+    pub fn check_challengeable(&self) -> Result<()> {
+        match self.status {
+            SubmissionStatus::Revealed => Ok(()),
+            SubmissionStatus::Committed => err!(TasknetError::NotRevealed),
+            _ => err!(TasknetError::AlreadyChallenged),
+        }
+    }
+
+    /// An audit opens on it (`challenge`).
+    pub fn challenge(&mut self) -> Result<()> {
+        self.check_challengeable()?;
+        self.status = SubmissionStatus::Challenged;
+        self.audited = true;
+        Ok(())
+    }
+
+    /// Its audit's verdict (`resolve_audit`).
+    pub fn resolve(&mut self, invalid: bool) -> Result<()> {
+        require!(
+            self.status == SubmissionStatus::Challenged,
+            TasknetError::AuditAlreadyResolved
+        );
+        self.status = if invalid {
+            SubmissionStatus::Invalid
+        } else {
+            SubmissionStatus::Valid
+        };
+        Ok(())
+    }
+
+    /// Refuses a submission that earns nothing now: paid already, or not
+    /// (or not yet) valid.
+    pub fn check_claimable(&self) -> Result<()> {
+        match self.status {
+            _ if self.claimable() => Ok(()),
+            SubmissionStatus::Claimed => err!(TasknetError::AlreadyClaimed),
+            _ => err!(TasknetError::NotClaimable),
+        }
+    }
+
+    /// Its reward is paid (`claim`, `close_submission`).
+    pub fn mark_claimed(&mut self) -> Result<()> {
+        self.check_claimable()?;
+        self.status = SubmissionStatus::Claimed;
+        Ok(())
     }
 }
