@@ -14,6 +14,7 @@ use tasknet::instructions::SubmissionPayload;
 use tasknet::logic::Phase;
 use tasknet::state::Submission;
 use tasknet_node::code::{CodeError, RoundInput, TaskCode};
+use tasknet_node::decide::{honest_reads, may_submit};
 use tasknet_node::snapshot::Submissions;
 use tasknet_node::store::Store;
 use tasknet_node::{decide, Action, Policy, Reads, RoundSnapshot};
@@ -78,7 +79,7 @@ impl Copier {
     }
 
     fn submit(s: &RoundSnapshot<'_>) -> Vec<Action> {
-        if !s.may_submit() {
+        if !may_submit(s) {
             return Vec::new();
         }
         let commit_reveal = s.view.task.schedule.commit_reveal();
@@ -110,14 +111,13 @@ impl Copier {
 }
 
 impl Policy for Copier {
-    fn reads(&self, phase: Phase) -> Reads {
-        match phase {
+    fn reads(&self, base: &RoundSnapshot<'_>) -> Reads {
+        match base.phase {
             Phase::Submit | Phase::Reveal => Reads {
-                mine: true,
                 submissions: Submissions::All,
                 ..Reads::default()
             },
-            other => Reads::for_phase(other),
+            _ => honest_reads(base),
         }
     }
 

@@ -189,6 +189,13 @@ impl ExternalCommand {
     /// in its own process group, and the whole group is killed when the
     /// command is done or out of time: no child it spawned outlives it.
     fn call(&self, request: &Request) -> Result<Response, CodeError> {
+        let run = self.run_once(request)?;
+        self.judge(run)
+    }
+
+    /// Spawns the command, feeds it `request` and waits for it (or its
+    /// timeout); then kills its process group.
+    fn run_once(&self, request: &Request) -> Result<Run, CodeError> {
         let mut child = Command::new(&self.path)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -233,6 +240,20 @@ impl ExternalCommand {
         }
         let stdout = stdout.and_then(|r| r.join().ok()).unwrap_or_default();
         let stderr = stderr.and_then(|r| r.join().ok()).unwrap_or_default();
+        Ok(Run {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+
+    /// The command's answer, or why it has none; its stderr to the log.
+    fn judge(&self, run: Run) -> Result<Response, CodeError> {
+        let Run {
+            status,
+            stdout,
+            stderr,
+        } = run;
         let stderr_tail = String::from_utf8_lossy(&stderr.tail);
         let status = match status {
             Ok(status) => status,
@@ -325,6 +346,14 @@ const STDERR_TAIL_BYTES: usize = 16 * 1024;
 struct Captured {
     tail: Vec<u8>,
     dropped: usize,
+}
+
+/// One finished (or cut off) run of an external command.
+struct Run {
+    /// `Err(None)`: out of time; `Err(Some(_))`: waiting failed.
+    status: Result<std::process::ExitStatus, Option<std::io::Error>>,
+    stdout: Captured,
+    stderr: Captured,
 }
 
 /// Drains `pipe` to its end on a thread, keeping the last `cap` bytes.

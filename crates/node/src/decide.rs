@@ -1,23 +1,26 @@
-//! The node's round policy as a pure function: a [`RoundSnapshot`] in, the
-//! [`Action`]s to take out. No I/O, so every rule is unit-tested without a
-//! chain (below). The runtime re-reads and decides again after off-chain
-//! work, so one round's steps follow each other within a tick.
+//! The node's round policy as pure functions: a [`RoundSnapshot`] in, the
+//! [`Action`]s to take out, and what to read for it. No I/O, so every rule
+//! is unit-tested without a chain (below). The round driver re-reads and
+//! decides again after off-chain work, so one round's steps follow each
+//! other within a tick.
 
 use anchor_lang::prelude::Pubkey;
 use tasknet::instructions::SubmissionPayload;
 use tasknet::logic::{commitment, Phase};
-use tasknet::state::{Audit, AuditVerdict, SubmissionStatus};
+use tasknet::state::{Audit, AuditVerdict, SubmissionStatus, TaskState};
 
 use crate::action::Action;
-use crate::snapshot::{Reads, RoundSnapshot};
+use crate::snapshot::{Reads, RoundSnapshot, Submissions};
 
-/// How a node behaves in a round. [`Honest`] is the node's policy; the
-/// trait lets an embedding program change what is read and decided (the
-/// demo's adversaries are policies outside this crate).
+/// How a node behaves in a round. [`Honest`] is the node's policy and
+/// [`Crank`] the settler's (`tasknet task crank`); the trait lets an
+/// embedding program change what is read and decided (the demo's
+/// adversaries are policies outside this crate).
 pub trait Policy: Send + Sync {
-    /// What to read of a round in `phase`.
-    fn reads(&self, phase: Phase) -> Reads {
-        Reads::for_phase(phase)
+    /// What to read of the round, besides our submission and the round
+    /// account (already in `base`).
+    fn reads(&self, base: &RoundSnapshot<'_>) -> Reads {
+        honest_reads(base)
     }
 
     fn decide(&self, snapshot: &RoundSnapshot<'_>) -> Vec<Action>;
@@ -33,6 +36,124 @@ impl Policy for Honest {
     }
 }
 
+/// Settles and sweeps whatever a finished round left, at once and for
+/// anyone: resolves every audit whose window closed, then after the claim
+/// deadline closes every vote, submission (paying rewards not claimed) and
+/// the round. Never submits, votes or claims, and waits for no grace: it
+/// is what a creator runs to close a task (`tasknet task crank`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Crank;
+
+impl Policy for Crank {
+    fn reads(&self, base: &RoundSnapshot<'_>) -> Reads {
+        let none = Reads::default();
+        match base.phase {
+            Phase::Settle => Reads {
+                audits: true,
+                ..none
+            },
+            Phase::Closable => Reads {
+                audits: true,
+                votes: true,
+                submissions: if base.round_account.is_some() {
+                    Submissions::All
+                } else {
+                    Submissions::None
+                },
+            },
+            _ => none,
+        }
+    }
+
+    fn decide(&self, s: &RoundSnapshot<'_>) -> Vec<Action> {
+        let eager = Cranking {
+            resolves_all: true,
+            sweeps: true,
+            closes_round: true,
+        };
+        match s.phase {
+            Phase::Settle => resolves(s, eager).collect(),
+            Phase::Closable => close(s, eager),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What the honest policy reads in each phase. Scans are narrowed by what
+/// the round account says: all submissions are scanned only by a node
+/// that sweeps the round and only while others' submission accounts exist.
+pub fn honest_reads(s: &RoundSnapshot<'_>) -> Reads {
+    let none = Reads::default();
+    match s.phase {
+        Phase::NotStarted | Phase::Submit | Phase::Reveal => none,
+        // Ours for its index, the round for its submission count: the two
+        // inputs of our audit sample.
+        Phase::Audit => Reads {
+            submissions: Submissions::Sampled,
+            audits: true,
+            ..none
+        },
+        Phase::Settle => Reads {
+            audits: true,
+            ..none
+        },
+        // Whoever sweeps the round closes what other nodes left behind
+        // (paying their rewards) before the round.
+        Phase::Closable => {
+            let others_left = s
+                .round_account
+                .as_ref()
+                .is_some_and(|r| r.submissions_open > u32::from(s.mine.is_some()));
+            Reads {
+                audits: true,
+                votes: true,
+                submissions: if sweeps(s) && others_left {
+                    Submissions::All
+                } else {
+                    Submissions::None
+                },
+            }
+        }
+    }
+}
+
+/// Whether our stake may submit or vote in the snapshot's round, by the
+/// round's terms (fixed when it opened) or, before it opens, the task's.
+pub fn eligible(s: &RoundSnapshot<'_>) -> bool {
+    let min_stake = s
+        .round_account
+        .as_ref()
+        .map_or(s.view.task.economics.min_stake, |r| r.economics.min_stake);
+    s.view
+        .stake
+        .as_ref()
+        .is_some_and(|stake| stake.eligible_weight(min_stake, s.round).is_ok())
+}
+
+/// Whether we may submit now: the task is active, we have not submitted,
+/// and our stake is eligible for the round.
+pub fn may_submit(s: &RoundSnapshot<'_>) -> bool {
+    s.view.task.state == TaskState::Active && s.mine.is_none() && eligible(s)
+}
+
+/// Whether we close the round once its submissions are gone: its rent
+/// payer at once, anyone else after a grace.
+pub fn cranks_round(s: &RoundSnapshot<'_>) -> bool {
+    s.round_account.as_ref().is_some_and(|round| {
+        round.rent_payer == s.view.me || s.view.slot >= s.view.task.schedule.sweep_from(s.round, 1)
+    })
+}
+
+/// Whether we sweep up what other nodes left behind (their votes and
+/// submissions): owners get a grace to close their own first, then the
+/// round's rent payer sweeps, and after a second grace anyone does.
+pub fn sweeps(s: &RoundSnapshot<'_>) -> bool {
+    s.round_account.as_ref().is_some_and(|round| {
+        let graces = if round.rent_payer == s.view.me { 1 } else { 2 };
+        s.view.slot >= s.view.task.schedule.sweep_from(s.round, graces)
+    })
+}
+
 /// The honest decision for one round.
 pub fn decide(s: &RoundSnapshot<'_>) -> Vec<Action> {
     match s.phase {
@@ -41,12 +162,12 @@ pub fn decide(s: &RoundSnapshot<'_>) -> Vec<Action> {
         Phase::Reveal => reveal(s),
         Phase::Audit => audit(s),
         Phase::Settle => settle(s),
-        Phase::Closable => close(s),
+        Phase::Closable => close(s, Cranking::honest(s)),
     }
 }
 
 fn submit(s: &RoundSnapshot<'_>) -> Vec<Action> {
-    if !s.may_submit() {
+    if !may_submit(s) {
         return Vec::new();
     }
     let Some(own) = &s.own else {
@@ -79,7 +200,7 @@ fn reveal(s: &RoundSnapshot<'_>) -> Vec<Action> {
 /// Audits every revealed submission of others once; challenges what fails,
 /// votes on what others challenged.
 fn audit(s: &RoundSnapshot<'_>) -> Vec<Action> {
-    if !s.view.eligible(s.round) {
+    if !eligible(s) {
         return Vec::new();
     }
     let mut actions = Vec::new();
@@ -109,24 +230,36 @@ fn audit(s: &RoundSnapshot<'_>) -> Vec<Action> {
     actions
 }
 
-/// Cranks anyone may send (resolve an audit, close a round) are sent first
-/// by whoever has a stake in them; everyone else waits this long, so nodes
-/// do not race each other into failed, fee-paying transactions.
-pub fn crank_grace(round_slots: u64) -> u64 {
-    (round_slots / 4).max(1)
+/// Which of the cranks anyone may send a policy sends now.
+#[derive(Clone, Copy, Debug)]
+struct Cranking {
+    /// Resolve every pending audit, not only ours (as challenger or
+    /// accused) before the grace.
+    resolves_all: bool,
+    /// Close what other nodes left behind.
+    sweeps: bool,
+    /// Close the round once its submissions are gone.
+    closes_round: bool,
 }
 
-fn should_resolve(s: &RoundSnapshot<'_>, audit: &Audit) -> bool {
-    let (me, schedule) = (s.view.me, &s.view.task.schedule);
-    me == audit.challenger
-        || me == audit.node
-        || s.view.slot >= schedule.audit_end(audit.round) + crank_grace(schedule.round_slots)
+impl Cranking {
+    fn honest(s: &RoundSnapshot<'_>) -> Self {
+        Self {
+            resolves_all: s.view.slot >= s.view.task.schedule.resolve_by_anyone_from(s.round),
+            sweeps: sweeps(s),
+            closes_round: cranks_round(s),
+        }
+    }
 }
 
-fn resolves<'a>(s: &'a RoundSnapshot<'_>) -> impl Iterator<Item = Action> + 'a {
+fn resolves<'a>(s: &'a RoundSnapshot<'_>, cranking: Cranking) -> impl Iterator<Item = Action> + 'a {
+    let me = s.view.me;
+    let ours = move |a: &Audit| me == a.challenger || me == a.node;
     s.audits
         .iter()
-        .filter(|(_, a)| a.verdict == AuditVerdict::Pending && should_resolve(s, a))
+        .filter(move |(_, a)| {
+            a.verdict == AuditVerdict::Pending && (cranking.resolves_all || ours(a))
+        })
         .map(|(_, a)| Action::Resolve {
             node: a.node,
             challenger: a.challenger,
@@ -134,7 +267,7 @@ fn resolves<'a>(s: &'a RoundSnapshot<'_>) -> impl Iterator<Item = Action> + 'a {
 }
 
 fn settle(s: &RoundSnapshot<'_>) -> Vec<Action> {
-    let mut actions: Vec<Action> = resolves(s).collect();
+    let mut actions: Vec<Action> = resolves(s, Cranking::honest(s)).collect();
     let claimable = s.mine.as_ref().is_some_and(|m| m.claimable());
     if let Some(round) = s.round_account.as_ref().filter(|_| claimable) {
         if round.open_audits == 0 {
@@ -153,16 +286,15 @@ fn settle(s: &RoundSnapshot<'_>) -> Vec<Action> {
 /// any reward they earned), since the round closes only after every
 /// submission; owners get a grace to do it themselves first, so N nodes do
 /// not race one sweeper. Finishes once ours and the round are gone.
-fn close(s: &RoundSnapshot<'_>) -> Vec<Action> {
-    let mut actions: Vec<Action> = resolves(s).collect();
+fn close(s: &RoundSnapshot<'_>, cranking: Cranking) -> Vec<Action> {
+    let mut actions: Vec<Action> = resolves(s, cranking).collect();
     let me = s.view.me;
-    let sweeps = s.sweeps();
     let mine_key = s.mine_key();
     for (audit_key, voter) in &s.votes {
         let Some((_, audit)) = s.audits.iter().find(|(k, _)| k == audit_key) else {
             continue;
         };
-        if *voter == me || audit.submission == mine_key || sweeps {
+        if *voter == me || audit.submission == mine_key || cranking.sweeps {
             actions.push(Action::CloseVote {
                 node: audit.node,
                 voter: *voter,
@@ -175,11 +307,9 @@ fn close(s: &RoundSnapshot<'_>) -> Vec<Action> {
         if !audited {
             return Some(None);
         }
-        s.audits
-            .iter()
-            .find(|(_, a)| a.submission == *key)
-            .filter(|(_, a)| a.verdict != AuditVerdict::Pending)
-            .map(|(_, a)| Some(a.challenger))
+        s.audit_of(key)
+            .filter(|a| a.verdict != AuditVerdict::Pending)
+            .map(|a| Some(a.challenger))
     };
     if let Some(mine) = &s.mine {
         if let Some(challenger) = closable(&mine_key, mine.audited) {
@@ -189,7 +319,7 @@ fn close(s: &RoundSnapshot<'_>) -> Vec<Action> {
             });
         }
     }
-    if sweeps {
+    if cranking.sweeps {
         for (key, submission) in s.submissions.iter().filter(|(_, sub)| sub.node != me) {
             if let Some(challenger) = closable(key, submission.audited) {
                 actions.push(Action::CloseSubmission {
@@ -206,7 +336,7 @@ fn close(s: &RoundSnapshot<'_>) -> Vec<Action> {
     match &s.round_account {
         // Once the submissions closing now are gone (if one fails, so does
         // this, and the next tick retries).
-        Some(round) if s.cranks_round() && round.submissions_open as usize <= closing => {
+        Some(round) if cranking.closes_round && round.submissions_open as usize <= closing => {
             actions.push(Action::CloseRound {
                 rent_payer: round.rent_payer,
             });
@@ -304,6 +434,7 @@ mod tests {
             invalid_weight: 1,
             valid_weight: 0,
             voter_count: 1,
+            min_stake: ECONOMICS.min_stake,
             votes_open: 1,
             verdict: AuditVerdict::Pending,
             bump: 0,
@@ -312,7 +443,7 @@ mod tests {
     }
 
     fn round_account(rent_payer: Pubkey, pool: u64, revealed: u32, open_audits: u32) -> Round {
-        let mut round = Round::open(Pubkey::default(), 0, SCHEDULE, pool, 0, rent_payer, 0);
+        let mut round = Round::open(Pubkey::default(), &task(true), 0, pool, 0, rent_payer, 0);
         round.submissions = revealed;
         round.submissions_open = revealed;
         round.revealed = revealed;
@@ -465,7 +596,7 @@ mod tests {
             }],
             "our own audit only, and no claim while audits are open"
         );
-        let later = view(audit_end + crank_grace(SCHEDULE.round_slots));
+        let later = view(audit_end + SCHEDULE.crank_grace());
         let mut s = RoundSnapshot::empty(&later, 0);
         s.audits = vec![audit_of(&later, Pubkey::new_unique(), stranger)];
         assert_eq!(decide(&s).len(), 1, "after the grace anyone resolves");
@@ -522,7 +653,7 @@ mod tests {
         s.round_account = Some(round_account(v.me, 0, 2, 0));
         assert_eq!(decide(&s).len(), 3, "ours only, as before");
         let mut later = v.clone();
-        later.slot += crank_grace(SCHEDULE.round_slots);
+        later.slot += SCHEDULE.crank_grace();
         let s = RoundSnapshot {
             view: &later,
             ..s.clone()
@@ -565,13 +696,13 @@ mod tests {
         let mut s = RoundSnapshot::empty(&v, 0);
         s.round_account = Some(round_account(payer, 0, 1, 0));
         assert_eq!(decide(&s), vec![]);
-        let v = view(deadline + crank_grace(SCHEDULE.round_slots));
+        let v = view(deadline + SCHEDULE.crank_grace());
         let mut s = RoundSnapshot::empty(&v, 0);
         s.round_account = Some(round_account(payer, 0, 1, 0));
         let (key, left_behind) = submission(&v, payer, SubmissionStatus::Revealed);
         s.submissions = vec![(key, left_behind)];
         assert_eq!(decide(&s), vec![], "its rent payer sweeps first");
-        let v = view(deadline + 2 * crank_grace(SCHEDULE.round_slots));
+        let v = view(deadline + 2 * SCHEDULE.crank_grace());
         let s = RoundSnapshot { view: &v, ..s };
         assert_eq!(
             decide(&s),
@@ -583,6 +714,79 @@ mod tests {
                 Action::CloseRound { rent_payer: payer }
             ],
             "after the grace anyone cranks: the submission first (paying its reward)"
+        );
+    }
+
+    #[test]
+    fn eligibility_follows_the_round_terms_once_it_opened() {
+        let v = view(START);
+        let mut s = RoundSnapshot::empty(&v, 0);
+        s.own = Some(own());
+        assert!(may_submit(&s), "staked 10x the task's minimum");
+        let mut opened = round_account(Pubkey::new_unique(), 0, 0, 0);
+        opened.economics.min_stake = 100 * ECONOMICS.min_stake;
+        s.round_account = Some(opened);
+        assert!(!eligible(&s), "the round opened under a higher minimum");
+        assert_eq!(decide(&s), vec![]);
+    }
+
+    #[test]
+    fn honest_nodes_scan_a_round_only_to_sweep_it() {
+        let deadline = SCHEDULE.claim_deadline(0);
+        let v = view(deadline);
+        let mut s = RoundSnapshot::empty(&v, 0);
+        s.round_account = Some(round_account(Pubkey::new_unique(), 0, 3, 0));
+        assert_eq!(honest_reads(&s).submissions, Submissions::None);
+        let late = view(SCHEDULE.sweep_from(0, 2));
+        let s = RoundSnapshot { view: &late, ..s };
+        assert_eq!(honest_reads(&s).submissions, Submissions::All);
+        let audit = view(SCHEDULE.reveal_end(0));
+        let s = RoundSnapshot::empty(&audit, 0);
+        assert_eq!(honest_reads(&s).submissions, Submissions::Sampled);
+    }
+
+    #[test]
+    fn the_crank_settles_and_sweeps_at_once_and_never_plays() {
+        // The audit window just closed: the crank resolves every audit,
+        // where an honest bystander waits for the grace.
+        let v = view(SCHEDULE.audit_end(0));
+        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let mut s = RoundSnapshot::empty(&v, 0);
+        s.audits = vec![audit_of(&v, a, b), audit_of(&v, b, a)];
+        s.mine = Some(submission(&v, v.me, SubmissionStatus::Revealed).1);
+        s.round_account = Some(round_account(a, 1_000, 3, 2));
+        assert_eq!(decide(&s), vec![], "an honest bystander waits");
+        assert_eq!(
+            Crank.decide(&s),
+            vec![
+                Action::Resolve {
+                    node: a,
+                    challenger: b
+                },
+                Action::Resolve {
+                    node: b,
+                    challenger: a
+                },
+            ],
+            "no claim: the crank never plays"
+        );
+        // At the claim deadline it closes everything, the round last.
+        let v = view(SCHEDULE.claim_deadline(0));
+        let mut s = RoundSnapshot::empty(&v, 0);
+        let (key, theirs) = submission(&v, a, SubmissionStatus::Revealed);
+        s.submissions = vec![(key, theirs)];
+        s.round_account = Some(round_account(a, 1_000, 1, 0));
+        assert_eq!(Crank.reads(&s).submissions, Submissions::All);
+        assert_eq!(decide(&s), vec![], "the honest node leaves it to its owner");
+        assert_eq!(
+            Crank.decide(&s),
+            vec![
+                Action::CloseSubmission {
+                    node: Some(a),
+                    challenger: None
+                },
+                Action::CloseRound { rent_payer: a },
+            ]
         );
     }
 }

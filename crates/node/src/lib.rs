@@ -2,14 +2,19 @@
 //! every live round, reads one snapshot, decides, and acts.
 //!
 //! ```text
-//! slot clock ─▶ TaskView (task + our stake, one call)
-//!            ─▶ per live round: RoundSnapshot::read (chain + store, by phase)
-//!            ─▶ Policy::decide (pure)                   → Vec<Action>
-//!            ─▶ perform: off-chain (Execute, Audit)     → store, then decide again
-//!                        on-chain                       → Outbox → ChainClient
+//! runtime: slot clock ─▶ TaskView::read (task + our stake, one call)
+//! driver:  per live round: RoundSnapshot (base → Policy::reads → more)
+//!          ─▶ Policy::decide (pure)                → Vec<Action>
+//!          ─▶ RoundHost::perform: off-chain (work) → store, then decide again
+//!                                 on-chain (host)  → Outbox → ChainClient
 //! ```
 //!
-//! - [`snapshot`]: what is read, per phase; [`decide`]: the policy;
+//! - [`snapshot`]: reading a round; [`decide`]: the policies (what to read
+//!   and what to do); [`driver`]: snapshot → decide → perform, generic over
+//!   its [`driver::RoundHost`];
+//! - [`runtime`]: the loop; `host`: this node's host (outbox, earnings);
+//!   `work`: running and auditing task code; [`report`]: what the
+//!   operator hears;
 //! - [`action`]: what can be done and the outbox key of each transaction;
 //! - [`outbox`]: store-before-send, resume-before-resign;
 //! - [`store`]: the node's SQLite state; [`payloads`]: serving and
@@ -19,20 +24,27 @@
 pub mod action;
 pub mod code;
 pub mod decide;
+pub mod driver;
+mod host;
 pub mod lock;
 pub mod metrics;
 pub mod outbox;
+mod parts;
 pub mod payloads;
+pub mod report;
 pub mod runtime;
 pub mod snapshot;
 pub mod store;
+mod work;
 
 use anchor_lang::prelude::Pubkey;
 use tasknet_sdk::chain::ChainError;
 
 pub use action::{Action, OutboxKey};
-pub use decide::{decide, Honest, Policy};
-pub use runtime::{Node, NodeConfig, TaskSpec};
+pub use decide::{decide, Crank, Honest, Policy};
+pub use driver::{drive_round, drive_task, Records, RoundHost};
+pub use parts::TaskSpec;
+pub use runtime::{Node, NodeConfig};
 pub use snapshot::{Reads, RoundSnapshot, TaskView};
 
 #[derive(Debug, thiserror::Error)]

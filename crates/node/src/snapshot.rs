@@ -1,9 +1,10 @@
 //! One read of a round: everything `decide` looks at, taken from the chain
-//! (the source of truth) and the node's store (what the chain cannot know:
-//! our value and salt, our audit verdicts). What is read depends on the
-//! round's phase ([`Reads`]), so a quiet phase costs one account read, and
-//! what was located once (our audit sample, the round's audits) is kept in
-//! a [`RoundMemory`] instead of being scanned for again every tick.
+//! (the source of truth). This module only reads; what to read in each
+//! phase is the policy's (`decide`), and the node's own records (our value
+//! and salt, our verdicts) are added by the round driver (`round`). A quiet
+//! phase costs one call (our submission and the round account together),
+//! and what was located once (our audit sample, the round's audits) is kept
+//! in a [`RoundMemory`] instead of being scanned for again every tick.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -11,16 +12,12 @@ use std::future::Future;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Space};
 use tasknet::logic::{AuditSample, Phase};
-use tasknet::state::{
-    Audit, AuditVerdict, Round, Stake, Submission, SubmissionStatus, Task, TaskState,
-};
+use tasknet::state::{Audit, AuditVerdict, Round, Stake, Submission, SubmissionStatus, Task};
 use tasknet_sdk::accounts::{filters, Memcmp};
 use tasknet_sdk::chain::{decode_account, ChainClient, ChainError};
 use tasknet_sdk::pda;
 
-use crate::decide::crank_grace;
-
-use crate::store::{OwnSubmission, Store};
+use crate::store::OwnSubmission;
 use crate::NodeError;
 
 /// What one tick knows of a task: read once, shared by all its rounds.
@@ -39,11 +36,32 @@ pub struct TaskView {
 }
 
 impl TaskView {
-    /// Whether our stake may submit or vote on `round`.
-    pub fn eligible(&self, round: u64) -> bool {
-        self.stake.as_ref().is_some_and(|s| {
-            s.eligible_weight(self.task.economics.min_stake, round)
-                .is_ok()
+    /// The slot, then the task and `me`'s stake on it in one call.
+    pub async fn read(
+        source: &impl AccountSource,
+        me: Pubkey,
+        task_key: Pubkey,
+        audits_per_round: u32,
+    ) -> Result<Self, NodeError> {
+        let slot = source.slot().await?;
+        let stake_key = pda::stake(&task_key, &me);
+        let mut found = source.accounts(&[task_key, stake_key]).await?.into_iter();
+        let task: Task = match found.next().flatten() {
+            Some(data) => decode_account(&task_key, &data)?,
+            None => return Err(NodeError::UnknownTask(task_key)),
+        };
+        let stake = found
+            .next()
+            .flatten()
+            .map(|data| decode_account(&stake_key, &data))
+            .transpose()?;
+        Ok(Self {
+            me,
+            task_key,
+            task,
+            stake,
+            slot,
+            audits_per_round,
         })
     }
 }
@@ -60,56 +78,14 @@ pub enum Submissions {
     All,
 }
 
-/// Which parts of a round to read.
+/// What to read of a round besides our submission and the round account
+/// (always read, together, in one call).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Reads {
-    pub mine: bool,
-    pub round: bool,
     pub submissions: Submissions,
     pub audits: bool,
+    /// The voters of the round's resolved audits (whose votes may close).
     pub votes: bool,
-}
-
-impl Reads {
-    /// What the honest policy needs in each phase. Scans are narrowed
-    /// further by what the round account says (see [`RoundSnapshot::read`]).
-    pub fn for_phase(phase: Phase) -> Self {
-        let none = Self::default();
-        match phase {
-            Phase::NotStarted => none,
-            // The round account: whether our submit must open the round.
-            Phase::Submit => Self {
-                mine: true,
-                round: true,
-                ..none
-            },
-            Phase::Reveal => Self { mine: true, ..none },
-            // Ours for its index, the round for its submission count: the
-            // two inputs of our audit sample.
-            Phase::Audit => Self {
-                mine: true,
-                round: true,
-                submissions: Submissions::Sampled,
-                audits: true,
-                ..none
-            },
-            Phase::Settle => Self {
-                mine: true,
-                round: true,
-                audits: true,
-                ..none
-            },
-            // Submissions too: whoever sweeps the round closes those their
-            // nodes left behind (paying their rewards) before the round.
-            Phase::Closable => Self {
-                mine: true,
-                round: true,
-                submissions: Submissions::All,
-                audits: true,
-                votes: true,
-            },
-        }
-    }
 }
 
 /// What a node remembers of a round between ticks, so that its scans run
@@ -128,6 +104,9 @@ pub struct RoundMemory {
 /// Where a snapshot's accounts come from: the RPC endpoint for the node,
 /// an in-process bank for the scale benchmark (which counts the calls).
 pub trait AccountSource: Sync {
+    /// The current slot.
+    fn slot(&self) -> impl Future<Output = Result<u64, ChainError>> + Send;
+
     /// The data of each address's account, `None` where there is none.
     fn accounts(
         &self,
@@ -143,6 +122,10 @@ pub trait AccountSource: Sync {
 }
 
 impl AccountSource for ChainClient {
+    async fn slot(&self) -> Result<u64, ChainError> {
+        ChainClient::slot(self).await
+    }
+
     async fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Vec<u8>>>, ChainError> {
         Ok(self
             .raw_accounts(addresses)
@@ -228,14 +211,6 @@ impl<'a> RoundSnapshot<'a> {
         }
     }
 
-    /// Whether we may submit now: the task is active, we have not
-    /// submitted, and our stake is eligible for the round.
-    pub fn may_submit(&self) -> bool {
-        self.view.task.state == TaskState::Active
-            && self.mine.is_none()
-            && self.view.eligible(self.round)
-    }
-
     /// Whether our submission is a commitment still waiting to be revealed.
     pub fn committed(&self) -> bool {
         self.mine
@@ -248,94 +223,59 @@ impl<'a> RoundSnapshot<'a> {
         pda::submission(&self.view.task_key, self.round, &self.view.me)
     }
 
-    /// Whether we crank the round (close it once its submissions are
-    /// gone): its rent payer at once, anyone else after the grace.
-    pub fn cranks_round(&self) -> bool {
-        self.round_account.as_ref().is_some_and(|round| {
-            let schedule = &self.view.task.schedule;
-            round.rent_payer == self.view.me
-                || self.view.slot
-                    >= schedule.claim_deadline(self.round) + crank_grace(schedule.round_slots)
-        })
+    /// The round's audit of `node`'s submission, if one was read.
+    pub fn audit_of(&self, submission: &Pubkey) -> Option<&Audit> {
+        self.audits
+            .iter()
+            .find(|(_, a)| a.submission == *submission)
+            .map(|(_, a)| a)
     }
 
-    /// Whether we sweep up what other nodes left behind (their votes and
-    /// submissions): owners get a grace to close their own first, then the
-    /// round's rent payer sweeps, and after a second grace anyone does.
-    pub fn sweeps(&self) -> bool {
-        self.round_account.as_ref().is_some_and(|round| {
-            let schedule = &self.view.task.schedule;
-            let grace = crank_grace(schedule.round_slots);
-            let graces = if round.rent_payer == self.view.me {
-                1
-            } else {
-                2
-            };
-            self.view.slot >= schedule.claim_deadline(self.round) + graces * grace
-        })
-    }
-
-    /// Reads what `reads` asks for: the chain's part, then the store's.
-    pub async fn read(
+    /// The round at the view's slot with what every policy starts from:
+    /// our submission and the round account, in one call (nothing before
+    /// the round starts).
+    pub async fn read_base(
         view: &'a TaskView,
         round: u64,
-        reads: Reads,
-        chain: &impl AccountSource,
-        memory: &mut RoundMemory,
-        store: &Store,
-    ) -> Result<RoundSnapshot<'a>, NodeError> {
-        let mut snapshot = Self::read_chain(view, round, reads, chain, memory).await?;
-        let task = &view.task_key;
-        snapshot.own = store.own_submission(task, round)?;
-        if reads.submissions != Submissions::None {
-            snapshot.verdicts = store.audit_verdicts(task, round)?;
-        }
-        Ok(snapshot)
-    }
-
-    /// The chain's part of a snapshot. Our submission and the round come
-    /// first, in one call: they say which scans are needed. A tick then
-    /// costs at most one more call, for the accounts already located.
-    pub async fn read_chain(
-        view: &'a TaskView,
-        round: u64,
-        reads: Reads,
-        chain: &impl AccountSource,
-        memory: &mut RoundMemory,
+        source: &impl AccountSource,
     ) -> Result<RoundSnapshot<'a>, ChainError> {
         let mut s = Self::empty(view, round);
-        if reads == Reads::default() {
-            return Ok(s);
-        }
-        s.read_mine_and_round(chain).await?;
-        if reads.audits {
-            s.locate_audits(chain, memory).await?;
-        }
-        if reads.submissions == Submissions::Sampled {
-            s.locate_sample(chain, memory).await?;
-        }
-        s.read_located(chain, reads, memory).await?;
-        let sweep = s.sweeps()
-            && s.round_account
-                .as_ref()
-                .is_some_and(|r| r.submissions_open > u32::from(s.mine.is_some()));
-        let scan_all = match s.phase {
-            Phase::Closable => sweep,
-            _ => true,
-        };
-        if reads.submissions == Submissions::All && scan_all {
-            s.submissions = scan(chain, &filters::round_submissions(&view.task_key, round)).await?;
-        }
-        if reads.votes {
-            s.votes = s.read_resolved_votes(chain).await?;
+        if s.phase != Phase::NotStarted {
+            s.read_mine_and_round(source).await?;
         }
         Ok(s)
     }
 
+    /// The rest of the chain's part: what `reads` asks for. A tick costs
+    /// at most one call more for the accounts already located, plus the
+    /// scans that locate new ones.
+    pub async fn read_more(
+        &mut self,
+        reads: Reads,
+        source: &impl AccountSource,
+        memory: &mut RoundMemory,
+    ) -> Result<(), ChainError> {
+        if reads.audits {
+            self.locate_audits(source, memory).await?;
+        }
+        if reads.submissions == Submissions::Sampled {
+            self.locate_sample(source, memory).await?;
+        }
+        self.read_located(source, reads, memory).await?;
+        if reads.submissions == Submissions::All {
+            let filters = filters::round_submissions(&self.view.task_key, self.round);
+            self.submissions = scan(source, &filters).await?;
+        }
+        if reads.votes {
+            self.votes = self.read_resolved_votes(source).await?;
+        }
+        Ok(())
+    }
+
     /// Our submission and the round account, in one call.
-    async fn read_mine_and_round(&mut self, chain: &impl AccountSource) -> Result<(), ChainError> {
+    async fn read_mine_and_round(&mut self, source: &impl AccountSource) -> Result<(), ChainError> {
         let keys = [self.mine_key(), pda::round(&self.view.task_key, self.round)];
-        let mut found = chain.accounts(&keys).await?.into_iter();
+        let mut found = source.accounts(&keys).await?.into_iter();
         let (mine, round) = (found.next().flatten(), found.next().flatten());
         self.mine = mine.map(|d| decode_account(&keys[0], &d)).transpose()?;
         self.round_account = round.map(|d| decode_account(&keys[1], &d)).transpose()?;
@@ -347,7 +287,7 @@ impl<'a> RoundSnapshot<'a> {
     /// ran; challenges are rare, so this is rare too.
     async fn locate_audits(
         &self,
-        chain: &impl AccountSource,
+        source: &impl AccountSource,
         memory: &mut RoundMemory,
     ) -> Result<(), ChainError> {
         let open = self.round_account.as_ref().map_or(0, |r| r.open_audits);
@@ -359,7 +299,7 @@ impl<'a> RoundSnapshot<'a> {
             return Ok(());
         }
         let filters = filters::round_audits(&self.view.task_key, self.round);
-        let audits: Vec<(Pubkey, Audit)> = scan(chain, &filters).await?;
+        let audits: Vec<(Pubkey, Audit)> = scan(source, &filters).await?;
         let located = audits.iter().map(|(key, a)| (*key, a.submission)).collect();
         memory.audits = Some((open, located));
         Ok(())
@@ -369,7 +309,7 @@ impl<'a> RoundSnapshot<'a> {
     /// indexed lookup each, so the cost does not grow with the round.
     async fn locate_sample(
         &self,
-        chain: &impl AccountSource,
+        source: &impl AccountSource,
         memory: &mut RoundMemory,
     ) -> Result<(), ChainError> {
         if memory.sampled.is_some() {
@@ -390,7 +330,7 @@ impl<'a> RoundSnapshot<'a> {
         let mut sampled = Vec::new();
         for index in sample.targets(mine.index) {
             let filters = filters::submission_at(task, self.round, index);
-            let found: Vec<(Pubkey, Submission)> = scan(chain, &filters).await?;
+            let found: Vec<(Pubkey, Submission)> = scan(source, &filters).await?;
             sampled.extend(found.into_iter().map(|(key, _)| key));
         }
         memory.sampled = Some(sampled);
@@ -401,7 +341,7 @@ impl<'a> RoundSnapshot<'a> {
     /// submissions under audit, the audits, and our votes in them.
     async fn read_located(
         &mut self,
-        chain: &impl AccountSource,
+        source: &impl AccountSource,
         reads: Reads,
         memory: &RoundMemory,
     ) -> Result<(), ChainError> {
@@ -425,7 +365,7 @@ impl<'a> RoundSnapshot<'a> {
         if addresses.is_empty() {
             return Ok(());
         }
-        let mut found = chain.accounts(&addresses).await?;
+        let mut found = source.accounts(&addresses).await?;
         let vote_data = found.split_off(submissions.len() + audit_keys.len());
         let audit_data = found.split_off(submissions.len());
         self.submissions = decode_found(&submissions, found)?;
@@ -441,7 +381,7 @@ impl<'a> RoundSnapshot<'a> {
     /// The voters of the round's resolved audits, whose votes may close.
     async fn read_resolved_votes(
         &self,
-        chain: &impl AccountSource,
+        source: &impl AccountSource,
     ) -> Result<Vec<(Pubkey, Pubkey)>, ChainError> {
         let mut votes = Vec::new();
         for (audit_key, audit) in &self.audits {
@@ -449,7 +389,7 @@ impl<'a> RoundSnapshot<'a> {
                 continue;
             }
             let found: Vec<(Pubkey, tasknet::state::Vote)> =
-                scan(chain, &filters::audit_votes(audit_key)).await?;
+                scan(source, &filters::audit_votes(audit_key)).await?;
             votes.extend(found.into_iter().map(|(_, v)| (*audit_key, v.voter)));
         }
         Ok(votes)

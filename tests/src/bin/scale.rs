@@ -16,19 +16,19 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Space;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use tasknet::logic::{plain_value_hash, Phase, Schedule, DEFAULT_AUDITS_PER_ROUND};
-use tasknet::state::{Audit, Round, Stake, Submission, Task, Vote};
-use tasknet_node::decide::{crank_grace, decide};
-use tasknet_node::snapshot::{AccountSource, RoundMemory, RoundSnapshot, TaskView};
+use tasknet::logic::{plain_value_hash, Schedule, DEFAULT_AUDITS_PER_ROUND};
+use tasknet::state::{Audit, Round, Submission, Vote};
+use tasknet_node::driver::{drive_task, Memories, Records, RoundHost};
+use tasknet_node::snapshot::{AccountSource, RoundSnapshot, TaskView};
 use tasknet_node::store::OwnSubmission;
-use tasknet_node::Action;
+use tasknet_node::{Action, Honest, NodeError};
 use tasknet_sdk::accounts::Memcmp;
 use tasknet_sdk::chain::ChainError;
 use tasknet_sdk::pda;
@@ -162,6 +162,7 @@ impl SizeResult {
 /// would keep it (`--account-index program-id`): the lookup's own cost is
 /// not what is measured, its calls and the bytes returned are.
 struct Bank {
+    task: Pubkey,
     fixture: Mutex<Fixture>,
     submissions: std::sync::Mutex<HashMap<(u64, u32), Pubkey>>,
     others: std::sync::Mutex<Vec<Pubkey>>,
@@ -182,6 +183,12 @@ impl Reader<'_> {
 }
 
 impl AccountSource for Reader<'_> {
+    /// getSlot.
+    async fn slot(&self) -> Result<u64, ChainError> {
+        self.count(8);
+        Ok(self.bank.fixture.lock().await.h.current_slot().await)
+    }
+
     async fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Vec<u8>>>, ChainError> {
         let mut fixture = self.bank.fixture.lock().await;
         let mut found = Vec::with_capacity(addresses.len());
@@ -248,7 +255,7 @@ impl AccountSource for Reader<'_> {
 struct NodeSim {
     keypair: Keypair,
     own: HashMap<u64, OwnSubmission>,
-    memory: HashMap<u64, RoundMemory>,
+    memory: Memories,
     /// Submitters audited, per round.
     audited: HashMap<u64, HashSet<Pubkey>>,
     counts: Counts,
@@ -274,6 +281,7 @@ async fn run(nodes: usize, rounds: u64) -> SizeResult {
         })
         .collect();
     let bank = Bank {
+        task: task_key,
         fixture: Mutex::new(fixture),
         submissions: Default::default(),
         others: Default::default(),
@@ -295,7 +303,7 @@ async fn run(nodes: usize, rounds: u64) -> SizeResult {
         for _pass in 0..4 {
             let mut acted = false;
             for sim in sims.iter_mut() {
-                acted |= tick(&bank, &task_key, &schedule, rounds, slot, sim).await;
+                acted |= tick(&bank, &task_key, rounds, sim).await;
             }
             if !acted {
                 break;
@@ -363,7 +371,7 @@ async fn fixture(nodes: usize, stake: u64) -> Fixture {
 /// The slots where something changes for some round: every window's edge,
 /// the claim deadline and the cranks' graces after it.
 fn event_slots(schedule: &Schedule, rounds: u64) -> Vec<u64> {
-    let grace = crank_grace(schedule.round_slots);
+    let grace = schedule.crank_grace();
     let mut slots: Vec<u64> = (0..rounds)
         .flat_map(|r| {
             [
@@ -382,95 +390,110 @@ fn event_slots(schedule: &Schedule, rounds: u64) -> Vec<u64> {
     slots
 }
 
-/// One node's tick at `slot`, as the runtime's: the task and its stake in
-/// one read, then for each live round (newest first) a snapshot, `decide`
-/// and the actions. True if it sent a transaction.
-async fn tick(
-    bank: &Bank,
-    task_key: &Pubkey,
-    schedule: &Schedule,
-    rounds: u64,
-    slot: u64,
-    sim: &mut NodeSim,
-) -> bool {
+/// One simulated node's tick, through the node's own round driver: the
+/// task and its stake in one read, then for each live round (newest first)
+/// a snapshot, `decide` and the actions, performed by [`SimHost`]. True if
+/// it sent a transaction.
+async fn tick(bank: &Bank, task_key: &Pubkey, rounds: u64, sim: &mut NodeSim) -> bool {
     let me = sim.keypair.pubkey();
-    let reader = Reader {
+    let mut memories = std::mem::take(&mut sim.memory);
+    let host = SimHost {
         bank,
-        calls: AtomicU64::new(0),
-        bytes: AtomicU64::new(0),
+        reader: Reader {
+            bank,
+            calls: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        },
+        task_key: *task_key,
+        rounds,
+        sim: std::sync::Mutex::new(sim),
+        acted: AtomicBool::new(false),
     };
-    // getSlot, then getMultipleAccounts([task, stake]).
-    reader.count(8);
-    let found = reader
-        .accounts(&[*task_key, pda::stake(task_key, &me)])
+    let view = TaskView::read(&host.reader, me, *task_key, DEFAULT_AUDITS_PER_ROUND)
         .await
         .unwrap();
-    let task: Task = tasknet_sdk::accounts::decode(found[0].as_deref().unwrap()).unwrap();
-    let stake: Option<Stake> = found[1]
-        .as_deref()
-        .map(|d| tasknet_sdk::accounts::decode(d).unwrap());
-    let view = TaskView {
-        me,
-        task_key: *task_key,
-        task,
-        stake,
-        slot,
-        audits_per_round: DEFAULT_AUDITS_PER_ROUND,
-    };
-    let mut acted = false;
-    let live = schedule
-        .live_rounds(slot)
-        .map(|r| r.rev().collect::<Vec<_>>())
-        .unwrap_or_default();
-    for round in live.into_iter().filter(|r| *r < rounds) {
-        if view.task.schedule.phase(round, slot) == Phase::NotStarted {
-            continue;
-        }
-        for _pass in 0..2 {
-            let reads =
-                tasknet_node::snapshot::Reads::for_phase(view.task.schedule.phase(round, slot));
-            let memory = sim.memory.entry(round).or_default();
-            let mut snapshot = RoundSnapshot::read_chain(&view, round, reads, &reader, memory)
-                .await
-                .unwrap();
-            snapshot.own = sim.own.get(&round).cloned();
-            snapshot.verdicts = sim.verdicts(round);
-            let mut off_chain = false;
-            for action in decide(&snapshot) {
-                match action {
-                    Action::Execute => {
-                        let value =
-                            plain_value_hash(format!("payload {task_key} {round}").as_bytes())
-                                .to_vec();
-                        sim.own.insert(
-                            round,
-                            OwnSubmission {
-                                value,
-                                salt: salt_for(&me, round),
-                            },
-                        );
-                        off_chain = true;
-                    }
-                    Action::Audit { node } => {
-                        sim.counts.audits += 1;
-                        sim.audited.entry(round).or_default().insert(node);
-                        off_chain = true;
-                    }
-                    Action::Finish | Action::Unrevealable => {}
-                    on_chain => {
-                        acted = true;
-                        send(bank, task_key, round, sim, on_chain).await;
-                    }
-                }
+    drive_task(&host, &Honest, &view, &mut memories)
+        .await
+        .unwrap();
+    let acted = host.acted.load(Ordering::Relaxed);
+    let (calls, bytes) = (
+        host.reader.calls.load(Ordering::Relaxed),
+        host.reader.bytes.load(Ordering::Relaxed),
+    );
+    let sim = host.sim.into_inner().unwrap();
+    sim.memory = memories;
+    sim.counts.reads += calls;
+    sim.counts.bytes_read += bytes;
+    acted
+}
+
+/// A simulated node as the round driver's host: reads counted through its
+/// [`Reader`], the task code's work in memory, transactions into the bank.
+struct SimHost<'a> {
+    bank: &'a Bank,
+    reader: Reader<'a>,
+    task_key: Pubkey,
+    /// Rounds played: later ones count as done.
+    rounds: u64,
+    sim: std::sync::Mutex<&'a mut NodeSim>,
+    acted: AtomicBool,
+}
+
+impl<'a> SimHost<'a> {
+    fn sim(&self) -> std::sync::MutexGuard<'_, &'a mut NodeSim> {
+        self.sim.lock().unwrap()
+    }
+}
+
+impl<'a> RoundHost for SimHost<'a> {
+    type Source = Reader<'a>;
+
+    fn source(&self) -> &Reader<'a> {
+        &self.reader
+    }
+
+    fn round_done(&self, round: u64) -> Result<bool, NodeError> {
+        Ok(round >= self.rounds)
+    }
+
+    fn records(&self, round: u64, _verdicts: bool) -> Result<Records, NodeError> {
+        let sim = self.sim();
+        Ok(Records {
+            own: sim.own.get(&round).cloned(),
+            verdicts: sim.verdicts(round),
+        })
+    }
+
+    async fn perform(&self, s: &RoundSnapshot<'_>, action: Action) -> Result<bool, NodeError> {
+        let (task_key, round) = (&self.task_key, s.round);
+        match action {
+            Action::Execute => {
+                let value = plain_value_hash(format!("payload {task_key} {round}").as_bytes());
+                let mut sim = self.sim();
+                let salt = salt_for(&sim.keypair.pubkey(), round);
+                let own = OwnSubmission {
+                    value: value.to_vec(),
+                    salt,
+                };
+                sim.own.insert(round, own);
+                Ok(true)
             }
-            if !off_chain {
-                break;
+            Action::Audit { node } => {
+                let mut sim = self.sim();
+                sim.counts.audits += 1;
+                sim.audited.entry(round).or_default().insert(node);
+                Ok(true)
+            }
+            Action::Finish | Action::Unrevealable => Ok(false),
+            on_chain => {
+                self.acted.store(true, Ordering::Relaxed);
+                let keypair = self.sim().keypair.insecure_clone();
+                let sent = send(self.bank, task_key, round, &keypair, &on_chain).await;
+                self.sim().book(self.bank, round, &on_chain, sent);
+                Ok(false)
             }
         }
     }
-    sim.counts.reads += reader.calls.load(Ordering::Relaxed);
-    sim.counts.bytes_read += reader.bytes.load(Ordering::Relaxed);
-    acted
 }
 
 impl NodeSim {
@@ -481,12 +504,59 @@ impl NodeSim {
             .map(|set| set.iter().map(|k| (*k, true)).collect())
             .unwrap_or_default()
     }
+
+    /// Books one sent transaction: its count and size, and its effect on
+    /// the node's balance; locates what it created for later lookups.
+    fn book(&mut self, bank: &Bank, round: u64, action: &Action, sent: SentTx) {
+        self.counts.transactions += 1;
+        *self.per_round_tx.entry(round).or_default() += 1;
+        self.counts.bytes_sent += sent.size as u64;
+        let Some(delta) = sent.balance_change else {
+            self.counts.failed += 1;
+            return;
+        };
+        match (action, sent.created) {
+            (Action::Submit { .. }, Some((index, key))) => {
+                self.counts.rent_locked += (-delta) as u64;
+                bank.submissions.lock().unwrap().insert((round, index), key);
+            }
+            // The claim pays the share and, closing the submission, its rent.
+            (Action::Claim { share }, _) => {
+                self.counts.earned += share;
+                self.counts.rent_returned += (delta as u64).saturating_sub(*share);
+            }
+            (Action::Challenge { node } | Action::Vote { node, .. }, _) => {
+                let me = self.keypair.pubkey();
+                let audit = pda::audit(&pda::submission(&bank.task, round, node));
+                let mut others = bank.others.lock().unwrap();
+                others.push(audit);
+                others.push(pda::vote(&audit, &me));
+                self.counts.rent_locked += (-delta).max(0) as u64;
+            }
+            _ => self.counts.rent_returned += delta.max(0) as u64,
+        }
+    }
+}
+
+/// One transaction as the bank took it.
+struct SentTx {
+    size: usize,
+    /// The sender's balance change; `None` if the transaction failed.
+    balance_change: Option<i128>,
+    /// A submission it created: its index in the round and address.
+    created: Option<(u32, Pubkey)>,
 }
 
 /// Sends one action's transaction as the node would (its own fee payer and
-/// a compute-unit limit), and books its effect on the node's balance.
-async fn send(bank: &Bank, task_key: &Pubkey, round: u64, sim: &mut NodeSim, action: Action) {
-    let me = sim.keypair.pubkey();
+/// a compute-unit limit).
+async fn send(
+    bank: &Bank,
+    task_key: &Pubkey,
+    round: u64,
+    keypair: &Keypair,
+    action: &Action,
+) -> SentTx {
+    let me = keypair.pubkey();
     let mut instructions = vec![
         solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(200_000),
     ];
@@ -500,40 +570,19 @@ async fn send(bank: &Bank, task_key: &Pubkey, round: u64, sim: &mut NodeSim, act
         .iter()
         .flat_map(|ix| &ix.accounts)
         .any(|a| a.is_signer && a.pubkey == me);
-    let signers: &[&Keypair] = if signs { &[&sim.keypair] } else { &[] };
+    let signers: &[&Keypair] = if signs { &[keypair] } else { &[] };
     let sent = fixture.h.send(&instructions[1..], signers).await;
     let after = fixture.h.balance(&me).await;
-    sim.counts.transactions += 1;
-    *sim.per_round_tx.entry(round).or_default() += 1;
-    sim.counts.bytes_sent += size as u64;
-    if sent.result.is_err() {
-        sim.counts.failed += 1;
-        return;
+    let mut created = None;
+    if sent.result.is_ok() && matches!(action, Action::Submit { .. }) {
+        let key = pda::submission(task_key, round, &me);
+        let submission: Submission = fixture.h.account(&key).await.unwrap();
+        created = Some((submission.index, key));
     }
-    let delta = after as i128 - before as i128;
-    match &action {
-        Action::Submit { .. } => {
-            sim.counts.rent_locked += (-delta) as u64;
-            let key = pda::submission(task_key, round, &me);
-            let submission: Submission = fixture.h.account(&key).await.unwrap();
-            bank.submissions
-                .lock()
-                .unwrap()
-                .insert((round, submission.index), key);
-        }
-        // The claim pays the share and, closing the submission, its rent.
-        Action::Claim { share } => {
-            sim.counts.earned += share;
-            sim.counts.rent_returned += (delta as u64).saturating_sub(*share);
-        }
-        Action::Challenge { node } | Action::Vote { node, .. } => {
-            let audit = pda::audit(&pda::submission(task_key, round, node));
-            let mut others = bank.others.lock().unwrap();
-            others.push(audit);
-            others.push(pda::vote(&audit, &me));
-            sim.counts.rent_locked += (-delta).max(0) as u64;
-        }
-        _ => sim.counts.rent_returned += delta.max(0) as u64,
+    SentTx {
+        size,
+        balance_change: sent.result.is_ok().then(|| after as i128 - before as i128),
+        created,
     }
 }
 

@@ -1,0 +1,137 @@
+//! The round driver: for every live round of a task, read one snapshot,
+//! let the policy decide, and perform the actions through a [`RoundHost`].
+//!
+//! ```text
+//! TaskView ─▶ per live round, newest first:
+//!             RoundSnapshot::read_base ─▶ Policy::reads ─▶ read_more
+//!             + the host's records (our value and salt, our verdicts)
+//!             ─▶ Policy::decide ─▶ RoundHost::perform, each action
+//!             (after off-chain work the round is read and decided again)
+//! ```
+//!
+//! Generic over the host, so the node's runtime (RPC, SQLite, the outbox),
+//! the scale benchmark (an in-process bank, its reads counted) and
+//! `tasknet task crank` (the CLI's signer) run this one driver.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use anchor_lang::prelude::Pubkey;
+use tasknet::logic::Phase;
+
+use crate::action::Action;
+use crate::decide::Policy;
+use crate::snapshot::{AccountSource, RoundMemory, RoundSnapshot, Submissions, TaskView};
+use crate::store::OwnSubmission;
+use crate::NodeError;
+
+/// The node's own records of a round: what the chain cannot know.
+#[derive(Clone, Debug, Default)]
+pub struct Records {
+    /// Our value and salt, if the task code ran.
+    pub own: Option<OwnSubmission>,
+    /// Our verdicts on others' payloads, by submitter.
+    pub verdicts: HashMap<Pubkey, bool>,
+}
+
+/// What a round driver reads from and acts through, for one task.
+pub trait RoundHost: Sync {
+    type Source: AccountSource;
+
+    /// Where accounts come from.
+    fn source(&self) -> &Self::Source;
+
+    /// Whether the node is done with `round`: the driver skips it.
+    fn round_done(&self, round: u64) -> Result<bool, NodeError>;
+
+    /// Our records of `round`; the verdicts only when `verdicts`.
+    fn records(&self, round: u64, verdicts: bool) -> Result<Records, NodeError>;
+
+    /// Performs one action; `true` if it was off-chain work (running the
+    /// code, auditing a payload), after which the round is read again.
+    fn perform(
+        &self,
+        snapshot: &RoundSnapshot<'_>,
+        action: Action,
+    ) -> impl Future<Output = Result<bool, NodeError>> + Send;
+
+    /// Each live round's phase, before it is read (for logs and metrics).
+    fn note_phase(&self, _round: u64, _phase: Phase) {}
+}
+
+/// What the driver located in each live round, by round, kept between
+/// ticks so that scans run once per round (see [`RoundMemory`]).
+pub type Memories = HashMap<u64, RoundMemory>;
+
+/// One tick of a task: every live round it has not finished, newest first
+/// (its submit and reveal windows are the short, time-critical ones; older
+/// rounds' cranks and closes can wait). A round that fails is logged and
+/// retried next tick; the others go on.
+pub async fn drive_task<H: RoundHost>(
+    host: &H,
+    policy: &dyn Policy,
+    view: &TaskView,
+    memories: &mut Memories,
+) -> Result<(), NodeError> {
+    let Some(live) = view.task.schedule.live_rounds(view.slot) else {
+        return Ok(());
+    };
+    memories.retain(|round, _| live.contains(round));
+    for round in live.rev() {
+        if host.round_done(round)? {
+            continue;
+        }
+        let phase = view.task.schedule.phase(round, view.slot);
+        host.note_phase(round, phase);
+        if phase == Phase::NotStarted {
+            continue;
+        }
+        let memory = memories.entry(round).or_default();
+        if let Err(e) = drive_round(host, policy, view, round, memory).await {
+            tracing::warn!(task = %view.task_key, round, "{e}");
+        }
+    }
+    Ok(())
+}
+
+/// Snapshot → decide → perform. Off-chain work feeds the next decision, so
+/// after it the round is read and decided once more in the same tick.
+pub async fn drive_round<H: RoundHost>(
+    host: &H,
+    policy: &dyn Policy,
+    view: &TaskView,
+    round: u64,
+    memory: &mut RoundMemory,
+) -> Result<usize, NodeError> {
+    let mut performed = 0;
+    for _pass in 0..2 {
+        let snapshot = read_snapshot(host, policy, view, round, memory).await?;
+        let mut worked_off_chain = false;
+        for action in policy.decide(&snapshot) {
+            worked_off_chain |= host.perform(&snapshot, action).await?;
+            performed += 1;
+        }
+        if !worked_off_chain {
+            break;
+        }
+    }
+    Ok(performed)
+}
+
+/// One snapshot of `round`: the chain's part as the policy asks, and the
+/// host's records.
+pub async fn read_snapshot<'v, H: RoundHost>(
+    host: &H,
+    policy: &dyn Policy,
+    view: &'v TaskView,
+    round: u64,
+    memory: &mut RoundMemory,
+) -> Result<RoundSnapshot<'v>, NodeError> {
+    let mut snapshot = RoundSnapshot::read_base(view, round, host.source()).await?;
+    let reads = policy.reads(&snapshot);
+    snapshot.read_more(reads, host.source(), memory).await?;
+    let records = host.records(round, reads.submissions != Submissions::None)?;
+    snapshot.own = records.own;
+    snapshot.verdicts = records.verdicts;
+    Ok(snapshot)
+}

@@ -1,0 +1,144 @@
+//! The node's [`RoundHost`]: one task's rounds performed by this node —
+//! off-chain work into the store (`work`), transactions through the
+//! [`Outbox`], earnings recorded as the chain reports them.
+
+use tasknet::logic::Phase;
+use tasknet_sdk::chain::{ChainClient, ChainError};
+
+use crate::action::Action;
+use crate::driver::{Records, RoundHost};
+use crate::outbox::{Acted, Outbox, Purpose};
+use crate::parts::{Shared, TaskSpec};
+use crate::snapshot::RoundSnapshot;
+use crate::{work, NodeError};
+
+/// One task as this node runs it.
+pub(crate) struct TaskHost<'a> {
+    pub shared: &'a Shared,
+    pub spec: &'a TaskSpec,
+}
+
+impl RoundHost for TaskHost<'_> {
+    type Source = ChainClient;
+
+    fn source(&self) -> &ChainClient {
+        &self.shared.chain
+    }
+
+    fn round_done(&self, round: u64) -> Result<bool, NodeError> {
+        Ok(self.shared.store.round_done(&self.spec.task, round)?)
+    }
+
+    fn records(&self, round: u64, verdicts: bool) -> Result<Records, NodeError> {
+        let (store, task) = (&self.shared.store, &self.spec.task);
+        Ok(Records {
+            own: store.own_submission(task, round)?,
+            verdicts: if verdicts {
+                store.audit_verdicts(task, round)?
+            } else {
+                Default::default()
+            },
+        })
+    }
+
+    async fn perform(
+        &self,
+        snapshot: &RoundSnapshot<'_>,
+        action: Action,
+    ) -> Result<bool, NodeError> {
+        let (task, round) = (&self.spec.task, snapshot.round);
+        match action {
+            Action::Execute => work::execute(self.shared, self.spec, round)
+                .await
+                .map(|_| true),
+            Action::Audit { node } => work::audit(self.shared, self.spec, snapshot, &node)
+                .await
+                .map(|_| true),
+            Action::Unrevealable => {
+                tracing::error!(task = %task, round, "no stored value for our commitment; cannot reveal");
+                Ok(false)
+            }
+            Action::Finish => {
+                self.shared.store.mark_round_done(task, round)?;
+                Ok(false)
+            }
+            on_chain => self.send(round, on_chain).await.map(|_| false),
+        }
+    }
+
+    fn note_phase(&self, round: u64, phase: Phase) {
+        self.shared
+            .reporter
+            .note_phase(&self.spec.task, round, phase);
+    }
+}
+
+impl TaskHost<'_> {
+    /// Sends an on-chain action through the outbox; records a claim's
+    /// earning once its transaction is confirmed.
+    async fn send(&self, round: u64, action: Action) -> Result<(), NodeError> {
+        let (node, task) = (self.shared, &self.spec.task);
+        let instructions = action.instructions(&node.pubkey(), task, round);
+        let Some(key) = action.outbox_key().filter(|_| !instructions.is_empty()) else {
+            return Ok(());
+        };
+        let outbox = Outbox {
+            chain: &node.chain,
+            store: &node.store,
+            keypair: &node.keypair,
+        };
+        let purpose = Purpose {
+            task,
+            round,
+            key: &key,
+        };
+        let stored = key.stored();
+        let action_name = stored.split(':').next().unwrap_or_default();
+        let metrics = &node.reporter.ops.metrics;
+        let acted = outbox.send(purpose, &instructions).await.inspect_err(|e| {
+            metrics
+                .transaction_failures
+                .with_label_values(&[action_name, &failure_name(e)])
+                .inc();
+        })?;
+        match &acted {
+            Acted::Confirmed(_) => metrics.transactions.with_label_values(&[action_name]).inc(),
+            Acted::Refused(e) => metrics
+                .transaction_failures
+                .with_label_values(&[action_name, &chain_failure_name(e)])
+                .inc(),
+            Acted::AlreadyDone => {}
+        }
+        if let (Action::Claim { share }, Acted::Confirmed(signature)) = (&action, &acted) {
+            node.record_earning(task, round, signature, Some(*share))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A failure's label for the metrics: the program error's name, or the
+/// kind of failure.
+fn failure_name(error: &NodeError) -> String {
+    match error {
+        NodeError::Chain(e) => chain_failure_name(e),
+        NodeError::Store(_) | NodeError::CorruptStore(_) => "store".into(),
+        _ => "other".into(),
+    }
+}
+
+fn chain_failure_name(error: &ChainError) -> String {
+    if let Some(program) = error.program_error() {
+        return program.name.clone();
+    }
+    match error {
+        ChainError::Transport { .. } => "transport",
+        ChainError::Rpc(_) => "rpc",
+        ChainError::Expired => "expired",
+        ChainError::Decode { .. } => "decode",
+        ChainError::Transaction(_) | ChainError::Failed { .. } | ChainError::Program(_) => {
+            "transaction"
+        }
+    }
+    .into()
+}

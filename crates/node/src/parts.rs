@@ -1,0 +1,81 @@
+//! What the node's parts share: its resources ([`Shared`]: the chain
+//! client, the store, the keypair, the HTTP client and the reporter) and
+//! the tasks it runs ([`TaskSpec`]). The loop (`runtime`) owns them; the
+//! round host (`host`) and the off-chain work (`work`) borrow them.
+
+use std::sync::Arc;
+
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use solana_signature::Signature;
+use solana_signer::Signer;
+use tasknet_sdk::chain::ChainClient;
+
+use crate::code::TaskCode;
+use crate::decide::{Honest, Policy};
+use crate::report::Reporter;
+use crate::store::Store;
+use crate::NodeError;
+
+/// A task the node runs, with its code and its policy.
+pub struct TaskSpec {
+    pub task: Pubkey,
+    pub code: Arc<dyn TaskCode>,
+    pub policy: Arc<dyn Policy>,
+}
+
+impl TaskSpec {
+    /// Runs `task` with `code`, honestly.
+    pub fn new(task: Pubkey, code: Arc<dyn TaskCode>) -> Self {
+        Self {
+            task,
+            code,
+            policy: Arc::new(Honest),
+        }
+    }
+
+    pub fn with_policy(mut self, policy: Arc<dyn Policy>) -> Self {
+        self.policy = policy;
+        self
+    }
+}
+
+/// The node's resources, shared by its task pipelines.
+pub(crate) struct Shared {
+    pub reporter: Reporter,
+    pub chain: ChainClient,
+    pub store: Arc<Store>,
+    pub http: reqwest::Client,
+    pub keypair: Keypair,
+}
+
+impl Shared {
+    /// Records a confirmed claim's earning as the chain reports it (its
+    /// `RewardClaimed` event), falling back to the share we computed.
+    pub(crate) async fn record_earning(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        signature: &Signature,
+        computed: Option<u64>,
+    ) -> Result<(), NodeError> {
+        let amount = match self.chain.claimed_amount(signature).await? {
+            Some(amount) => amount,
+            None => match computed {
+                Some(share) => share,
+                None => return Ok(()), // not in history yet: next start
+            },
+        };
+        tracing::info!(%task, round, amount, "earned");
+        self.reporter.ops.metrics.earned_lamports.inc_by(amount);
+        Ok(self
+            .store
+            .record_earning(task, round, amount, &signature.to_string())?)
+    }
+}
+
+impl Shared {
+    pub fn pubkey(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+}

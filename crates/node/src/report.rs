@@ -1,0 +1,176 @@
+//! What the node tells its operator: each task's standing (said once, and
+//! again only when it changes), rounds entering phases, slashes of its
+//! stake, and the `/status` and `/metrics` figures behind them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use anchor_lang::prelude::Pubkey;
+use tasknet::logic::{Ineligible, Phase};
+use tasknet::state::TaskState;
+
+use crate::metrics::{Ops, TaskStatus};
+use crate::snapshot::TaskView;
+
+/// The node's reporting state, shared by its task pipelines.
+pub struct Reporter {
+    pub ops: Ops,
+    /// The phase each (task, round) was last seen in, to log changes.
+    phases: Mutex<HashMap<(Pubkey, u64), Phase>>,
+    /// What was last said about each task.
+    conditions: Mutex<HashMap<Pubkey, Condition>>,
+    /// The slashed total last seen on each task's stake.
+    slashed: Mutex<HashMap<Pubkey, u64>>,
+}
+
+impl Reporter {
+    pub fn new(ops: Ops) -> Self {
+        Self {
+            ops,
+            phases: Default::default(),
+            conditions: Default::default(),
+            slashed: Default::default(),
+        }
+    }
+
+    /// A tick's look at a task: its standing, its live rounds, and what
+    /// was slashed from our stake since the last look.
+    pub fn look(&self, view: &TaskView) {
+        let condition = Condition::of(view);
+        self.note_slashes(view);
+        let live = view.task.schedule.live_rounds(view.slot);
+        self.ops.set_task(
+            &view.task_key,
+            TaskStatus {
+                condition: condition.to_string(),
+                eligible: matches!(condition, Condition::Eligible { .. }),
+                slot: view.slot,
+                live_rounds: live.map(|r| r.collect()).unwrap_or_default(),
+            },
+        );
+        self.report(&view.task_key, condition);
+    }
+
+    /// Says what changed about a task's standing: once, not every tick.
+    pub fn report(&self, task: &Pubkey, condition: Condition) {
+        let mut conditions = self.conditions.lock().unwrap_or_else(|p| p.into_inner());
+        if conditions.get(task) == Some(&condition) {
+            return;
+        }
+        match &condition {
+            Condition::Eligible { weight } => {
+                tracing::info!(%task, weight, "eligible: running its rounds")
+            }
+            other => tracing::warn!(%task, "{other}"),
+        }
+        conditions.insert(*task, condition);
+    }
+
+    /// Logs a round entering a new phase: the node's state per task and round.
+    pub fn note_phase(&self, task: &Pubkey, round: u64, phase: Phase) {
+        let mut phases = self.phases.lock().unwrap_or_else(|p| p.into_inner());
+        let before = phases.insert((*task, round), phase);
+        if before != Some(phase) && phase != Phase::NotStarted {
+            tracing::info!(task = %task, round, phase = ?phase, "round phase");
+            if before.is_none_or(|p| p == Phase::NotStarted) {
+                self.ops.metrics.rounds.inc();
+            }
+        }
+        if phase == Phase::Closable {
+            // Forget rounds long finished, so the map stays small.
+            phases.retain(|(t, r), _| t != task || r + 8 > round);
+        }
+    }
+
+    /// Counts what was slashed from our stake since the last look (the
+    /// first look of a run is the baseline).
+    fn note_slashes(&self, view: &TaskView) {
+        let Some(stake) = &view.stake else {
+            return;
+        };
+        let mut seen = self.slashed.lock().unwrap_or_else(|p| p.into_inner());
+        let before = seen.insert(view.task_key, stake.slashed_total);
+        if let Some(before) = before {
+            let slashed = stake.slashed_total.saturating_sub(before);
+            if slashed > 0 {
+                tracing::warn!(task = %view.task_key, slashed, "this node's stake was slashed");
+                self.ops.metrics.slashed_lamports.inc_by(slashed);
+            }
+        }
+    }
+}
+
+/// A task's standing for this node, as the operator should hear of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Condition {
+    Eligible {
+        weight: u64,
+    },
+    Paused,
+    Closed,
+    NotStaked,
+    Unbonding,
+    /// Staked enough, but the stake activates with a later round.
+    Activating,
+    BelowMinimum {
+        weight: u64,
+        min_stake: u64,
+    },
+    UnknownTask,
+    /// Reading the chain or acting failed; the message says how.
+    Failing(String),
+}
+
+impl Condition {
+    fn of(view: &TaskView) -> Self {
+        match view.task.state {
+            TaskState::Paused => return Self::Paused,
+            TaskState::Closed => return Self::Closed,
+            TaskState::Active => {}
+        }
+        let Some(stake) = &view.stake else {
+            return Self::NotStaked;
+        };
+        let schedule = &view.task.schedule;
+        // The round being submitted now, or the first one to come.
+        let round = schedule.round_at(view.slot).unwrap_or(0);
+        let min_stake = view.task.economics.min_stake;
+        match stake.bonded.eligibility(stake.unbonding, min_stake, round) {
+            Ok(weight) => Self::Eligible { weight },
+            Err(Ineligible::Unbonding) => Self::Unbonding,
+            Err(Ineligible::NotActiveForRound) => Self::Activating,
+            Err(Ineligible::BelowMinimum) => Self::BelowMinimum {
+                weight: stake.bonded.weight_at(round),
+                min_stake,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Eligible { weight } => write!(f, "eligible with weight {weight}"),
+            Self::Paused => write!(
+                f,
+                "not eligible: the task is paused; waiting for its creator to resume it"
+            ),
+            Self::Closed => write!(f, "not eligible: the task is closed; nothing more to run"),
+            Self::NotStaked => write!(
+                f,
+                "not eligible: this node has no stake on the task (tasknet node stake)"
+            ),
+            Self::Unbonding => write!(f, "not eligible: this node's stake is unbonding"),
+            Self::Activating => write!(
+                f,
+                "not eligible yet: the stake becomes active with a later round"
+            ),
+            Self::BelowMinimum { weight, min_stake } => write!(
+                f,
+                "not eligible: stake {weight} lamports is below the task's minimum {min_stake}"
+            ),
+            Self::UnknownTask => write!(f, "the task does not exist on this cluster; retrying"),
+            Self::Failing(reason) => write!(f, "{reason}"),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The node's off-chain work in a round: running the task code on the
+//! round's input, and auditing another node's payload. Both only write the
+//! node's store; the next decision reads what they stored.
+
+use anchor_lang::prelude::Pubkey;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use tasknet::state::{Stake, Submission};
+use tasknet_sdk::pda;
+
+use crate::code::{self, RoundInput};
+use crate::parts::{Shared, TaskSpec};
+use crate::payloads;
+use crate::snapshot::{RoundSnapshot, TaskView};
+use crate::store::OwnSubmission;
+use crate::NodeError;
+
+/// Runs the task code and stores its payload, value and salt before
+/// anything is sent: the reveal must survive a crash.
+pub(crate) async fn execute(shared: &Shared, spec: &TaskSpec, round: u64) -> Result<(), NodeError> {
+    let task = spec.task;
+    let code = spec.code.clone();
+    let input = RoundInput::new(task, round);
+    let payload = tokio::task::spawn_blocking(move || code.execute(&input))
+        .await
+        .map_err(|e| NodeError::CodeTask(e.to_string()))??;
+    let payload = code::check_payload(payload)?;
+    let hash: [u8; 32] = Sha256::digest(&payload).into();
+    let store = &shared.store;
+    store.save_payload(&hash, &payload)?;
+    let mut salt = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut salt);
+    let own = OwnSubmission {
+        value: hash.to_vec(),
+        salt,
+    };
+    Ok(store.save_own_submission(&task, round, &own)?)
+}
+
+/// Audits `node`'s submission in the snapshot and stores the verdict.
+pub(crate) async fn audit(
+    shared: &Shared,
+    spec: &TaskSpec,
+    snapshot: &RoundSnapshot<'_>,
+    node: &Pubkey,
+) -> Result<(), NodeError> {
+    let (task, round) = (spec.task, snapshot.round);
+    let Some((_, submission)) = snapshot.submissions.iter().find(|(_, s)| s.node == *node) else {
+        return Ok(());
+    };
+    let Some(valid) = audit_value(shared, spec, snapshot.view, round, submission).await? else {
+        return Ok(()); // unreachable for now: audited again next tick
+    };
+    if !valid {
+        tracing::info!(task = %task, round, node = %node, "audit failed");
+    }
+    let verdict = if valid { "valid" } else { "invalid" };
+    let metrics = &shared.reporter.ops.metrics;
+    metrics.audits.with_label_values(&[verdict]).inc();
+    Ok(shared.store.save_audit_verdict(&task, round, node, valid)?)
+}
+
+/// Fetches the submitter's payload from its endpoint, checks it against
+/// the submitted hash, and audits it with the task code. A payload that
+/// does not match fails the audit; one that cannot be had fails it only
+/// once retries ran out halfway through the audit window (the other
+/// half is for challenging and voting); before that, `None`: no verdict
+/// yet.
+async fn audit_value(
+    shared: &Shared,
+    spec: &TaskSpec,
+    view: &TaskView,
+    round: u64,
+    submission: &Submission,
+) -> Result<Option<bool>, NodeError> {
+    let task = spec.task;
+    let endpoint = shared
+        .chain
+        .account::<Stake>(&pda::stake(&task, &submission.node))
+        .await?
+        .map(|s| s.endpoint)
+        .unwrap_or_default();
+    let schedule = &view.task.schedule;
+    let deadline = schedule
+        .reveal_end(round)
+        .saturating_add(schedule.audit_slots / 2);
+    let fetched = payloads::fetch_patiently(
+        &shared.http,
+        &endpoint,
+        &submission.value,
+        view.slot,
+        deadline,
+    )
+    .await;
+    let payload = match fetched {
+        Ok(Some(payload)) => payload,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            tracing::info!(task = %task, round, node = %submission.node, "payload check failed: {e}");
+            return Ok(Some(false));
+        }
+    };
+    let code = spec.code.clone();
+    let input = RoundInput::new(task, round);
+    let node = submission.node;
+    Ok(Some(
+        tokio::task::spawn_blocking(move || code.audit(&input, &node, &payload))
+            .await
+            .map_err(|e| NodeError::CodeTask(e.to_string()))??,
+    ))
+}
