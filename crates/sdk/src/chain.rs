@@ -380,10 +380,7 @@ impl ChainClient {
         fund: u64,
     ) -> Result<Pubkey, ChainError> {
         let task = pda::task(&creator.pubkey(), args.task_id);
-        let mut instructions = vec![ix::create_task(&creator.pubkey(), args)];
-        if fund > 0 {
-            instructions.push(ix::fund_task(&creator.pubkey(), &task, fund));
-        }
+        let instructions = ix::create_funded_task(&creator.pubkey(), args, fund);
         self.send(&instructions, creator, &[]).await?;
         Ok(task)
     }

@@ -40,7 +40,7 @@ use tasknet_sdk::amount::parse_sol;
 use tasknet_sdk::defaults::{ECONOMICS, START_IN_SLOTS};
 use tasknet_sdk::{self as sdk, pda};
 
-use super::task::{create, CreateOptions};
+use super::create::{code_source, create, parse_hash, CreateOptions};
 use crate::context::{CliError, Ctx};
 use crate::output::TableRow;
 use crate::sol::Sol;
@@ -176,24 +176,21 @@ fn load(path: &Path) -> Result<Vec<Desired>, CliError> {
         .collect()
 }
 
-fn code_source(source: &Source, base: &Path, t: &TaskEntry) -> Result<CodeSource, CliError> {
+fn task_code(source: &Source, base: &Path, t: &TaskEntry) -> Result<CodeSource, CliError> {
     let id = Some(t.id);
-    Ok(match (&t.code_hash, &t.code_file, t.example) {
-        (Some(hex_hash), None, false) => CodeSource::Hash(
-            hex::decode(hex_hash)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| source.error(id, "code_hash", "not a 64-digit hex sha256"))?,
-        ),
-        (None, Some(file), false) => CodeSource::File(base.join(file)),
-        (None, None, true) => CodeSource::Example,
-        _ => {
-            return Err(source.error(
-                id,
-                "code",
-                "give exactly one of code_hash, code_file, example = true",
-            ))
-        }
+    let hash = t
+        .code_hash
+        .as_deref()
+        .map(parse_hash)
+        .transpose()
+        .map_err(|e| source.error(id, "code_hash", e))?;
+    let file = t.code_file.as_ref().map(|f| base.join(f));
+    code_source(hash, file, t.example).ok_or_else(|| {
+        source.error(
+            id,
+            "code",
+            "give exactly one of code_hash, code_file, example = true",
+        )
     })
 }
 
@@ -203,7 +200,7 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
         Some(text) => parse_sol(text).map_err(|e| source.error(id, field, e)),
         None => Ok(default),
     };
-    let code_hash = code_source(source, base, &t)?
+    let code_hash = task_code(source, base, &t)?
         .code_hash()
         .map_err(|e| source.error(id, "code_file", e))?;
     let schedule = Schedule {

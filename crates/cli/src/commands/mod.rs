@@ -3,6 +3,7 @@
 pub mod airdrop;
 pub mod balance;
 pub mod crank;
+pub mod create;
 pub mod demo;
 pub mod keygen;
 pub mod localnet;

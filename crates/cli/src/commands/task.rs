@@ -6,15 +6,15 @@ use anchor_lang::prelude::Pubkey;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use solana_signer::Signer;
-use tasknet::instructions::{CreateTaskArgs, UpdateTaskArgs};
+use tasknet::instructions::UpdateTaskArgs;
 use tasknet::logic::Schedule;
 use tasknet::state::{Economics, Task, TaskState};
-use tasknet_node::code::CodeSource;
 use tasknet_sdk::accounts::filters;
 use tasknet_sdk::defaults::{ECONOMICS, SCHEDULE, START_IN_SLOTS};
-use tasknet_sdk::{self as sdk, pda};
+use tasknet_sdk::{self as sdk};
 
-use crate::context::{CliError, Ctx, Progress};
+use super::create::{code_source, create, parse_hash, CreateOptions};
+use crate::context::{CliError, Ctx};
 use crate::output::{Output, TableRow};
 use crate::sol::Sol;
 
@@ -30,6 +30,10 @@ pub enum TaskCommand {
         amount: Sol,
     },
     /// Change reward, metadata, code hash or minimum stake (creator).
+    ///
+    /// A change applies from the next round opened: a round already open
+    /// keeps the reward, minimum stake, code hash and verdict rules it
+    /// opened with, so no update can turn a vote or a verdict under way.
     Update(UpdateArgs),
     /// Stop new stakes and submissions (creator).
     Pause {
@@ -169,25 +173,11 @@ pub struct CreateArgs {
     fund: Sol,
 }
 
-pub fn parse_hash(text: &str) -> Result<[u8; 32], String> {
-    hex::decode(text)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| format!("'{text}' is not a 64-digit hex sha256"))
-}
-
 impl CreateArgs {
     fn options(self) -> Result<CreateOptions, CliError> {
-        let code = match (self.code_hash, self.code_file, self.example) {
-            (Some(hash), _, _) => CodeSource::Hash(hash),
-            (None, Some(path), _) => CodeSource::File(path),
-            (None, None, true) => CodeSource::Example,
-            (None, None, false) => {
-                return Err(CliError::Input(
-                    "give the task code: --code-hash, --code-file or --example".into(),
-                ))
-            }
-        };
+        let code = code_source(self.code_hash, self.code_file, self.example).ok_or_else(|| {
+            CliError::Input("give the task code: --code-hash, --code-file or --example".into())
+        })?;
         Ok(CreateOptions {
             task_id: self.id,
             name: self.name,
@@ -214,72 +204,6 @@ impl CreateArgs {
             fund: self.fund.lamports(),
         })
     }
-}
-
-/// Everything `task create` takes besides who signs.
-pub struct CreateOptions {
-    pub task_id: u64,
-    pub name: String,
-    pub metadata_uri: String,
-    pub code_hash: [u8; 32],
-    pub start_in_slots: u64,
-    pub schedule: Schedule,
-    pub economics: Economics,
-    pub fund: u64,
-}
-
-#[derive(Serialize)]
-pub struct Created {
-    pub task: String,
-    pub signature: String,
-    pub start_slot: u64,
-    /// When round 0 starts, in seconds from now.
-    pub starts_in_seconds: f64,
-    pub commit_reveal: bool,
-    pub funded_sol: Sol,
-}
-
-pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError> {
-    let creator = ctx.signer()?;
-    let clock = ctx.slot_clock().await?;
-    // Checked here first, so a bad schedule sends nothing.
-    o.schedule.start_slot = clock.slot + o.start_in_slots;
-    let commit_reveal = o.schedule.reveal_slots > 0;
-    o.schedule.validate(commit_reveal).map_err(|e| {
-        CliError::Input(format!("invalid schedule: {e:?} (see --round-slots, --submit-slots, --reveal-slots, --audit-slots)"))
-    })?;
-    let task = pda::task(&creator.pubkey(), o.task_id);
-    if ctx.chain.raw_account(&task).await?.is_some() {
-        return Err(CliError::Input(format!(
-            "task id {} is taken: {task} exists; choose another --id",
-            o.task_id
-        )));
-    }
-    let args = CreateTaskArgs {
-        task_id: o.task_id,
-        name: o.name,
-        metadata_uri: o.metadata_uri,
-        code_hash: o.code_hash,
-        schedule: o.schedule,
-        economics: o.economics,
-        commit_reveal,
-    };
-    let mut ixs = vec![sdk::create_task(&creator.pubkey(), args)];
-    if o.fund > 0 {
-        ixs.push(sdk::fund_task(&creator.pubkey(), &task, o.fund));
-    }
-    let signature = {
-        let _progress = Progress::show("creating the task…");
-        ctx.chain.send(&ixs, &creator, &[]).await?
-    };
-    Ok(Created {
-        task: task.to_string(),
-        signature: signature.to_string(),
-        start_slot: o.schedule.start_slot,
-        starts_in_seconds: clock.seconds(o.start_in_slots),
-        commit_reveal,
-        funded_sol: Sol(o.fund),
-    })
 }
 
 /// After a bounty change: the task, the signature and the new bounty.
