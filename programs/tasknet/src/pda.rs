@@ -59,27 +59,19 @@ pub fn is_canonical(seeds: &[&[u8]], bump: u8, program_id: &Pubkey, address: &Pu
     }
 }
 
-/// Creates a program-owned account of `space` bytes at the canonical PDA of
-/// `seeds` and the client's `bump` (checked here without a search). See
-/// [`create_at`] for what happens to lamports already at the address.
-pub fn create<'info>(
-    payer: &AccountInfo<'info>,
-    account: &AccountInfo<'info>,
-    system_program: &AccountInfo<'info>,
-    seeds: &[&[u8]],
-    bump: u8,
-    space: usize,
-) -> Result<u64> {
+/// Refuses an `address` that is not the canonical PDA of `seeds` and the
+/// client's `bump` (checked without a search, see above).
+pub fn check_canonical(seeds: &[&[u8]], bump: u8, address: &Pubkey) -> Result<()> {
     require!(
-        is_canonical(seeds, bump, &crate::ID, account.key),
+        is_canonical(seeds, bump, &crate::ID, address),
         TasknetError::WrongAddress
     );
-    create_at(payer, account, system_program, seeds, bump, space)
+    Ok(())
 }
 
 /// Creates a program-owned account of `space` bytes at an address already
-/// checked to be the PDA of `seeds` and `bump` (by `create`, or by an
-/// Anchor `seeds` constraint), paid by `payer`. This is the program's one
+/// checked to be the PDA of `seeds` and `bump` (by `check_canonical`, or
+/// by an Anchor `seeds` constraint), paid by `payer`. This is the program's one
 /// way to create an account: anyone can send lamports to a PDA before it
 /// exists, and `CreateAccount` refuses a funded address while Anchor's
 /// `init` falls back to `CreateAccountAllowPrefund`, which runtimes before

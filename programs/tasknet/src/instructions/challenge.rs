@@ -53,7 +53,7 @@ pub struct Challenge<'info> {
     pub system_program: Program<'info, System>,
 }
 
-impl Challenge<'_> {
+impl<'info> Challenge<'info> {
     pub(crate) fn validate(&self) -> Result<()> {
         let task = &self.task;
         let submission = &self.submission;
@@ -84,33 +84,36 @@ impl Challenge<'_> {
         )
     }
 
+    /// Creates the audit and the challenger's vote accounts. Lamports sent
+    /// to either address beforehand stay with the account and go with its
+    /// rent when it closes (to the challenger, the voter).
+    fn create_accounts(&self, bumps: &ChallengeBumps) -> Result<()> {
+        let challenger = self.challenger.key();
+        let (audit_key, submission_key) = (self.audit.key(), self.submission.key());
+        let (payer, system) = (
+            self.challenger.to_account_info(),
+            self.system_program.to_account_info(),
+        );
+        let create = |account: &AccountInfo<'info>, seeds: &[&[u8]], bump, space| {
+            pda::create_at(&payer, account, &system, seeds, bump, space).map(|_| ())
+        };
+        let audit_seeds = [AUDIT_SEED, submission_key.as_ref()];
+        create(
+            &self.audit,
+            &audit_seeds,
+            bumps.audit,
+            8 + Audit::INIT_SPACE,
+        )?;
+        let vote_seeds = [VOTE_SEED, audit_key.as_ref(), challenger.as_ref()];
+        create(&self.vote, &vote_seeds, bumps.vote, 8 + Vote::INIT_SPACE)
+    }
+
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let weight = ctx.accounts.weight()?;
+        ctx.accounts.create_accounts(&ctx.bumps)?;
         let accounts = ctx.accounts;
         let challenger = accounts.challenger.key();
         let (audit_key, submission_key) = (accounts.audit.key(), accounts.submission.key());
-        let (payer, system) = (
-            accounts.challenger.to_account_info(),
-            accounts.system_program.to_account_info(),
-        );
-        // Lamports sent to either address beforehand stay with the account
-        // and go with its rent when it closes (to the challenger, the voter).
-        pda::create_at(
-            &payer,
-            &accounts.audit,
-            &system,
-            &[AUDIT_SEED, submission_key.as_ref()],
-            ctx.bumps.audit,
-            8 + Audit::INIT_SPACE,
-        )?;
-        pda::create_at(
-            &payer,
-            &accounts.vote,
-            &system,
-            &[VOTE_SEED, audit_key.as_ref(), challenger.as_ref()],
-            ctx.bumps.vote,
-            8 + Vote::INIT_SPACE,
-        )?;
         let terms = accounts.round_account.economics;
         let task = &mut accounts.task;
         let bond = terms.challenge_bond;
@@ -124,24 +127,15 @@ impl Challenge<'_> {
 
         let submission = &mut accounts.submission;
         submission.challenge()?;
-        pda::write(
-            &accounts.audit,
-            &Audit {
-                task: task.key(),
-                round: submission.round,
-                submission: submission_key,
-                node: submission.node,
-                challenger,
-                bond,
-                invalid_weight: weight,
-                valid_weight: 0,
-                voter_count: 1,
-                min_stake: terms.min_stake,
-                votes_open: 1,
-                verdict: AuditVerdict::Pending,
-                bump: ctx.bumps.audit,
-            },
-        )?;
+        let audit = Audit::open(
+            submission_key,
+            submission,
+            challenger,
+            &terms,
+            weight,
+            ctx.bumps.audit,
+        );
+        pda::write(&accounts.audit, &audit)?;
         pda::write(
             &accounts.vote,
             &Vote {

@@ -76,7 +76,7 @@ impl ResolveAudit<'_> {
         );
         let invalid = outcome == Verdict::Invalid;
         audit.resolve(invalid)?;
-        submission.resolve(invalid)?;
+        submission.resolve(audit.verdict)?;
         task.ledger.release_bond(audit.bond)?;
         let mut slash = SlashSplit::default();
         if invalid {

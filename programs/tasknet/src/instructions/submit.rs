@@ -95,16 +95,14 @@ impl Submit<'_> {
         let index = ctx.accounts.round_account.submissions;
         ctx.accounts.round_account.record_submission(revealed)?;
         let account = ctx.accounts.submission.to_account_info();
-        pda::create(
+        let round_bytes = round.to_le_bytes();
+        let seeds = [SUBMISSION_SEED, task.as_ref(), &round_bytes, node.as_ref()];
+        pda::check_canonical(&seeds, submission_bump, account.key)?;
+        pda::create_at(
             &ctx.accounts.node.to_account_info(),
             &account,
             &ctx.accounts.system_program.to_account_info(),
-            &[
-                SUBMISSION_SEED,
-                task.as_ref(),
-                &round.to_le_bytes(),
-                node.as_ref(),
-            ],
+            &seeds,
             submission_bump,
             8 + Submission::INIT_SPACE,
         )?;

@@ -59,11 +59,13 @@ impl CastVote<'_> {
         let voter = ctx.accounts.voter.key();
         let audit_key = ctx.accounts.audit.key();
         let account = ctx.accounts.vote.to_account_info();
-        pda::create(
+        let seeds = [VOTE_SEED, audit_key.as_ref(), voter.as_ref()];
+        pda::check_canonical(&seeds, vote_bump, account.key)?;
+        pda::create_at(
             &ctx.accounts.voter.to_account_info(),
             &account,
             &ctx.accounts.system_program.to_account_info(),
-            &[VOTE_SEED, audit_key.as_ref(), voter.as_ref()],
+            &seeds,
             vote_bump,
             8 + Vote::INIT_SPACE,
         )?;

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
-use crate::state::{checked_add, Counter};
+use crate::state::{checked_add, Counter, Economics, Submission};
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuditVerdict {
@@ -39,6 +39,34 @@ impl Audit {
     pub const TASK_OFFSET: usize = 8;
     /// Offset of `round` in the account data: lists a round's audits.
     pub const ROUND_OFFSET: usize = 8 + 32;
+
+    /// The audit a challenge opens on `submission` (at `submission_key`):
+    /// the challenger's `weight` is its first invalid vote, its bond and
+    /// the minimum stake of voters are the round's `terms`.
+    pub fn open(
+        submission_key: Pubkey,
+        submission: &Submission,
+        challenger: Pubkey,
+        terms: &Economics,
+        weight: u64,
+        bump: u8,
+    ) -> Self {
+        Self {
+            task: submission.task,
+            round: submission.round,
+            submission: submission_key,
+            node: submission.node,
+            challenger,
+            bond: terms.challenge_bond,
+            invalid_weight: weight,
+            valid_weight: 0,
+            voter_count: 1,
+            min_stake: terms.min_stake,
+            votes_open: 1,
+            verdict: AuditVerdict::Pending,
+            bump,
+        }
+    }
 
     /// Counts one vote of `weight`; its `Vote` account stays open until
     /// `close_vote`.

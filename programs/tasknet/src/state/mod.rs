@@ -32,6 +32,41 @@ mod tests {
         &data[offset..offset + len]
     }
 
+    /// A commitment of round 0, every key `key`.
+    fn committed(key: Pubkey) -> Submission {
+        Submission {
+            task: key,
+            round: 0,
+            node: key,
+            index: 0,
+            commitment: [0; 32],
+            value: vec![],
+            slot: 0,
+            status: SubmissionStatus::Committed,
+            audited: false,
+            bump: 0,
+        }
+    }
+
+    /// An audit of round 0 with no votes, every key `key`.
+    fn pending_audit(key: Pubkey) -> Audit {
+        Audit {
+            task: key,
+            round: 0,
+            submission: key,
+            node: key,
+            challenger: key,
+            bond: 0,
+            invalid_weight: 0,
+            valid_weight: 0,
+            voter_count: 0,
+            min_stake: 0,
+            votes_open: 0,
+            verdict: AuditVerdict::Pending,
+            bump: 0,
+        }
+    }
+
     #[test]
     fn filter_offsets_match_the_layout() {
         let (a, b, c) = (
@@ -40,16 +75,10 @@ mod tests {
             Pubkey::new_from_array([3; 32]),
         );
         let submission = Submission {
-            task: a,
             round: 7,
             node: b,
             index: 5,
-            commitment: [0; 32],
-            value: vec![],
-            slot: 0,
-            status: SubmissionStatus::Committed,
-            audited: false,
-            bump: 0,
+            ..committed(a)
         };
         let data = bytes(&submission);
         assert_eq!(at(&data, 0, 8), Submission::DISCRIMINATOR);
@@ -62,16 +91,7 @@ mod tests {
             task: a,
             round: 9,
             submission: b,
-            node: c,
-            challenger: c,
-            bond: 0,
-            invalid_weight: 0,
-            valid_weight: 0,
-            voter_count: 0,
-            min_stake: 0,
-            votes_open: 0,
-            verdict: AuditVerdict::Pending,
-            bump: 0,
+            ..pending_audit(c)
         };
         let data = bytes(&audit);
         assert_eq!(at(&data, Audit::TASK_OFFSET, 32), a.as_ref());
@@ -167,22 +187,13 @@ mod tests {
     #[test]
     fn a_submission_moves_through_its_life_cycle_only_forward() {
         use crate::errors::TasknetError as E;
-        let key = Pubkey::new_from_array([1; 32]);
-        let mut s = Submission {
-            task: key,
-            round: 0,
-            node: key,
-            index: 0,
-            commitment: [0; 32],
-            value: vec![],
-            slot: 0,
-            status: SubmissionStatus::Committed,
-            audited: false,
-            bump: 0,
-        };
+        let mut s = committed(Pubkey::new_from_array([1; 32]));
         assert_eq!(code_of(s.challenge()), u32::from(E::NotRevealed));
         assert_eq!(code_of(s.mark_claimed()), u32::from(E::NotClaimable));
-        assert_eq!(code_of(s.resolve(true)), u32::from(E::AuditAlreadyResolved));
+        assert_eq!(
+            code_of(s.resolve(AuditVerdict::Invalid)),
+            u32::from(E::AuditAlreadyResolved)
+        );
         s.reveal(vec![1]).unwrap();
         assert_eq!(code_of(s.reveal(vec![2])), u32::from(E::AlreadyRevealed));
         assert_eq!(s.value, vec![1]);
@@ -190,8 +201,17 @@ mod tests {
         assert!(s.audited);
         assert_eq!(code_of(s.challenge()), u32::from(E::AlreadyChallenged));
         assert_eq!(code_of(s.mark_claimed()), u32::from(E::NotClaimable));
-        s.resolve(false).unwrap();
-        assert_eq!(code_of(s.resolve(true)), u32::from(E::AuditAlreadyResolved));
+        let mut pending = committed(s.task);
+        pending.status = SubmissionStatus::Challenged;
+        assert_eq!(
+            code_of(pending.resolve(AuditVerdict::Pending)),
+            u32::from(E::AuditNotResolved)
+        );
+        s.resolve(AuditVerdict::Valid).unwrap();
+        assert_eq!(
+            code_of(s.resolve(AuditVerdict::Invalid)),
+            u32::from(E::AuditAlreadyResolved)
+        );
         s.mark_claimed().unwrap();
         assert_eq!(code_of(s.mark_claimed()), u32::from(E::AlreadyClaimed));
 
@@ -199,28 +219,13 @@ mod tests {
             status: SubmissionStatus::Challenged,
             ..s
         };
-        invalid.resolve(true).unwrap();
+        invalid.resolve(AuditVerdict::Invalid).unwrap();
         assert_eq!(code_of(invalid.mark_claimed()), u32::from(E::NotClaimable));
     }
 
     #[test]
     fn an_audit_resolves_once() {
-        let key = Pubkey::new_from_array([1; 32]);
-        let mut audit = Audit {
-            task: key,
-            round: 0,
-            submission: key,
-            node: key,
-            challenger: key,
-            bond: 0,
-            invalid_weight: 0,
-            valid_weight: 0,
-            voter_count: 0,
-            min_stake: 0,
-            votes_open: 0,
-            verdict: AuditVerdict::Pending,
-            bump: 0,
-        };
+        let mut audit = pending_audit(Pubkey::new_from_array([1; 32]));
         audit.resolve(true).unwrap();
         assert_eq!(audit.verdict, AuditVerdict::Invalid);
         assert_eq!(

@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::MAX_VALUE_LEN;
 use crate::errors::TasknetError;
+use crate::state::AuditVerdict;
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubmissionStatus {
@@ -98,16 +99,16 @@ impl Submission {
         Ok(())
     }
 
-    /// Its audit's verdict (`resolve_audit`).
-    pub fn resolve(&mut self, invalid: bool) -> Result<()> {
+    /// Takes its audit's verdict (`resolve_audit`, once the audit has one).
+    pub fn resolve(&mut self, verdict: AuditVerdict) -> Result<()> {
         require!(
             self.status == SubmissionStatus::Challenged,
             TasknetError::AuditAlreadyResolved
         );
-        self.status = if invalid {
-            SubmissionStatus::Invalid
-        } else {
-            SubmissionStatus::Valid
+        self.status = match verdict {
+            AuditVerdict::Invalid => SubmissionStatus::Invalid,
+            AuditVerdict::Valid => SubmissionStatus::Valid,
+            AuditVerdict::Pending => return err!(TasknetError::AuditNotResolved),
         };
         Ok(())
     }
