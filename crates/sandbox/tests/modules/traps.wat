@@ -1,0 +1,3 @@
+;; Reaches `unreachable`, as a Rust panic does.
+(module
+  (func (export "_start") unreachable))
