@@ -74,7 +74,7 @@ async fn main() {
 fn task_code(out: &mut impl Write) {
     let samples = (0..50)
         .map(|round| {
-            let input = RoundInput::new(Default::default(), round);
+            let input = RoundInput::new(Default::default(), round, Default::default());
             let t = Instant::now();
             IteratedHash.execute(&input).unwrap();
             t.elapsed()

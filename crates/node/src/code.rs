@@ -22,17 +22,26 @@ pub struct RoundInput {
     pub round: u64,
     /// `sha256("tasknet-round" ‖ task ‖ round)`: the same for every node.
     pub seed: [u8; 32],
+    /// The node whose work this is: the executing node itself, or, in an
+    /// audit, the audited node. A task may give each node its own part of
+    /// the work (a shard chosen by its address and the seed).
+    pub node: Pubkey,
 }
 
 impl RoundInput {
-    pub fn new(task: Pubkey, round: u64) -> Self {
+    pub fn new(task: Pubkey, round: u64, node: Pubkey) -> Self {
         let seed = Sha256::new()
             .chain_update(b"tasknet-round")
             .chain_update(task.as_ref())
             .chain_update(round.to_le_bytes())
             .finalize()
             .into();
-        Self { task, round, seed }
+        Self {
+            task,
+            round,
+            seed,
+            node,
+        }
     }
 }
 
@@ -62,6 +71,8 @@ pub enum CodeError {
     Output { path: PathBuf, detail: String },
     #[error("task code returned a payload of {0} bytes; a payload holds 1 byte to 1 MiB")]
     PayloadLength(usize),
+    #[error("task module: {0}")]
+    Sandbox(#[from] tasknet_sandbox::SandboxError),
 }
 
 /// Code a node runs for a task.
@@ -140,6 +151,8 @@ pub enum Request {
         task: String,
         round: u64,
         seed: String,
+        /// The executing node's address: its own part of the work.
+        node: String,
     },
     Audit {
         task: String,
@@ -150,6 +163,29 @@ pub enum Request {
         /// submitted hash).
         payload: String,
     },
+}
+
+impl Request {
+    /// The request to run `input`'s round.
+    pub fn execute(input: &RoundInput) -> Self {
+        Self::Execute {
+            task: input.task.to_string(),
+            round: input.round,
+            seed: hex::encode(input.seed),
+            node: input.node.to_string(),
+        }
+    }
+
+    /// The request to audit `node`'s `payload` for `input`'s round.
+    pub fn audit(input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Self {
+        Self::Audit {
+            task: input.task.to_string(),
+            round: input.round,
+            seed: hex::encode(input.seed),
+            node: node.to_string(),
+            payload: hex::encode(payload),
+        }
+    }
 }
 
 /// The answer an external command writes on stdout.
@@ -306,11 +342,7 @@ impl TaskCode for ExternalCommand {
     }
 
     fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError> {
-        let request = Request::Execute {
-            task: input.task.to_string(),
-            round: input.round,
-            seed: hex::encode(input.seed),
-        };
+        let request = Request::execute(input);
         match self.call(&request)? {
             Response::Payload { payload } => {
                 check_payload(hex::decode(payload).map_err(|e| self.bad_output(&e.to_string()))?)
@@ -320,13 +352,7 @@ impl TaskCode for ExternalCommand {
     }
 
     fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
-        let request = Request::Audit {
-            task: input.task.to_string(),
-            round: input.round,
-            seed: hex::encode(input.seed),
-            node: node.to_string(),
-            payload: hex::encode(payload),
-        };
+        let request = Request::audit(input, node, payload);
         match self.call(&request)? {
             Response::Verdict { valid } => Ok(valid),
             Response::Payload { .. } => Err(self.bad_output("expected {\"valid\": bool}")),
@@ -418,7 +444,7 @@ mod tests {
 
     #[test]
     fn example_is_deterministic_and_checkable() {
-        let input = RoundInput::new(Pubkey::new_from_array([1; 32]), 3);
+        let input = RoundInput::new(Pubkey::new_from_array([1; 32]), 3, Pubkey::new_unique());
         let value = IteratedHash.execute(&input).unwrap();
         assert_eq!(value.len(), 32);
         assert!(IteratedHash
@@ -427,7 +453,7 @@ mod tests {
         assert!(!IteratedHash
             .audit(&input, &Pubkey::default(), b"wrong")
             .unwrap());
-        let other = RoundInput::new(Pubkey::new_from_array([1; 32]), 4);
+        let other = RoundInput::new(Pubkey::new_from_array([1; 32]), 4, Pubkey::new_unique());
         assert_ne!(IteratedHash.execute(&other).unwrap(), value);
     }
 
@@ -483,7 +509,7 @@ case "$request" in
 esac"#,
         );
         let code = ExternalCommand::new(&path, Duration::from_secs(60)).unwrap();
-        let input = RoundInput::new(Pubkey::new_unique(), 0);
+        let input = RoundInput::new(Pubkey::new_unique(), 0, Pubkey::new_unique());
         let payload = code.execute(&input).unwrap();
         assert_eq!(payload, vec![0u8; crate::payloads::MAX_PAYLOAD_BYTES]);
         assert!(code.audit(&input, &Pubkey::new_unique(), &payload).unwrap());
@@ -504,7 +530,11 @@ esac"#,
         );
         let code = ExternalCommand::new(&path, Duration::from_millis(500)).unwrap();
         let e = code
-            .execute(&RoundInput::new(Pubkey::new_unique(), 0))
+            .execute(&RoundInput::new(
+                Pubkey::new_unique(),
+                0,
+                Pubkey::new_unique(),
+            ))
             .unwrap_err();
         assert!(matches!(e, CodeError::Timeout { .. }), "{e}");
         let child: u32 = std::fs::read_to_string(&pid_file)
@@ -538,10 +568,11 @@ esac"#,
             task: "t".into(),
             round: 1,
             seed: "00".into(),
+            node: "n".into(),
         };
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
-            r#"{"op":"execute","task":"t","round":1,"seed":"00"}"#
+            r#"{"op":"execute","task":"t","round":1,"seed":"00","node":"n"}"#
         );
         let v: Response = serde_json::from_str(r#"{"valid":true}"#).unwrap();
         assert_eq!(v, Response::Verdict { valid: true });

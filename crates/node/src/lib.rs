@@ -35,6 +35,7 @@ pub mod report;
 pub mod runtime;
 pub mod snapshot;
 pub mod store;
+pub mod wasm;
 mod work;
 
 use anchor_lang::prelude::Pubkey;

@@ -20,7 +20,7 @@ use crate::NodeError;
 pub(crate) async fn execute(shared: &Shared, spec: &TaskSpec, round: u64) -> Result<(), NodeError> {
     let task = spec.task;
     let code = spec.code.clone();
-    let input = RoundInput::new(task, round);
+    let input = RoundInput::new(task, round, shared.pubkey());
     let payload = tokio::task::spawn_blocking(move || code.execute(&input))
         .await
         .map_err(|e| NodeError::CodeTask(e.to_string()))??;
@@ -101,8 +101,9 @@ async fn audit_value(
         }
     };
     let code = spec.code.clone();
-    let input = RoundInput::new(task, round);
+    // The audited node's input: its own part of the round's work.
     let node = submission.node;
+    let input = RoundInput::new(task, round, node);
     Ok(Some(
         tokio::task::spawn_blocking(move || code.audit(&input, &node, &payload))
             .await

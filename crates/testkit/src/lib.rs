@@ -4,7 +4,7 @@
 //! test economics, and a polling wait. A dev-dependency only.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use solana_keypair::Keypair;
@@ -167,6 +167,60 @@ pub fn example_command() -> PathBuf {
         .join("examples")
         .join("iterated_hash");
     assert!(path.exists(), "build the example first: {}", path.display());
+    path
+}
+
+/// An example task module (`crates/example-tasks`, bin `name`) built for
+/// `wasm32-wasip1`, release: its path. Built once per run of a test binary
+/// (cargo skips it when it is current); the target is the one
+/// `rust-toolchain.toml` lists, added here if this toolchain lacks it.
+pub fn task_module(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_build = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("task-modules");
+    let run = |args: &[&str]| {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(args)
+            .current_dir(&root)
+            .env_remove("RUSTFLAGS")
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo {args:?} failed");
+    };
+    let has_target = std::process::Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(&root)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-wasip1"))
+        .unwrap_or(true);
+    if !has_target {
+        let status = std::process::Command::new("rustup")
+            .args(["target", "add", "wasm32-wasip1"])
+            .current_dir(&root)
+            .status()
+            .expect("rustup runs");
+        assert!(status.success(), "rustup target add wasm32-wasip1 failed");
+    }
+    let target_dir = target.to_string_lossy().into_owned();
+    run(&[
+        "build",
+        "--release",
+        "--quiet",
+        "--target",
+        "wasm32-wasip1",
+        "-p",
+        "tasknet-example-tasks",
+        "--bin",
+        name,
+        "--target-dir",
+        &target_dir,
+    ]);
+    let path = target.join(format!("wasm32-wasip1/release/{name}.wasm"));
+    assert!(path.exists(), "{} was not built", path.display());
     path
 }
 

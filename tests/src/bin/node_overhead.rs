@@ -155,7 +155,9 @@ async fn measure(submitters: usize, rounds: u64) {
     let args = task_args(1, IteratedHash.code_hash(), schedule);
     let task = chain.create_task(&creator, args, 100 * SOL).await.unwrap();
     for round in 0..rounds {
-        let payload = IteratedHash.execute(&RoundInput::new(task, round)).unwrap();
+        let payload = IteratedHash
+            .execute(&RoundInput::new(task, round, Pubkey::default()))
+            .unwrap();
         peer_store
             .save_payload(&Sha256::digest(&payload).into(), &payload)
             .unwrap();
@@ -281,7 +283,7 @@ async fn play_round(
     peers: &[Peer],
 ) {
     let payload = IteratedHash
-        .execute(&RoundInput::new(*task, round))
+        .execute(&RoundInput::new(*task, round, Pubkey::default()))
         .unwrap();
     let value: Vec<u8> = Sha256::digest(&payload).to_vec();
     wait_for_slot(chain, schedule.round_start(round)).await;

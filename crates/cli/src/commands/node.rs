@@ -1,17 +1,20 @@
 //! `tasknet node …`: what operators do.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
 use clap::{Args, Subcommand};
 use serde::Serialize;
+use sha2::Digest;
 use solana_signer::Signer;
 use tasknet::state::Stake;
-use tasknet_node::code::{ExternalCommand, IteratedHash, TaskCode};
+use tasknet_node::code::{CodeError, ExternalCommand, IteratedHash, TaskCode};
+use tasknet_node::wasm::WasmCode;
 use tasknet_node::{Node, NodeConfig, TaskSpec};
+use tasknet_sandbox::{Limits, Sandbox};
 use tasknet_sdk::chain::SendConfig;
 use tasknet_sdk::{self as sdk, pda};
 use tokio::sync::watch;
@@ -209,10 +212,17 @@ pub struct RunArgs {
     /// Address of a task to run (repeat the flag for several).
     #[arg(long = "task", required = true)]
     tasks: Vec<Pubkey>,
-    /// Executable task code (JSON on stdin/stdout); its sha256 must be
-    /// the task's code hash. Without it the built-in example task runs.
-    #[arg(long)]
+    /// Trusted, in-house task code as an executable (JSON on stdin/stdout),
+    /// run with this node's full rights; its sha256 must be the task's
+    /// code hash. Without it (and --module) the built-in example task runs.
+    #[arg(long, group = "code")]
     command: Option<PathBuf>,
+    /// Task code as a WebAssembly module (wasm32-wasip1), run in the node's
+    /// sandbox: no files, network, environment or host clock, and fuel,
+    /// memory, time and output limits. Its sha256 must be the task's code
+    /// hash.
+    #[arg(long, group = "code")]
+    module: Option<PathBuf>,
     /// Seconds the task code may run per call.
     #[arg(long, default_value_t = 30)]
     code_timeout: u64,
@@ -240,12 +250,13 @@ pub struct RunArgs {
 /// Runs the node until SIGINT (Ctrl-C) or SIGTERM.
 async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     let keypair = ctx.signer()?;
-    let code: Arc<dyn TaskCode> = match args.command {
-        Some(path) => Arc::new(ExternalCommand::new(
+    let code: Arc<dyn TaskCode> = match (args.command, args.module) {
+        (Some(path), _) => Arc::new(ExternalCommand::new(
             path,
             Duration::from_secs(args.code_timeout),
         )?),
-        None => Arc::new(IteratedHash),
+        (None, Some(path)) => Arc::new(load_module(&path)?),
+        (None, None) => Arc::new(IteratedHash),
     };
     let config = NodeConfig {
         rpc_url: ctx.chain.url(),
@@ -277,6 +288,22 @@ async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     node.run(specs, stopped).await?;
     tracing::info!(node = %node.pubkey(), "node stopped");
     Ok(())
+}
+
+/// A task module from a file, compiled once per machine (cached by hash
+/// under `~/.cache/tasknet/code`).
+fn load_module(path: &Path) -> Result<WasmCode, CliError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+    let cache = crate::config::expand_home("~/.cache/tasknet/code");
+    let sandbox = Sandbox::new(Some(cache)).map_err(CodeError::from)?;
+    let hash = sha2::Sha256::digest(&bytes).into();
+    Ok(WasmCode::load(
+        Arc::new(sandbox),
+        &bytes,
+        &hash,
+        Limits::default(),
+    )?)
 }
 
 /// The first of SIGINT (Ctrl-C) and SIGTERM (a service manager's stop).

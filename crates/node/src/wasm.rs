@@ -1,0 +1,114 @@
+//! Task code as a WebAssembly module, run in the node's sandbox
+//! (`tasknet-sandbox`): the same JSON request an external command reads,
+//! on the guest's stdin, and its JSON answer from its stdout. The module is
+//! loaded by the task's code hash, so bytes that are not the task's never
+//! compile, let alone run.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use tasknet_sandbox::{Call, Limits, Sandbox, SandboxError, TaskModule};
+
+use crate::code::{check_payload, CodeError, Request, Response, RoundInput, TaskCode};
+
+/// A task's module, ready to run with its limits.
+pub struct WasmCode {
+    sandbox: Arc<Sandbox>,
+    module: TaskModule,
+    limits: Limits,
+}
+
+impl WasmCode {
+    /// Checks `bytes` against `code_hash` and their imports, and compiles
+    /// them (once per machine, with a cache).
+    pub fn load(
+        sandbox: Arc<Sandbox>,
+        bytes: &[u8],
+        code_hash: &[u8; 32],
+        limits: Limits,
+    ) -> Result<Self, CodeError> {
+        let module = sandbox.load(bytes, code_hash)?;
+        Ok(Self {
+            sandbox,
+            module,
+            limits,
+        })
+    }
+
+    fn call(&self, input: &RoundInput, request: &Request) -> Result<Response, CodeError> {
+        let stdin = serde_json::to_vec(request).map_err(|e| invalid(e.to_string()))?;
+        let call = Call {
+            stdin: &stdin,
+            clock: round_clock(input.round),
+            seed: input.seed,
+        };
+        let outcome = self.sandbox.run(&self.module, &call, &self.limits)?;
+        tracing::debug!(
+            round = input.round,
+            fuel = outcome.fuel_used,
+            elapsed = ?outcome.elapsed,
+            "task module ran"
+        );
+        serde_json::from_slice(&outcome.stdout).map_err(|e| invalid(e.to_string()))
+    }
+}
+
+/// What the guest's wall clock reads in `round`: `round` seconds past the
+/// Unix epoch, the same on every node.
+pub fn round_clock(round: u64) -> Duration {
+    Duration::from_secs(round)
+}
+
+fn invalid(detail: String) -> CodeError {
+    CodeError::Sandbox(SandboxError::Trap(format!("answer is not JSON: {detail}")))
+}
+
+impl TaskCode for WasmCode {
+    fn code_hash(&self) -> [u8; 32] {
+        self.module.hash()
+    }
+
+    fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError> {
+        match self.call(input, &Request::execute(input))? {
+            Response::Payload { payload } => {
+                check_payload(hex::decode(payload).map_err(|e| invalid(e.to_string()))?)
+            }
+            Response::Verdict { .. } => Err(invalid("expected {\"payload\": hex}".into())),
+        }
+    }
+
+    fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
+        match self.call(input, &Request::audit(input, node, payload))? {
+            Response::Verdict { valid } => Ok(valid),
+            Response::Payload { .. } => Err(invalid("expected {\"valid\": bool}".into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever a module writes, the node reads an answer from it or
+        /// names why not: the guest-facing decoding never panics.
+        #[test]
+        fn any_output_is_an_answer_or_a_named_error(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = serde_json::from_slice::<Response>(&bytes).map_err(|e| invalid(e.to_string()));
+        }
+
+        #[test]
+        fn well_formed_answers_decode(payload in proptest::collection::vec(any::<u8>(), 1..64), valid in any::<bool>()) {
+            let text = format!(r#"{{"payload":"{}"}}"#, hex::encode(&payload));
+            prop_assert_eq!(
+                serde_json::from_str::<Response>(&text).unwrap(),
+                Response::Payload { payload: hex::encode(&payload) }
+            );
+            let text = format!(r#"{{"valid":{valid}}}"#);
+            prop_assert_eq!(serde_json::from_str::<Response>(&text).unwrap(), Response::Verdict { valid });
+        }
+    }
+}
