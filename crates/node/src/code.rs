@@ -12,7 +12,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// What a round's code gets to work on.
@@ -143,62 +142,30 @@ impl CodeSource {
     }
 }
 
-/// The request an external command reads on stdin.
-#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Request {
-    Execute {
-        task: String,
-        round: u64,
-        seed: String,
-        /// The executing node's address: its own part of the work.
-        node: String,
-    },
-    Audit {
-        task: String,
-        round: u64,
-        seed: String,
-        node: String,
-        /// Hex of the node's payload (already checked against its
-        /// submitted hash).
-        payload: String,
-    },
-}
+/// The request task code reads on stdin and the answer it writes on
+/// stdout: the task kit's own types, so the node and every task built with
+/// the kit speak one protocol.
+pub use tasknet_task_kit::{Answer as Response, Request};
 
-impl Request {
-    /// The request to run `input`'s round.
-    pub fn execute(input: &RoundInput) -> Self {
-        Self::Execute {
-            task: input.task.to_string(),
-            round: input.round,
-            seed: hex::encode(input.seed),
-            node: input.node.to_string(),
-        }
-    }
-
-    /// The request to audit `node`'s `payload` for `input`'s round.
-    pub fn audit(input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Self {
-        Self::Audit {
-            task: input.task.to_string(),
-            round: input.round,
-            seed: hex::encode(input.seed),
-            node: node.to_string(),
-            payload: hex::encode(payload),
-        }
+/// The request to run `input`'s round.
+pub fn execute_request(input: &RoundInput) -> Request {
+    Request::Execute {
+        task: input.task.to_string(),
+        round: input.round,
+        seed: hex::encode(input.seed),
+        node: input.node.to_string(),
     }
 }
 
-/// The answer an external command writes on stdout.
-#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
-#[serde(untagged)]
-pub enum Response {
-    /// Hex of the round's payload.
-    Payload {
-        payload: String,
-    },
-    Verdict {
-        valid: bool,
-    },
+/// The request to audit `node`'s `payload` for `input`'s round.
+pub fn audit_request(input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Request {
+    Request::Audit {
+        task: input.task.to_string(),
+        round: input.round,
+        seed: hex::encode(input.seed),
+        node: node.to_string(),
+        payload: hex::encode(payload),
+    }
 }
 
 /// Any executable: one JSON request on stdin, one JSON response on stdout,
@@ -342,7 +309,7 @@ impl TaskCode for ExternalCommand {
     }
 
     fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError> {
-        let request = Request::execute(input);
+        let request = execute_request(input);
         match self.call(&request)? {
             Response::Payload { payload } => {
                 check_payload(hex::decode(payload).map_err(|e| self.bad_output(&e.to_string()))?)
@@ -352,7 +319,7 @@ impl TaskCode for ExternalCommand {
     }
 
     fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
-        let request = Request::audit(input, node, payload);
+        let request = audit_request(input, node, payload);
         match self.call(&request)? {
             Response::Verdict { valid } => Ok(valid),
             Response::Payload { .. } => Err(self.bad_output("expected {\"valid\": bool}")),
@@ -402,19 +369,11 @@ fn read_capped(
     })
 }
 
-/// The example task (also `examples/iterated_hash.rs`): `rounds` iterations
-/// of sha256 over the round seed. Deterministic, so every honest node gets
-/// the same 32 bytes, and checkable by recomputing.
-pub fn iterated_hash(seed: &[u8; 32], rounds: u32) -> [u8; 32] {
-    let mut state = *seed;
-    for _ in 0..rounds {
-        state = Sha256::digest(state).into();
-    }
-    state
-}
-
-/// Iterations the example task runs.
-pub const EXAMPLE_ITERATIONS: u32 = 10_000;
+/// The example task's work (`crates/example-tasks`, whose module computes
+/// the same bytes): `rounds` iterations of sha256 over the round seed.
+/// Deterministic, so every honest node gets the same 32 bytes, and
+/// checkable by recomputing.
+pub use tasknet_example_tasks::{iterated_hash, ITERATIONS as EXAMPLE_ITERATIONS};
 
 /// The example task as a Rust [`TaskCode`], for embedding.
 pub struct IteratedHash;

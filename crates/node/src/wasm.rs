@@ -10,7 +10,10 @@ use std::time::Duration;
 use anchor_lang::prelude::Pubkey;
 use tasknet_sandbox::{Call, Limits, Sandbox, SandboxError, TaskModule};
 
-use crate::code::{check_payload, CodeError, Request, Response, RoundInput, TaskCode};
+use crate::code::{
+    audit_request, check_payload, execute_request, CodeError, Request, Response, RoundInput,
+    TaskCode,
+};
 
 /// A task's module, ready to run with its limits.
 pub struct WasmCode {
@@ -70,7 +73,7 @@ impl TaskCode for WasmCode {
     }
 
     fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError> {
-        match self.call(input, &Request::execute(input))? {
+        match self.call(input, &execute_request(input))? {
             Response::Payload { payload } => {
                 check_payload(hex::decode(payload).map_err(|e| invalid(e.to_string()))?)
             }
@@ -79,7 +82,7 @@ impl TaskCode for WasmCode {
     }
 
     fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
-        match self.call(input, &Request::audit(input, node, payload))? {
+        match self.call(input, &audit_request(input, node, payload))? {
             Response::Verdict { valid } => Ok(valid),
             Response::Payload { .. } => Err(invalid("expected {\"valid\": bool}".into())),
         }

@@ -93,37 +93,32 @@ pub fn answer(
         Request::Execute {
             task,
             round,
-            seed: s,
+            seed,
             node,
-        } => {
-            let input = Input {
-                task,
-                round,
-                seed: seed(&s)?,
-                node,
-            };
-            Answer::Payload {
-                payload: hex::encode(execute(&input)),
-            }
-        }
+        } => Answer::Payload {
+            payload: hex::encode(execute(&input(task, round, &seed, node)?)),
+        },
         Request::Audit {
             task,
             round,
-            seed: s,
+            seed,
             node,
             payload,
         } => {
             let payload = hex::decode(payload).map_err(|e| format!("payload: {e}"))?;
-            let input = Input {
-                task,
-                round,
-                seed: seed(&s)?,
-                node,
-            };
             Answer::Verdict {
-                valid: audit(&input, &payload),
+                valid: audit(&input(task, round, &seed, node)?, &payload),
             }
         }
+    })
+}
+
+fn input(task: String, round: u64, hex_seed: &str, node: String) -> Result<Input, String> {
+    Ok(Input {
+        task,
+        round,
+        seed: seed(hex_seed)?,
+        node,
     })
 }
 
