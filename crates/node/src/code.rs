@@ -72,6 +72,8 @@ pub enum CodeError {
     PayloadLength(usize),
     #[error("task module: {0}")]
     Sandbox(#[from] tasknet_sandbox::SandboxError),
+    #[error("task module answered outside the protocol: {0}")]
+    BadAnswer(String),
 }
 
 /// Code a node runs for a task.

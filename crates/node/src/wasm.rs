@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
-use tasknet_sandbox::{Call, Limits, Sandbox, SandboxError, TaskModule};
+use tasknet_sandbox::{Call, Limits, Sandbox, TaskModule};
 
 use crate::code::{
     audit_request, check_payload, execute_request, CodeError, Request, Response, RoundInput,
@@ -63,8 +63,10 @@ pub fn round_clock(round: u64) -> Duration {
     Duration::from_secs(round)
 }
 
+/// The module ran to its end but its answer is not one the protocol
+/// allows: named as such, not as a trap.
 fn invalid(detail: String) -> CodeError {
-    CodeError::Sandbox(SandboxError::Trap(format!("answer is not JSON: {detail}")))
+    CodeError::BadAnswer(detail)
 }
 
 impl TaskCode for WasmCode {
