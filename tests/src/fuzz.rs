@@ -409,6 +409,8 @@ impl World {
                     reward_per_round: Some(sol(*reward_tenths)),
                     metadata_uri: None,
                     code_hash: None,
+                    code_uri: None,
+                    code_limits: None,
                     min_stake: (*min_stake_sol > 0)
                         .then(|| u64::from(*min_stake_sol) * LAMPORTS_PER_SOL),
                 };

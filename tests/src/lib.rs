@@ -549,6 +549,8 @@ pub fn task_args(task_id: u64, commit_reveal: bool) -> CreateTaskArgs {
         name: "iterated-hash".into(),
         metadata_uri: "https://example.org/tasks/iterated-hash.json".into(),
         code_hash: [42; 32],
+        code_uri: "https://example.org/tasks/iterated-hash.wasm".into(),
+        code_limits: Default::default(),
         schedule: if commit_reveal {
             commit_reveal_schedule()
         } else {

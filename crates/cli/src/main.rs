@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tasknet_cli::commands::{self, node::NodeCommand, Command};
+use tasknet_cli::commands::{self, node::NodeCommand, task::TaskCommand, Command};
 use tasknet_cli::config::cluster_url;
 use tasknet_cli::context::{Format, Global};
 use tasknet_cli::output::Output;
@@ -120,6 +120,18 @@ async fn run(command: Command, global: &Global) -> Result<Option<Output>, Failur
         Command::Balance(args) => Some(Output::record(
             &commands::balance::run(&ctx()?, args).await?,
         )),
+        Command::Task {
+            command: TaskCommand::Test(args),
+        } => {
+            let json = global.output == Format::Json;
+            if !commands::trial::run(args, json)? {
+                return Err(Failure::CheckFailed);
+            }
+            None
+        }
+        Command::Task {
+            command: TaskCommand::New(args),
+        } => Some(Output::record(&commands::scaffold::run(args)?)),
         Command::Task { command } => Some(command.run(&ctx()?).await?),
         Command::Node { command } => command.run(&ctx()?).await?,
         Command::Round { command } => Some(command.run(&ctx()?).await?),

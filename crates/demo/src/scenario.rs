@@ -203,6 +203,8 @@ impl Setup {
             name: "iterated-hash demo".into(),
             metadata_uri: "https://example.org/tasknet/iterated-hash".into(),
             code_hash: IteratedHash.code_hash(),
+            code_uri: String::new(),
+            code_limits: Default::default(),
             schedule,
             economics: ECONOMICS,
             commit_reveal: true,

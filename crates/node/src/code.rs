@@ -74,6 +74,29 @@ pub enum CodeError {
     Sandbox(#[from] tasknet_sandbox::SandboxError),
     #[error("task module answered outside the protocol: {0}")]
     BadAnswer(String),
+    #[error("task module {hash} is not in this node's library, at the task's code URI or with any staked peer; retrying")]
+    Missing { hash: String },
+}
+
+impl CodeError {
+    /// The failure's label in `/metrics` (`tasknet_node_code_failures_total`).
+    pub fn kind(&self) -> &'static str {
+        use tasknet_sandbox::SandboxError as S;
+        match self {
+            Self::Missing { .. } => "missing",
+            Self::HashMismatch { .. } | Self::Sandbox(S::HashMismatch { .. }) => "hash_mismatch",
+            Self::Sandbox(S::ForbiddenImport { .. }) => "forbidden_import",
+            Self::Sandbox(S::Invalid(_) | S::NoStart) => "invalid_module",
+            Self::Sandbox(S::OutOfFuel { .. }) => "out_of_fuel",
+            Self::Sandbox(S::OverLimit { .. }) => "over_limit",
+            Self::Sandbox(S::Deadline(_)) | Self::Timeout { .. } => "deadline",
+            Self::Sandbox(S::OutputTooLarge { .. }) => "output_too_large",
+            Self::Sandbox(S::Exit(_)) | Self::Exit { .. } => "exit",
+            Self::Sandbox(S::Trap(_)) => "trap",
+            Self::Sandbox(S::Cache { .. }) | Self::Read { .. } | Self::Spawn { .. } => "io",
+            Self::BadAnswer(_) | Self::Output { .. } | Self::PayloadLength(_) => "bad_answer",
+        }
+    }
 }
 
 /// Code a node runs for a task.

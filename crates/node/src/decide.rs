@@ -380,6 +380,8 @@ mod tests {
             name: "t".into(),
             metadata_uri: String::new(),
             code_hash: [0; 32],
+            code_uri: String::new(),
+            code_limits: Default::default(),
             schedule,
             economics: ECONOMICS,
             commit_reveal,

@@ -2,13 +2,16 @@
 //! off-chain work into the store (`work`), transactions through the
 //! [`Outbox`], earnings recorded as the chain reports them.
 
+use std::future::Future;
+
 use tasknet::logic::Phase;
 use tasknet_sdk::chain::{ChainClient, ChainError};
 
 use crate::action::Action;
+use crate::code::CodeError;
 use crate::driver::{Records, RoundHost};
 use crate::outbox::{Acted, Outbox, Purpose};
-use crate::parts::{Shared, TaskSpec};
+use crate::parts::{Shared, TaskSpec, WorkKey};
 use crate::snapshot::RoundSnapshot;
 use crate::{work, NodeError};
 
@@ -48,12 +51,14 @@ impl RoundHost for TaskHost<'_> {
     ) -> Result<bool, NodeError> {
         let (task, round) = (&self.spec.task, snapshot.round);
         match action {
-            Action::Execute => work::execute(self.shared, self.spec, round)
-                .await
-                .map(|_| true),
-            Action::Audit { node } => work::audit(self.shared, self.spec, snapshot, &node)
-                .await
-                .map(|_| true),
+            Action::Execute => {
+                let work = work::execute(self.shared, self.spec, snapshot);
+                self.off_chain((*task, round, None), work).await
+            }
+            Action::Audit { node } => {
+                let work = work::audit(self.shared, self.spec, snapshot, &node);
+                self.off_chain((*task, round, Some(node)), work).await
+            }
             Action::Unrevealable => {
                 tracing::error!(task = %task, round, "no stored value for our commitment; cannot reveal");
                 Ok(false)
@@ -74,6 +79,43 @@ impl RoundHost for TaskHost<'_> {
 }
 
 impl TaskHost<'_> {
+    /// Off-chain work; `true` once done. When the task code fails, that
+    /// work is skipped for the rest of its round (one log line, one count
+    /// in `/metrics`); a module that cannot be found is reported once and
+    /// looked for again. Either way the node's other work goes on.
+    async fn off_chain(
+        &self,
+        key: WorkKey,
+        work: impl Future<Output = Result<(), NodeError>>,
+    ) -> Result<bool, NodeError> {
+        if self.shared.is_skipped(&key) {
+            return Ok(false);
+        }
+        let (task, round, audited) = key;
+        let reporter = &self.shared.reporter;
+        match work.await {
+            Ok(()) => {
+                reporter.code_ready(&task);
+                Ok(true)
+            }
+            Err(NodeError::Code(e @ CodeError::Missing { .. })) => {
+                reporter.code_missing(&task, &e);
+                Ok(false)
+            }
+            Err(NodeError::Code(e)) => {
+                let what = if audited.is_some() {
+                    "audit"
+                } else {
+                    "execution"
+                };
+                reporter.code_failed(&task, round, what, &e);
+                self.shared.skip(key);
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sends an on-chain action through the outbox; records a claim's
     /// earning once its transaction is confirmed.
     async fn send(&self, round: u64, action: Action) -> Result<(), NodeError> {

@@ -35,6 +35,7 @@ pub mod report;
 pub mod runtime;
 pub mod snapshot;
 pub mod store;
+pub mod supply;
 pub mod wasm;
 mod work;
 
@@ -47,6 +48,7 @@ pub use driver::{drive_round, drive_task, Records, RoundHost};
 pub use parts::TaskSpec;
 pub use runtime::{Node, NodeConfig};
 pub use snapshot::{Reads, RoundSnapshot, TaskView};
+pub use supply::{CodeSupply, ModuleLibrary};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {

@@ -36,6 +36,10 @@ pub struct Metrics {
     pub slashed_lamports: IntCounter,
     /// Whether the node may submit and vote on each task (1) or not (0).
     pub eligible: IntGaugeVec,
+    /// Task code that could not be found or failed, by kind (missing,
+    /// out_of_fuel, over_limit, deadline, forbidden_import, trap, …): each
+    /// skipped that round's work for that task.
+    pub code_failures: IntCounterVec,
     /// Time for one tick's reads of the chain (the slot, the task and our
     /// stake), in seconds.
     pub rpc_latency: Histogram,
@@ -82,6 +86,11 @@ impl Metrics {
             "tasknet_node_slashed_lamports_total",
             "Lamports slashed from this node's stakes while it ran",
         );
+        let code_failures = counter_vec(
+            "tasknet_node_code_failures_total",
+            "Task code not found or failed, by kind; each skipped a round's work",
+            &["kind"],
+        );
         let eligible = IntGaugeVec::new(
             Opts::new(
                 "tasknet_node_eligible",
@@ -115,6 +124,7 @@ impl Metrics {
             earned_lamports,
             slashed_lamports,
             eligible,
+            code_failures,
             rpc_latency,
         }
     }
@@ -146,6 +156,9 @@ pub struct TaskStatus {
     pub slot: u64,
     /// The rounds it follows now.
     pub live_rounds: Vec<u64>,
+    /// The task code's standing: "ready", or why the last round's work
+    /// could not run (the module is missing, ran out of fuel, …).
+    pub code: String,
 }
 
 /// `/status`: the node and each task it runs.
@@ -188,7 +201,19 @@ impl Ops {
             .with_label_values(&[&task.to_string()])
             .set(i64::from(status.eligible));
         let mut all = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        let mut status = status;
+        if let Some(before) = all.tasks.get(&task.to_string()) {
+            status.code.clone_from(&before.code);
+        }
         all.tasks.insert(task.to_string(), status);
+    }
+
+    /// Records the task code's standing (see [`TaskStatus::code`]).
+    pub fn set_code(&self, task: &Pubkey, code: String) {
+        let mut all = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(status) = all.tasks.get_mut(&task.to_string()) {
+            status.code = code;
+        }
     }
 
     /// `/metrics` and `/status`.

@@ -15,21 +15,32 @@ use crate::code::TaskCode;
 use crate::decide::{Honest, Policy};
 use crate::report::Reporter;
 use crate::store::Store;
+use crate::supply::{CodeSupply, ModuleLibrary};
 use crate::NodeError;
 
 /// A task the node runs, with its code and its policy.
 pub struct TaskSpec {
     pub task: Pubkey,
-    pub code: Arc<dyn TaskCode>,
+    pub code: CodeSupply,
     pub policy: Arc<dyn Policy>,
 }
 
 impl TaskSpec {
-    /// Runs `task` with `code`, honestly.
+    /// Runs `task` with `code` (the rounds whose code hash is its own),
+    /// honestly.
     pub fn new(task: Pubkey, code: Arc<dyn TaskCode>) -> Self {
         Self {
             task,
-            code,
+            code: CodeSupply::Given(code),
+            policy: Arc::new(Honest),
+        }
+    }
+
+    /// Runs `task` with the module each round names, found by `library`.
+    pub fn by_hash(task: Pubkey, library: Arc<ModuleLibrary>) -> Self {
+        Self {
+            task,
+            code: CodeSupply::ByHash(library),
             policy: Arc::new(Honest),
         }
     }
@@ -47,7 +58,14 @@ pub(crate) struct Shared {
     pub store: Arc<Store>,
     pub http: reqwest::Client,
     pub keypair: Keypair,
+    /// Work the task code failed at, skipped for the rest of its round:
+    /// (task, round, the audited node or `None` for our own execution).
+    pub skipped: std::sync::Mutex<std::collections::HashSet<WorkKey>>,
 }
+
+/// One piece of a round's off-chain work: (task, round, the audited node
+/// or `None` for our own execution).
+pub(crate) type WorkKey = (Pubkey, u64, Option<Pubkey>);
 
 impl Shared {
     /// Records a confirmed claim's earning as the chain reports it (its
@@ -77,5 +95,18 @@ impl Shared {
 impl Shared {
     pub fn pubkey(&self) -> Pubkey {
         self.keypair.pubkey()
+    }
+
+    pub(crate) fn is_skipped(&self, work: &WorkKey) -> bool {
+        let skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        skipped.contains(work)
+    }
+
+    /// Skips `work` from now on; forgets rounds long gone.
+    pub(crate) fn skip(&self, work: WorkKey) {
+        let mut skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        let (task, round, _) = work;
+        skipped.retain(|(t, r, _)| *t != task || r + 16 > round);
+        skipped.insert(work);
     }
 }

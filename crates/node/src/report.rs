@@ -21,6 +21,8 @@ pub struct Reporter {
     conditions: Mutex<HashMap<Pubkey, Condition>>,
     /// The slashed total last seen on each task's stake.
     slashed: Mutex<HashMap<Pubkey, u64>>,
+    /// Each task's code standing, as last said.
+    code: Mutex<HashMap<Pubkey, String>>,
 }
 
 impl Reporter {
@@ -30,7 +32,59 @@ impl Reporter {
             phases: Default::default(),
             conditions: Default::default(),
             slashed: Default::default(),
+            code: Default::default(),
         }
+    }
+
+    /// The task code ran: said once after it had not.
+    pub fn code_ready(&self, task: &Pubkey) {
+        if self.set_code(task, "ready".into()) {
+            tracing::info!(%task, "task code ready");
+        }
+    }
+
+    /// The round's code is nowhere to be found: said and counted once
+    /// until it is found, retried meanwhile.
+    pub fn code_missing(&self, task: &Pubkey, error: &crate::code::CodeError) {
+        if self.set_code(task, error.to_string()) {
+            tracing::warn!(%task, "{error}");
+            let kind = error.kind();
+            self.ops
+                .metrics
+                .code_failures
+                .with_label_values(&[kind])
+                .inc();
+        }
+    }
+
+    /// The round's code failed: one line and one count per round's work,
+    /// which is skipped.
+    pub fn code_failed(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        work: &str,
+        error: &crate::code::CodeError,
+    ) {
+        tracing::warn!(%task, round, work, kind = error.kind(), "task code failed, skipping this {work}: {error}");
+        let kind = error.kind();
+        self.ops
+            .metrics
+            .code_failures
+            .with_label_values(&[kind])
+            .inc();
+        self.set_code(task, format!("round {round} {work}: {error}"));
+    }
+
+    /// Records the code standing; `true` if it changed.
+    fn set_code(&self, task: &Pubkey, standing: String) -> bool {
+        let mut code = self.code.lock().unwrap_or_else(|p| p.into_inner());
+        if code.get(task) == Some(&standing) {
+            return false;
+        }
+        self.ops.set_code(task, standing.clone());
+        code.insert(*task, standing);
+        true
     }
 
     /// A tick's look at a task: its standing, its live rounds, and what
@@ -46,6 +100,7 @@ impl Reporter {
                 eligible: matches!(condition, Condition::Eligible { .. }),
                 slot: view.slot,
                 live_rounds: live.map(|r| r.collect()).unwrap_or_default(),
+                code: String::new(),
             },
         );
         self.report(&view.task_key, condition);

@@ -27,6 +27,7 @@ use crate::payloads;
 use crate::report::{Condition, Reporter};
 use crate::snapshot::TaskView;
 use crate::store::{Store, TxState};
+use crate::supply::{CodeSupply, ModuleLibrary};
 use crate::{NodeError, OtherChain};
 
 #[derive(Clone, Debug)]
@@ -60,6 +61,7 @@ impl Node {
                 store: Arc::new(Store::open(&config.db_path)?),
                 http: reqwest::Client::new(),
                 keypair,
+                skipped: Default::default(),
             },
             config,
         })
@@ -84,6 +86,19 @@ impl Node {
             .map_err(NodeError::PayloadServer)
     }
 
+    /// Like [`Node::serve_payloads`], and serves the modules of `library`
+    /// to peers at `/code/<sha256>`.
+    pub async fn serve_payloads_and_code(
+        &self,
+        bind: SocketAddr,
+        library: &ModuleLibrary,
+    ) -> Result<SocketAddr, NodeError> {
+        let routes = self.ops().router().merge(library.router());
+        payloads::serve_with(self.shared.store.clone(), bind, routes)
+            .await
+            .map_err(NodeError::PayloadServer)
+    }
+
     /// The node's metrics and status, as `/metrics` and `/status` serve them.
     pub fn ops(&self) -> &Ops {
         &self.shared.reporter.ops
@@ -99,7 +114,11 @@ impl Node {
                 .account(&spec.task)
                 .await?
                 .ok_or(NodeError::UnknownTask(spec.task))?;
-            check_code_hash(&spec.task, &task.code_hash, spec.code.as_ref())?;
+            // Given code must be the task's now; modules found by hash
+            // are looked for each round (and reported if missing).
+            if let CodeSupply::Given(code) = &spec.code {
+                check_code_hash(&spec.task, &task.code_hash, code.as_ref())?;
+            }
             let stake: Stake = self
                 .shared
                 .chain

@@ -32,14 +32,19 @@ impl WasmCode {
         limits: Limits,
     ) -> Result<Self, CodeError> {
         let module = sandbox.load(bytes, code_hash)?;
-        Ok(Self {
+        Ok(Self::new(sandbox, module, limits))
+    }
+
+    /// A module already loaded, run within `limits`.
+    pub fn new(sandbox: Arc<Sandbox>, module: TaskModule, limits: Limits) -> Self {
+        Self {
             sandbox,
             module,
             limits,
-        })
+        }
     }
 
-    fn call(&self, input: &RoundInput, request: &Request) -> Result<Response, CodeError> {
+    fn call(&self, input: &RoundInput, request: &Request) -> Result<(Response, Usage), CodeError> {
         let stdin = serde_json::to_vec(request).map_err(|e| invalid(e.to_string()))?;
         let call = Call {
             stdin: &stdin,
@@ -53,8 +58,45 @@ impl WasmCode {
             elapsed = ?outcome.elapsed,
             "task module ran"
         );
-        serde_json::from_slice(&outcome.stdout).map_err(|e| invalid(e.to_string()))
+        let usage = Usage {
+            fuel: outcome.fuel_used,
+            elapsed: outcome.elapsed,
+        };
+        let response =
+            serde_json::from_slice(&outcome.stdout).map_err(|e| invalid(e.to_string()))?;
+        Ok((response, usage))
     }
+
+    /// [`TaskCode::execute`], and what the call used.
+    pub fn execute_with_usage(&self, input: &RoundInput) -> Result<(Vec<u8>, Usage), CodeError> {
+        match self.call(input, &execute_request(input))? {
+            (Response::Payload { payload }, usage) => {
+                let payload = hex::decode(payload).map_err(|e| invalid(e.to_string()))?;
+                Ok((check_payload(payload)?, usage))
+            }
+            (Response::Verdict { .. }, _) => Err(invalid("expected {\"payload\": hex}".into())),
+        }
+    }
+
+    /// [`TaskCode::audit`], and what the call used.
+    pub fn audit_with_usage(
+        &self,
+        input: &RoundInput,
+        node: &Pubkey,
+        payload: &[u8],
+    ) -> Result<(bool, Usage), CodeError> {
+        match self.call(input, &audit_request(input, node, payload))? {
+            (Response::Verdict { valid }, usage) => Ok((valid, usage)),
+            (Response::Payload { .. }, _) => Err(invalid("expected {\"valid\": bool}".into())),
+        }
+    }
+}
+
+/// What one call of a module used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    pub fuel: u64,
+    pub elapsed: Duration,
 }
 
 /// What the guest's wall clock reads in `round`: `round` seconds past the
@@ -75,19 +117,11 @@ impl TaskCode for WasmCode {
     }
 
     fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError> {
-        match self.call(input, &execute_request(input))? {
-            Response::Payload { payload } => {
-                check_payload(hex::decode(payload).map_err(|e| invalid(e.to_string()))?)
-            }
-            Response::Verdict { .. } => Err(invalid("expected {\"payload\": hex}".into())),
-        }
+        Ok(self.execute_with_usage(input)?.0)
     }
 
     fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
-        match self.call(input, &audit_request(input, node, payload))? {
-            Response::Verdict { valid } => Ok(valid),
-            Response::Payload { .. } => Err(invalid("expected {\"valid\": bool}".into())),
-        }
+        Ok(self.audit_with_usage(input, node, payload)?.0)
     }
 }
 

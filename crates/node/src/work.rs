@@ -2,24 +2,47 @@
 //! round's input, and auditing another node's payload. Both only write the
 //! node's store; the next decision reads what they stored.
 
+use std::sync::Arc;
+
 use anchor_lang::prelude::Pubkey;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tasknet::state::{Stake, Submission};
 use tasknet_sdk::pda;
 
-use crate::code::{self, RoundInput};
+use crate::code::{self, CodeError, RoundInput, TaskCode};
 use crate::parts::{Shared, TaskSpec};
 use crate::payloads;
-use crate::snapshot::{RoundSnapshot, TaskView};
+use crate::snapshot::RoundSnapshot;
 use crate::store::OwnSubmission;
 use crate::NodeError;
 
-/// Runs the task code and stores its payload, value and salt before
+/// The code a round runs: the one whose hash the round recorded when it
+/// opened, or, before anyone opened it, the task's (which opening copies).
+pub(crate) async fn round_code(
+    shared: &Shared,
+    spec: &TaskSpec,
+    snapshot: &RoundSnapshot<'_>,
+) -> Result<Arc<dyn TaskCode>, CodeError> {
+    let view = snapshot.view;
+    let hash = snapshot
+        .round_account
+        .as_ref()
+        .map_or(view.task.code_hash, |round| round.code_hash);
+    spec.code
+        .code_for(&shared.chain, &spec.task, &view.task, &hash)
+        .await
+}
+
+/// Runs the round's code and stores its payload, value and salt before
 /// anything is sent: the reveal must survive a crash.
-pub(crate) async fn execute(shared: &Shared, spec: &TaskSpec, round: u64) -> Result<(), NodeError> {
-    let task = spec.task;
-    let code = spec.code.clone();
+pub(crate) async fn execute(
+    shared: &Shared,
+    spec: &TaskSpec,
+    snapshot: &RoundSnapshot<'_>,
+) -> Result<(), NodeError> {
+    let (task, round) = (spec.task, snapshot.round);
+    let code = round_code(shared, spec, snapshot).await?;
     let input = RoundInput::new(task, round, shared.pubkey());
     let payload = tokio::task::spawn_blocking(move || code.execute(&input))
         .await
@@ -48,7 +71,7 @@ pub(crate) async fn audit(
     let Some((_, submission)) = snapshot.submissions.iter().find(|(_, s)| s.node == *node) else {
         return Ok(());
     };
-    let Some(valid) = audit_value(shared, spec, snapshot.view, round, submission).await? else {
+    let Some(valid) = audit_value(shared, spec, snapshot, submission).await? else {
         return Ok(()); // unreachable for now: audited again next tick
     };
     if !valid {
@@ -69,11 +92,13 @@ pub(crate) async fn audit(
 async fn audit_value(
     shared: &Shared,
     spec: &TaskSpec,
-    view: &TaskView,
-    round: u64,
+    snapshot: &RoundSnapshot<'_>,
     submission: &Submission,
 ) -> Result<Option<bool>, NodeError> {
-    let task = spec.task;
+    let (task, round, view) = (spec.task, snapshot.round, snapshot.view);
+    // Found before the payload is fetched: without the code there is no
+    // verdict to reach.
+    let code = round_code(shared, spec, snapshot).await?;
     let endpoint = shared
         .chain
         .account::<Stake>(&pda::stake(&task, &submission.node))
@@ -100,7 +125,6 @@ async fn audit_value(
             return Ok(Some(false));
         }
     };
-    let code = spec.code.clone();
     // The audited node's input: its own part of the round's work.
     let node = submission.node;
     let input = RoundInput::new(task, round, node);

@@ -149,7 +149,9 @@ impl Sandbox {
         })
     }
 
-    /// Runs `module`'s `_start` once on `call`, within `limits`.
+    /// Runs `module`'s `_start` once on `call`, within `limits`. It blocks:
+    /// call it from a plain thread (`spawn_blocking` under tokio), never
+    /// on an async runtime's own thread.
     pub fn run(
         &self,
         module: &TaskModule,

@@ -50,6 +50,8 @@ pub fn task_args(task_id: u64, code_hash: [u8; 32], schedule: Schedule) -> Creat
         name: format!("test task {task_id}"),
         metadata_uri: String::new(),
         code_hash,
+        code_uri: String::new(),
+        code_limits: Default::default(),
         commit_reveal: schedule.commit_reveal(),
         schedule,
         economics: TEST_ECONOMICS,

@@ -20,5 +20,7 @@ pub const VOTE_SEED: &[u8] = b"vote";
 // Byte limits of the variable-length fields (fixed account sizes).
 pub const MAX_NAME_LEN: usize = 32;
 pub const MAX_METADATA_URI_LEN: usize = 128;
+/// Room for an HTTPS URL of an IPFS or Arweave gateway with its path.
+pub const MAX_CODE_URI_LEN: usize = 200;
 pub const MAX_ENDPOINT_LEN: usize = 96;
 pub const MAX_VALUE_LEN: usize = 256;

@@ -147,6 +147,8 @@ pub enum TasknetError {
     NotStakeOwner,
     #[msg("the stake still holds lamports: unstake and withdraw them instead")]
     StakeNotEmpty,
+    #[msg("code URI is longer than 200 bytes")]
+    CodeUriTooLong,
 }
 
 impl From<ScheduleError> for TasknetError {

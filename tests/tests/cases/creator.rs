@@ -78,7 +78,7 @@ async fn create_task_stores_the_task_and_rejects_bad_input() {
         create(&mut h, &creator, args).await.err(error);
     }
     type Tweak = fn(&mut tasknet::instructions::CreateTaskArgs);
-    let bad_inputs: [(Tweak, TasknetError); 5] = [
+    let bad_inputs: [(Tweak, TasknetError); 6] = [
         (|a| a.economics.slash_bps = 10_001, TasknetError::InvalidBps),
         (|a| a.economics.min_stake = 0, TasknetError::ZeroMinStake),
         (|a| a.name = "x".repeat(33), TasknetError::InvalidName),
@@ -86,6 +86,10 @@ async fn create_task_stores_the_task_and_rejects_bad_input() {
         (
             |a| a.metadata_uri = "u".repeat(129),
             TasknetError::MetadataUriTooLong,
+        ),
+        (
+            |a| a.code_uri = "u".repeat(201),
+            TasknetError::CodeUriTooLong,
         ),
     ];
     for (tweak, error) in bad_inputs {
@@ -190,6 +194,12 @@ async fn update_task_changes_only_what_it_may() {
         metadata_uri: Some("ipfs://new".into()),
         code_hash: Some([9; 32]),
         min_stake: Some(5),
+        code_uri: Some("https://example.org/v2.wasm".into()),
+        code_limits: Some(CodeLimits {
+            fuel: 1_000_000,
+            memory_mib: 16,
+            deadline_ms: 500,
+        }),
     };
     let updated: TaskUpdated = f
         .creator_send(sdk::update_task(&creator, &task, args.clone()))
@@ -205,6 +215,8 @@ async fn update_task_changes_only_what_it_may() {
     );
     let t = f.task_account().await;
     assert_eq!(t.metadata_uri, "ipfs://new");
+    assert_eq!(t.code_uri, "https://example.org/v2.wasm");
+    assert_eq!(t.code_limits.memory_mib, 16);
     assert_eq!(
         t.schedule,
         commit_reveal_schedule(),
@@ -225,6 +237,17 @@ async fn update_task_changes_only_what_it_may() {
     f.creator_send(sdk::update_task(&creator, &task, too_long))
         .await
         .err(TasknetError::MetadataUriTooLong);
+    let too_long = UpdateTaskArgs {
+        code_uri: Some("u".repeat(201)),
+        ..Default::default()
+    };
+    f.creator_send(sdk::update_task(&creator, &task, too_long))
+        .await
+        .err(TasknetError::CodeUriTooLong);
+    assert_eq!(
+        f.task_account().await.code_uri,
+        "https://example.org/v2.wasm"
+    );
     let zero = UpdateTaskArgs {
         min_stake: Some(0),
         ..Default::default()

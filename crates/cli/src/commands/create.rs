@@ -8,7 +8,7 @@ use serde::Serialize;
 use solana_signer::Signer;
 use tasknet::instructions::CreateTaskArgs;
 use tasknet::logic::Schedule;
-use tasknet::state::Economics;
+use tasknet::state::{CodeLimits, Economics};
 use tasknet_node::code::CodeSource;
 use tasknet_sdk::{self as sdk, pda};
 
@@ -43,6 +43,8 @@ pub struct CreateOptions {
     pub name: String,
     pub metadata_uri: String,
     pub code_hash: [u8; 32],
+    pub code_uri: String,
+    pub code_limits: CodeLimits,
     pub start_in_slots: u64,
     pub schedule: Schedule,
     pub economics: Economics,
@@ -61,6 +63,7 @@ pub struct Created {
 }
 
 pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError> {
+    check_code_uri(&o.code_uri)?;
     let creator = ctx.signer()?;
     let clock = ctx.slot_clock().await?;
     // Checked here first, so a bad schedule sends nothing.
@@ -81,6 +84,8 @@ pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError
         name: o.name,
         metadata_uri: o.metadata_uri,
         code_hash: o.code_hash,
+        code_uri: o.code_uri,
+        code_limits: o.code_limits,
         schedule: o.schedule,
         economics: o.economics,
         commit_reveal,
@@ -98,4 +103,22 @@ pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError
         commit_reveal,
         funded_sol: Sol(o.fund),
     })
+}
+
+/// A code URI nodes can fetch: empty, or HTTP(S) (IPFS and Arweave
+/// through their gateways) within the program's 200 bytes.
+pub fn check_code_uri(uri: &str) -> Result<(), CliError> {
+    let max = tasknet::constants::MAX_CODE_URI_LEN;
+    if uri.len() > max {
+        return Err(CliError::Input(format!(
+            "the code URI is {} bytes; at most {max}",
+            uri.len()
+        )));
+    }
+    if !uri.is_empty() && !uri.starts_with("https://") && !uri.starts_with("http://") {
+        return Err(CliError::Input(format!(
+            "code URI {uri}: nodes fetch code over http:// or https:// (use an IPFS or Arweave gateway URL)"
+        )));
+    }
+    Ok(())
 }

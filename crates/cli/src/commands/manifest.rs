@@ -9,7 +9,8 @@
 //! id = 1
 //! name = "iterated-hash"
 //! metadata_uri = "https://example.org/tasks/iterated-hash.json"
-//! code_file = "target/debug/examples/iterated_hash"   # or code_hash = "<hex>", or example = true
+//! code_file = "iterated_hash.wasm"   # or code_hash = "<hex>", or example = true
+//! code_uri = "https://example.org/tasks/iterated_hash.wasm"   # where nodes fetch it
 //! reward = "0.1"            # SOL per round
 //! bounty_target = "5"       # top the bounty up to this
 //! min_stake = "1"
@@ -25,6 +26,10 @@
 //! reveal_slots = 40         # 0: no commit-reveal
 //! audit_slots = 60
 //! claim_rounds = 2
+//! [task.limits]             # what a module's call may use; 0 or absent: the node's default
+//! fuel = 2000000000
+//! memory_mib = 64
+//! deadline_ms = 5000
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -34,7 +39,7 @@ use solana_signer::Signer;
 
 use tasknet::instructions::UpdateTaskArgs;
 use tasknet::logic::Schedule;
-use tasknet::state::{Economics, Task};
+use tasknet::state::{CodeLimits, Economics, Task};
 use tasknet_node::code::CodeSource;
 use tasknet_sdk::amount::parse_sol;
 use tasknet_sdk::defaults::{ECONOMICS, START_IN_SLOTS};
@@ -66,6 +71,10 @@ struct TaskEntry {
     code_file: Option<PathBuf>,
     #[serde(default)]
     example: bool,
+    #[serde(default)]
+    code_uri: String,
+    #[serde(default)]
+    limits: LimitsEntry,
     reward: String,
     bounty_target: Option<String>,
     min_stake: Option<String>,
@@ -87,6 +96,18 @@ struct ScheduleEntry {
     reveal_slots: u64,
     audit_slots: u64,
     claim_rounds: Option<u64>,
+}
+
+/// `[task.limits]`: what the creator asks a module's call may use.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct LimitsEntry {
+    #[serde(default)]
+    fuel: u64,
+    #[serde(default)]
+    memory_mib: u32,
+    #[serde(default)]
+    deadline_ms: u32,
 }
 
 /// A manifest task, checked and in lamports.
@@ -203,6 +224,7 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
     let code_hash = task_code(source, base, &t)?
         .code_hash()
         .map_err(|e| source.error(id, "code_file", e))?;
+    super::create::check_code_uri(&t.code_uri).map_err(|e| source.error(id, "code_uri", e))?;
     let schedule = Schedule {
         start_slot: 0,
         round_slots: t.schedule.round_slots,
@@ -239,6 +261,12 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
             name: t.name,
             metadata_uri: t.metadata_uri,
             code_hash,
+            code_uri: t.code_uri,
+            code_limits: CodeLimits {
+                fuel: t.limits.fuel,
+                memory_mib: t.limits.memory_mib,
+                deadline_ms: t.limits.deadline_ms,
+            },
             start_in_slots: t.schedule.start_in.unwrap_or(START_IN_SLOTS),
             schedule,
             economics,
@@ -258,6 +286,14 @@ fn update_for(task: &Task, want: &CreateOptions) -> (UpdateTaskArgs, Vec<&'stati
     if task.code_hash != want.code_hash {
         args.code_hash = Some(want.code_hash);
         changed.push("code_hash");
+    }
+    if task.code_uri != want.code_uri {
+        args.code_uri = Some(want.code_uri.clone());
+        changed.push("code_uri");
+    }
+    if task.code_limits != want.code_limits {
+        args.code_limits = Some(want.code_limits);
+        changed.push("code_limits");
     }
     if task.economics.reward_per_round != want.economics.reward_per_round {
         args.reward_per_round = Some(want.economics.reward_per_round);

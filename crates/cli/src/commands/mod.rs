@@ -10,7 +10,9 @@ pub mod localnet;
 pub mod manifest;
 pub mod node;
 pub mod round;
+pub mod scaffold;
 pub mod task;
+pub mod trial;
 
 use clap::Subcommand;
 

@@ -8,13 +8,11 @@ use std::time::Duration;
 use anchor_lang::prelude::Pubkey;
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use sha2::Digest;
 use solana_signer::Signer;
 use tasknet::state::Stake;
 use tasknet_node::code::{CodeError, ExternalCommand, IteratedHash, TaskCode};
-use tasknet_node::wasm::WasmCode;
-use tasknet_node::{Node, NodeConfig, TaskSpec};
-use tasknet_sandbox::{Limits, Sandbox};
+use tasknet_node::{ModuleLibrary, Node, NodeConfig, TaskSpec};
+use tasknet_sandbox::Limits;
 use tasknet_sdk::chain::SendConfig;
 use tasknet_sdk::{self as sdk, pda};
 use tokio::sync::watch;
@@ -214,16 +212,33 @@ pub struct RunArgs {
     tasks: Vec<Pubkey>,
     /// Trusted, in-house task code as an executable (JSON on stdin/stdout),
     /// run with this node's full rights; its sha256 must be the task's
-    /// code hash. Without it (and --module) the built-in example task runs.
+    /// code hash. Without --command or --example, the node runs each
+    /// round's WebAssembly module, found by its hash (--code-dir, then the
+    /// task's code URI, then the staked peers), in its sandbox.
     #[arg(long, group = "code")]
     command: Option<PathBuf>,
-    /// Task code as a WebAssembly module (wasm32-wasip1), run in the node's
-    /// sandbox: no files, network, environment or host clock, and fuel,
-    /// memory, time and output limits. Its sha256 must be the task's code
-    /// hash.
+    /// A WebAssembly module (wasm32-wasip1) to add to --code-dir before
+    /// starting, for a node that has the file; its sha256 must be the
+    /// tasks' code hash. It runs in the sandbox like any fetched module.
     #[arg(long, group = "code")]
     module: Option<PathBuf>,
-    /// Seconds the task code may run per call.
+    /// Run the built-in native example task (tasks created with
+    /// `task create --example`).
+    #[arg(long, group = "code")]
+    example: bool,
+    /// Where modules are kept by hash (<sha256>.wasm, and their compiled
+    /// form), and served to peers from at /code/<sha256> with --serve.
+    #[arg(long, default_value = "~/.cache/tasknet/code")]
+    code_dir: String,
+    /// Most fuel any task's module may burn per call (a task asks for its
+    /// own; this caps it).
+    #[arg(long, default_value_t = Limits::default().fuel)]
+    max_fuel: u64,
+    /// Most linear memory any task's module may use, in MiB.
+    #[arg(long, default_value_t = Limits::default().memory_bytes >> 20)]
+    max_memory_mib: usize,
+    /// Most seconds a call of task code may run (a module's deadline, a
+    /// --command's timeout).
     #[arg(long, default_value_t = 30)]
     code_timeout: u64,
     /// The node's state database (SQLite; one running node per file).
@@ -250,14 +265,25 @@ pub struct RunArgs {
 /// Runs the node until SIGINT (Ctrl-C) or SIGTERM.
 async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     let keypair = ctx.signer()?;
-    let code: Arc<dyn TaskCode> = match (args.command, args.module) {
-        (Some(path), _) => Arc::new(ExternalCommand::new(
-            path,
-            Duration::from_secs(args.code_timeout),
-        )?),
-        (None, Some(path)) => Arc::new(load_module(&path)?),
-        (None, None) => Arc::new(IteratedHash),
+    let timeout = Duration::from_secs(args.code_timeout);
+    let given: Option<Arc<dyn TaskCode>> = match (&args.command, args.example) {
+        (Some(path), _) => Some(Arc::new(ExternalCommand::new(path.clone(), timeout)?)),
+        (None, true) => Some(Arc::new(IteratedHash)),
+        (None, false) => None,
     };
+    let caps = Limits {
+        fuel: args.max_fuel,
+        memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
+        deadline: timeout,
+        ..Limits::default()
+    };
+    let library = Arc::new(ModuleLibrary::new(
+        crate::config::expand_home(&args.code_dir),
+        caps,
+    )?);
+    if let Some(path) = &args.module {
+        add_module(ctx, &library, path, &args.tasks).await?;
+    }
     let config = NodeConfig {
         rpc_url: ctx.chain.url(),
         db_path: args.db,
@@ -272,7 +298,10 @@ async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     let specs = args
         .tasks
         .into_iter()
-        .map(|task| TaskSpec::new(task, code.clone()))
+        .map(|task| match &given {
+            Some(code) => TaskSpec::new(task, code.clone()),
+            None => TaskSpec::by_hash(task, library.clone()),
+        })
         .collect();
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
@@ -281,8 +310,8 @@ async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
         let _ = stop.send(true);
     });
     if let Some(bind) = args.serve {
-        let addr = node.serve_payloads(bind).await?;
-        tracing::info!(%addr, "serving payloads");
+        let addr = node.serve_payloads_and_code(bind, &library).await?;
+        tracing::info!(%addr, "serving payloads, modules, /metrics and /status");
     }
     tracing::info!(node = %node.pubkey(), "node running");
     node.run(specs, stopped).await?;
@@ -290,20 +319,30 @@ async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A task module from a file, compiled once per machine (cached by hash
-/// under `~/.cache/tasknet/code`).
-fn load_module(path: &Path) -> Result<WasmCode, CliError> {
+/// Adds the operator's module file to the library, refusing one that is
+/// not every task's code (a typo'd path must not start a node that can
+/// only skip rounds).
+async fn add_module(
+    ctx: &Ctx,
+    library: &ModuleLibrary,
+    path: &Path,
+    tasks: &[Pubkey],
+) -> Result<(), CliError> {
     let bytes =
         std::fs::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
-    let cache = crate::config::expand_home("~/.cache/tasknet/code");
-    let sandbox = Sandbox::new(Some(cache)).map_err(CodeError::from)?;
-    let hash = sha2::Sha256::digest(&bytes).into();
-    Ok(WasmCode::load(
-        Arc::new(sandbox),
-        &bytes,
-        &hash,
-        Limits::default(),
-    )?)
+    let hash = library.add(&bytes)?;
+    for task in tasks {
+        let t = ctx.task(task).await?;
+        if t.code_hash != hash {
+            return Err(CodeError::HashMismatch {
+                task: *task,
+                expected: hex::encode(t.code_hash),
+                actual: hex::encode(hash),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// The first of SIGINT (Ctrl-C) and SIGTERM (a service manager's stop).

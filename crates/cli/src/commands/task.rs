@@ -8,7 +8,7 @@ use serde::Serialize;
 use solana_signer::Signer;
 use tasknet::instructions::UpdateTaskArgs;
 use tasknet::logic::Schedule;
-use tasknet::state::{Economics, Task, TaskState};
+use tasknet::state::{CodeLimits, Economics, Task, TaskState};
 use tasknet_sdk::accounts::filters;
 use tasknet_sdk::defaults::{ECONOMICS, SCHEDULE, START_IN_SLOTS};
 use tasknet_sdk::{self as sdk};
@@ -80,6 +80,15 @@ pub enum TaskCommand {
         #[arg(long)]
         creator: Option<Pubkey>,
     },
+    /// Scaffold a task crate: two functions (execute, audit) that build to
+    /// a WebAssembly module with `cargo build --release`.
+    New(super::scaffold::NewArgs),
+    /// Try a task module without a chain: N simulated nodes execute it and
+    /// audit their sampled peers for R rounds in the node's own sandbox; a
+    /// table of payloads, verdicts, fuel and time per call. Fails if two
+    /// runs of one input differ, an honest payload is judged invalid, or a
+    /// call hits a limit.
+    Test(super::trial::TestArgs),
 }
 
 impl TaskCommand {
@@ -100,6 +109,13 @@ impl TaskCommand {
                 Output::table(&super::manifest::apply(ctx, &manifest).await?)
             }
             Self::List { creator } => Output::table(&list(ctx, creator).await?),
+            // Both run without a cluster: `main` takes them before a
+            // context is made.
+            Self::New(_) | Self::Test(_) => {
+                return Err(CliError::Input(
+                    "task new and task test need no cluster".into(),
+                ))
+            }
         })
     }
 }
@@ -118,9 +134,25 @@ pub struct CreateArgs {
     /// Hex sha256 of the task code.
     #[arg(long, value_parser = parse_hash, group = "code")]
     code_hash: Option<[u8; 32]>,
-    /// The task code executable; its sha256 becomes the code hash.
+    /// The task code: a WebAssembly module (.wasm, run sandboxed by
+    /// nodes) or a trusted executable; its sha256 becomes the code hash.
     #[arg(long, group = "code")]
     code_file: Option<PathBuf>,
+    /// Where nodes fetch the code (http:// or https://, e.g. an IPFS or
+    /// Arweave gateway; at most 200 bytes). Nodes check every byte against
+    /// the code hash; without it they fetch it from staked peers.
+    #[arg(long, default_value = "")]
+    code_uri: String,
+    /// Fuel a WebAssembly module may burn per call (about one unit per
+    /// instruction); 0: the node's default. Nodes cap it by their own.
+    #[arg(long, default_value_t = 0)]
+    fuel: u64,
+    /// Linear memory a module may use, in MiB; 0: the node's default.
+    #[arg(long, default_value_t = 0)]
+    memory_mib: u32,
+    /// Wall-clock time per call, in milliseconds; 0: the node's default.
+    #[arg(long, default_value_t = 0)]
+    deadline_ms: u32,
     /// Use the built-in example task's code hash.
     #[arg(long, group = "code")]
     example: bool,
@@ -183,6 +215,12 @@ impl CreateArgs {
             name: self.name,
             metadata_uri: self.metadata_uri,
             code_hash: code.code_hash()?,
+            code_uri: self.code_uri,
+            code_limits: CodeLimits {
+                fuel: self.fuel,
+                memory_mib: self.memory_mib,
+                deadline_ms: self.deadline_ms,
+            },
             start_in_slots: self.start_in,
             schedule: Schedule {
                 start_slot: 0,
@@ -257,9 +295,13 @@ pub struct UpdateArgs {
     /// New metadata URI (at most 128 bytes).
     #[arg(long)]
     metadata_uri: Option<String>,
-    /// Hex sha256 of the new task code.
+    /// Hex sha256 of the new task code; it applies from the next round
+    /// that opens (rounds in flight keep theirs).
     #[arg(long, value_parser = parse_hash)]
     code_hash: Option<[u8; 32]>,
+    /// New code URI (http:// or https://; an empty string removes it).
+    #[arg(long)]
+    code_uri: Option<String>,
     /// New least stake, in SOL.
     #[arg(long)]
     min_stake: Option<Sol>,
@@ -274,11 +316,16 @@ pub struct Updated {
 async fn update(ctx: &Ctx, a: UpdateArgs) -> Result<Updated, CliError> {
     ctx.task(&a.task).await?;
     let creator = ctx.signer()?;
+    if let Some(uri) = &a.code_uri {
+        super::create::check_code_uri(uri)?;
+    }
     let args = UpdateTaskArgs {
         reward_per_round: a.reward.map(Sol::lamports),
         metadata_uri: a.metadata_uri,
         code_hash: a.code_hash,
         min_stake: a.min_stake.map(Sol::lamports),
+        code_uri: a.code_uri,
+        code_limits: None,
     };
     let signature = ctx
         .send(
@@ -351,6 +398,7 @@ pub struct Shown {
     pub state: &'static str,
     pub metadata_uri: String,
     pub code_hash: String,
+    pub code_uri: String,
     pub commit_reveal: bool,
     pub start_slot: u64,
     pub round_slots: u64,
@@ -396,6 +444,7 @@ async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
         state: state_name(t.state),
         metadata_uri: t.metadata_uri,
         code_hash: hex::encode(t.code_hash),
+        code_uri: t.code_uri,
         commit_reveal: s.commit_reveal(),
         start_slot: s.start_slot,
         round_slots: s.round_slots,

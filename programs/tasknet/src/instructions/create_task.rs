@@ -13,6 +13,10 @@ pub struct CreateTaskArgs {
     pub name: String,
     pub metadata_uri: String,
     pub code_hash: [u8; 32],
+    /// Where nodes fetch the code (see `Task::code_uri`); may be empty.
+    pub code_uri: String,
+    /// What a call of the code may use (see `CodeLimits`).
+    pub code_limits: CodeLimits,
     pub schedule: Schedule,
     pub economics: Economics,
     /// Commit–reveal on or off; must agree with `schedule.reveal_slots`.
@@ -54,6 +58,10 @@ impl CreateTask<'_> {
         require!(
             args.metadata_uri.len() <= MAX_METADATA_URI_LEN,
             TasknetError::MetadataUriTooLong
+        );
+        require!(
+            args.code_uri.len() <= MAX_CODE_URI_LEN,
+            TasknetError::CodeUriTooLong
         );
         args.schedule
             .validate(args.commit_reveal)

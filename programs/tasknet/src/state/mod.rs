@@ -144,6 +144,8 @@ mod tests {
             name: String::new(),
             metadata_uri: String::new(),
             code_hash: [9; 32],
+            code_uri: String::new(),
+            code_limits: Default::default(),
             schedule: Default::default(),
             economics: Economics {
                 reward_per_round: 0,

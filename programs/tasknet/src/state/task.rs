@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{MAX_METADATA_URI_LEN, MAX_NAME_LEN};
+use crate::constants::{MAX_CODE_URI_LEN, MAX_METADATA_URI_LEN, MAX_NAME_LEN};
 use crate::errors::TasknetError;
 use crate::instructions::CreateTaskArgs;
 use crate::logic::{Bonded, Schedule, SlashSplit, BPS_DENOMINATOR};
@@ -47,6 +47,23 @@ impl Economics {
         require!(self.challenge_bond > 0, TasknetError::ZeroAmount);
         Ok(())
     }
+}
+
+/// What one call of a WebAssembly task module may use, as the creator
+/// asks; 0 leaves a limit at the node's default. Every node caps these by
+/// its operator's own limits, so they only ever ask, never force: a node
+/// that will not grant them fails the call and skips the round (no
+/// payload, no slash).
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+pub struct CodeLimits {
+    /// Wasm fuel per call (about one unit per instruction).
+    pub fuel: u64,
+    /// Linear memory, in MiB.
+    pub memory_mib: u32,
+    /// Wall-clock time per call, in milliseconds.
+    pub deadline_ms: u32,
 }
 
 /// Lamports the task vault holds, by purpose. The vault's lamports minus its
@@ -147,8 +164,15 @@ pub struct Task {
     pub name: String,
     #[max_len(MAX_METADATA_URI_LEN)]
     pub metadata_uri: String,
-    /// sha256 of the code nodes must run.
+    /// sha256 of the code nodes must run; a round runs the hash in force
+    /// when it opened (`Round::code_hash`).
     pub code_hash: [u8; 32],
+    /// Where the code's bytes can be fetched (HTTP(S), e.g. an IPFS or
+    /// Arweave gateway); empty when nodes get it from each other or bring
+    /// it. Nodes check every byte against `code_hash`.
+    #[max_len(MAX_CODE_URI_LEN)]
+    pub code_uri: String,
+    pub code_limits: CodeLimits,
     pub schedule: Schedule,
     pub economics: Economics,
     pub state: TaskState,
@@ -192,6 +216,8 @@ impl Task {
             name: args.name,
             metadata_uri: args.metadata_uri,
             code_hash: args.code_hash,
+            code_uri: args.code_uri,
+            code_limits: args.code_limits,
             schedule: args.schedule,
             economics: args.economics,
             state: TaskState::Active,
