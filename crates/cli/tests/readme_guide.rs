@@ -2,8 +2,9 @@
 //! blocks marked `<!-- guide -->`, in order, in a scratch directory whose
 //! `./target/debug` is this build's, against the `tasknet localnet` the
 //! guide itself starts (on 127.0.0.1:8899, as `-u l` says). Only what a
-//! reader fills in is filled in: `<TASK>` from `task create`'s output and
-//! `<YOUR ADDRESS>` from the creator's `keygen`. `cargo build` lines are
+//! reader fills in is filled in: `<TASK>` from `task create`'s output,
+//! `<CODE HASH>` from `task test`'s and `<YOUR ADDRESS>` from the
+//! creator's `keygen`. `cargo build` lines are
 //! skipped (this test runs on the build). Lines ending in `&` run in the
 //! background until the end. A line that needs the chain's clock to move
 //! on is run again, as the guide tells a reader to, until it succeeds.
@@ -30,6 +31,26 @@ fn patience() -> Duration {
 /// starting a chain of its own.
 fn on_a_validator() -> bool {
     std::env::var_os("ANCHOR_PROVIDER_URL").is_some()
+}
+
+/// Where the machine's cargo and rustup keep their state (the guide's
+/// shells get a scratch HOME).
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".cargo"))
+}
+
+fn rustup_home() -> PathBuf {
+    std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".rustup"))
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
 }
 
 /// The guide's shell lines, continuation lines joined, comments dropped.
@@ -119,6 +140,12 @@ impl Guide {
             .current_dir(self.dir.path())
             // No Solana CLI config of the machine's: the guide's flags only.
             .env("HOME", self.dir.path())
+            // The machine's Rust, as a reader's shell has it; the task
+            // crate the guide scaffolds builds into its own target.
+            .env("CARGO_HOME", cargo_home())
+            .env("RUSTUP_HOME", rustup_home())
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
             .env("NO_COLOR", "1")
             .envs(&self.vars);
         command
@@ -179,6 +206,14 @@ impl Guide {
             let address = field(&stdout, "address").expect("keygen prints the address");
             self.fills.insert("<YOUR ADDRESS>", address);
         }
+        if line.contains("task test") {
+            let hash = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("module "))
+                .and_then(|rest| rest.split_whitespace().next())
+                .expect("task test names the module's hash");
+            self.fills.insert("<CODE HASH>", hash.to_string());
+        }
         if line.contains("task create") {
             let task = field(&stdout, "task").expect("task create prints the task");
             self.fills.insert("<TASK>", task);
@@ -212,16 +247,27 @@ fn the_readme_walk_through_runs_as_written() {
             "a background command exited"
         );
     }
-    // And it did what it says: the node was paid, and the task is closed
-    // (with no stake left, its accounts are gone).
-    let earnings = guide
-        .shell("$N -o json node earnings --db node.db")
-        .output()
-        .unwrap();
-    let rows: serde_json::Value = serde_json::from_slice(&earnings.stdout).unwrap();
+    // And it did what it says: both nodes were paid, the second with the
+    // module it fetched by hash, and the task is closed (with no stake
+    // left, its accounts are gone).
+    for (keypair, db) in [("$N", "node.db"), ("$N2", "node2.db")] {
+        let earnings = guide
+            .shell(&format!("{keypair} -o json node earnings --db {db}"))
+            .output()
+            .unwrap();
+        let rows: serde_json::Value = serde_json::from_slice(&earnings.stdout).unwrap();
+        assert!(
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["round"] != "total"),
+            "{db}: the node earned: {rows}"
+        );
+    }
+    let fetched = guide.fill("node2-code/<CODE HASH>.wasm");
     assert!(
-        rows.as_array().unwrap().iter().any(|r| r["round"] == "0"),
-        "the node earned in round 0: {rows}"
+        guide.dir.path().join(&fetched).exists(),
+        "the second node kept the module it fetched: {fetched}"
     );
     let show = guide
         .shell(&guide.fill("$T task show <TASK>"))

@@ -7,6 +7,8 @@
 //! node's ordinary extension points — a task code that lies ([`roles::Lying`]),
 //! a policy that copies ([`roles::Copier`]), a payload server that tampers
 //! ([`roles::serve_tampered`]), or an endpoint where nothing answers.
+//! The task's code is the example task as a WebAssembly module
+//! ([`EXAMPLE_MODULE`]), run in each node's sandbox.
 //! `tasknet demo` and the scenario tests both run [`run_scenario`].
 
 pub mod report;
@@ -16,3 +18,9 @@ mod scenario;
 pub use report::{DemoReport, NodeRow, RoundRow};
 pub use roles::Role;
 pub use scenario::{run, run_scenario, ClusterChoice, DemoConfig, DemoError, Scenario, NODE_STAKE};
+
+/// The example task (`iterated_hash` of `crates/example-tasks`) as a
+/// WebAssembly module, built for `wasm32-wasip1` by this crate's build
+/// script: the code the demo's task names by hash and its nodes run in
+/// their sandboxes.
+pub const EXAMPLE_MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iterated_hash.wasm"));

@@ -14,8 +14,10 @@ use tasknet::instructions::CreateTaskArgs;
 use tasknet::logic::Schedule;
 use tasknet::state::{Audit, AuditVerdict, Round, Stake};
 use tasknet_localnet::{Cluster, LocalnetError};
-use tasknet_node::code::{IteratedHash, TaskCode};
-use tasknet_node::{Node, NodeConfig, NodeError, TaskSpec};
+use tasknet_node::code::CodeError;
+use tasknet_node::wasm::WasmCode;
+use tasknet_node::{ModuleLibrary, Node, NodeConfig, NodeError, TaskSpec};
+use tasknet_sandbox::{Limits, Sandbox};
 use tasknet_sdk::accounts::filters;
 use tasknet_sdk::amount::LAMPORTS_PER_SOL;
 use tasknet_sdk::chain::{ChainClient, ChainError, SendConfig};
@@ -123,13 +125,25 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
     let embedded = matches!(net, Cluster::Embedded(_));
     let chain = ChainClient::new(net.url(), SendConfig::fast_polling());
     let state = StateDir::create()?;
-    let setup = Setup::create(&chain, scenario).await?;
-    let nodes = start_nodes(&chain, &net, &setup, &state, scenario.audits_per_round).await?;
+    // Compiled before the task's clock starts: a round's first execution
+    // then only loads it.
+    let code = DemoCode::load(&state)?;
+    let setup = Setup::create(&chain, scenario, code.hash).await?;
+    let nodes = start_nodes(
+        &chain,
+        &net,
+        &setup,
+        &state,
+        &code,
+        scenario.audits_per_round,
+    )
+    .await?;
     let (stop, stopped) = watch::channel(false);
     let handles: Vec<_> = nodes
         .iter()
         .map(|n| {
-            let (node, spec, stopped) = (n.node.clone(), n.spec(setup.task), stopped.clone());
+            let (node, spec, stopped) =
+                (n.node.clone(), n.spec(setup.task, &code), stopped.clone());
             tokio::spawn(async move { node.run(vec![spec], stopped).await })
         })
         .collect();
@@ -152,6 +166,40 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
         problems: problems(&rows, scenario.rounds),
         nodes: rows,
     })
+}
+
+/// The example module, kept (and compiled) in a library every demo node
+/// shares, and the same module for the liar to lie with.
+struct DemoCode {
+    hash: [u8; 32],
+    library: Arc<ModuleLibrary>,
+    module: Arc<WasmCode>,
+}
+
+impl DemoCode {
+    fn load(state: &StateDir) -> Result<Self, DemoError> {
+        let dir = state.0.join("code");
+        let library =
+            Arc::new(ModuleLibrary::new(dir.clone(), Limits::default()).map_err(NodeError::from)?);
+        let hash = library
+            .add(crate::EXAMPLE_MODULE)
+            .map_err(NodeError::from)?;
+        let sandbox = Sandbox::new(Some(dir))
+            .map_err(CodeError::from)
+            .map_err(NodeError::from)?;
+        let module = WasmCode::load(
+            Arc::new(sandbox),
+            crate::EXAMPLE_MODULE,
+            &hash,
+            Limits::default(),
+        )
+        .map_err(NodeError::from)?;
+        Ok(Self {
+            hash,
+            library,
+            module: Arc::new(module),
+        })
+    }
 }
 
 /// The nodes' state databases, removed when the scenario ends.
@@ -181,7 +229,11 @@ struct Setup {
 }
 
 impl Setup {
-    async fn create(chain: &ChainClient, scenario: &Scenario) -> Result<Self, DemoError> {
+    async fn create(
+        chain: &ChainClient,
+        scenario: &Scenario,
+        code_hash: [u8; 32],
+    ) -> Result<Self, DemoError> {
         let creator = Keypair::new();
         chain
             .airdrop(&creator.pubkey(), 100 * LAMPORTS_PER_SOL)
@@ -202,7 +254,7 @@ impl Setup {
             task_id: 1,
             name: "iterated-hash demo".into(),
             metadata_uri: "https://example.org/tasknet/iterated-hash".into(),
-            code_hash: IteratedHash.code_hash(),
+            code_hash,
             code_uri: String::new(),
             code_limits: Default::default(),
             schedule,
@@ -228,26 +280,25 @@ struct DemoNode {
 }
 
 impl DemoNode {
-    fn spec(&self, task: Pubkey) -> TaskSpec {
+    fn spec(&self, task: Pubkey, code: &DemoCode) -> TaskSpec {
+        let honest = TaskSpec::by_hash(task, code.library.clone());
         match self.role {
-            Role::Liar => TaskSpec::new(task, Arc::new(Lying(IteratedHash))),
-            Role::Copier => {
-                TaskSpec::new(task, Arc::new(IteratedHash)).with_policy(Arc::new(Copier))
-            }
-            _ => TaskSpec::new(task, Arc::new(IteratedHash)),
+            Role::Liar => TaskSpec::new(task, Arc::new(Lying(code.module.clone()))),
+            Role::Copier => honest.with_policy(Arc::new(Copier)),
+            _ => honest,
         }
     }
 
     /// Where auditors fetch this node's payloads: its own server, a
     /// tampering one, or (for a withholder) an address where nothing answers.
-    async fn endpoint(&self) -> Result<String, DemoError> {
+    async fn endpoint(&self, library: &ModuleLibrary) -> Result<String, DemoError> {
         let local = "127.0.0.1:0".parse().expect("address");
         let addr = match self.role {
             Role::Withholder => return Ok("http://127.0.0.1:9".into()),
             Role::Tamperer => serve_tampered(self.node.store().clone())
                 .await
                 .map_err(NodeError::PayloadServer)?,
-            _ => self.node.serve_payloads(local).await?,
+            _ => self.node.serve_payloads_and_code(local, library).await?,
         };
         Ok(format!("http://{addr}"))
     }
@@ -260,6 +311,7 @@ async fn start_nodes(
     net: &Cluster,
     setup: &Setup,
     state: &StateDir,
+    code: &DemoCode,
     audits_per_round: u32,
 ) -> Result<Vec<DemoNode>, DemoError> {
     let mut nodes = Vec::new();
@@ -279,7 +331,7 @@ async fn start_nodes(
         .iter()
         .zip(&nodes)
         .map(|((key, _), node)| async move {
-            let endpoint = node.endpoint().await?;
+            let endpoint = node.endpoint(&code.library).await?;
             let ix = sdk::stake(&key.pubkey(), &setup.task, NODE_STAKE, Some(endpoint));
             chain.send(&[ix], key, &[]).await?;
             Ok::<_, DemoError>(())

@@ -111,6 +111,21 @@ pub trait TaskCode: Send + Sync {
     fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError>;
 }
 
+/// Shared code is code: a module loaded once serves many specs.
+impl<T: TaskCode + ?Sized> TaskCode for std::sync::Arc<T> {
+    fn code_hash(&self) -> [u8; 32] {
+        (**self).code_hash()
+    }
+
+    fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError> {
+        (**self).execute(input)
+    }
+
+    fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
+        (**self).audit(input, node, payload)
+    }
+}
+
 /// Refuses code whose hash is not the task's.
 pub fn check_code_hash(
     task: &Pubkey,

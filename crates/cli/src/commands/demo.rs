@@ -5,6 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
+use sha2::Digest;
 use tasknet_demo::{DemoConfig, DemoReport, Role};
 use tasknet_sdk::amount::LAMPORTS_PER_SOL;
 
@@ -124,7 +125,13 @@ fn render(report: &DemoReport, config: &DemoConfig) -> String {
     } else {
         "cluster"
     };
-    out += &format!("{chain} at {}; task {}\n\n", report.url, report.task);
+    out += &format!("{chain} at {}; task {}\n", report.url, report.task);
+    let module: [u8; 32] = sha2::Sha256::digest(tasknet_demo::EXAMPLE_MODULE).into();
+    out += &format!(
+        "task code: the example task as a WebAssembly module ({} bytes, sha256 {}), run in each node's sandbox\n\n",
+        tasknet_demo::EXAMPLE_MODULE.len(),
+        hex::encode(module)
+    );
     out += &render_rounds(report);
     out += &render_nodes(report);
     out += &explain(report);

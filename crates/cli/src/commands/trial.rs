@@ -97,10 +97,16 @@ pub fn run(args: TestArgs, json: bool) -> Result<bool, CliError> {
     })
     .map_err(|_| CliError::Input("the trial stopped unexpectedly".into()))?;
     print!("{}", Output::table(&trial.rows).render(json));
+    // The summary closes the table for a person; a script reading JSON
+    // gets it on stderr.
     let summary = trial.summary(&hash, compiled_in, started.elapsed());
-    match &trial.failure {
-        None => eprintln!("{summary}"),
-        Some(failure) => eprintln!("{summary}\nerror: {failure}"),
+    if json {
+        eprintln!("{summary}");
+    } else {
+        println!("{summary}");
+    }
+    if let Some(failure) = &trial.failure {
+        eprintln!("error: {failure}");
     }
     Ok(trial.failure.is_none())
 }
