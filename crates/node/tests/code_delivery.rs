@@ -177,7 +177,8 @@ async fn bad_modules_are_refused_by_name_and_the_good_task_still_pays() {
     ];
     let cluster = TestCluster::start().await;
     let creator = cluster.funded(10 * SOL).await;
-    let schedule = schedule(&cluster, 260).await;
+    // Time for six tasks and six stakes before round 0.
+    let schedule = schedule(&cluster, 500).await;
     // A small fuel budget keeps the infinite loop's round short.
     let limits = CodeLimits {
         fuel: 50_000_000,
@@ -219,15 +220,23 @@ async fn bad_modules_are_refused_by_name_and_the_good_task_still_pays() {
     let runner = node.clone();
     let handle = tokio::spawn(async move { runner.run(specs, stopped).await });
     let metrics = &node.ops().metrics;
+    let last = std::sync::Mutex::new(String::new());
     cluster
         .wait_for(
-            "round 0 of the good task to pay, each bad module refused",
-            1_200,
+            "the good task to pay, each bad module refused",
+            2_000,
             || async {
-                paid(&node, &keys[0], 0)
-                    && bad.iter().all(|(_, kind)| {
-                        metrics.code_failures.with_label_values(&[kind]).get() >= 1
-                    })
+                let counted: Vec<u64> = bad
+                    .iter()
+                    .map(|(_, kind)| metrics.code_failures.with_label_values(&[kind]).get())
+                    .collect();
+                let paid = !node.store().earnings(&keys[0]).unwrap().is_empty();
+                let seen = format!("paid on the good task: {paid}; failures counted: {counted:?}");
+                if *last.lock().unwrap() != seen {
+                    eprintln!("{seen}");
+                    *last.lock().unwrap() = seen;
+                }
+                paid && counted.iter().all(|count| *count >= 1)
             },
         )
         .await;
