@@ -77,6 +77,8 @@ const args = {
   name: "ts-client",
   metadataUri: "",
   codeHash: Array(32).fill(0),
+  codeUri: "",
+  codeLimits: { fuel: new BN(0), memoryMib: 0, deadlineMs: 0 },
   schedule: {
     startSlot: new BN(slot + 1_000_000),
     roundSlots: new BN(1_000_000),

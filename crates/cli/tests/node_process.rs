@@ -75,7 +75,6 @@ fn node_command(s: &Setup) -> Command {
             &s.task.to_string(),
             "--poll-ms",
             "50",
-            "--example",
         ])
         .arg("--keypair")
         .arg(s.cluster.dir.path().join("node.json"))

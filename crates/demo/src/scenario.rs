@@ -245,9 +245,10 @@ impl Setup {
             .collect();
         let fund = |to: Pubkey| async move { chain.airdrop(&to, 20 * LAMPORTS_PER_SOL).await };
         futures::future::try_join_all(keys.iter().map(|(k, _)| fund(k.pubkey()))).await?;
-        // Round 0 starts once every node has staked.
+        // Round 0 starts once every node has staked and loaded its code,
+        // with room for a loaded machine (two rounds' worth of slots).
         let schedule = Schedule {
-            start_slot: chain.slot().await? + FAST_SCHEDULE.round_slots,
+            start_slot: chain.slot().await? + 2 * FAST_SCHEDULE.round_slots,
             ..FAST_SCHEDULE
         };
         let args = CreateTaskArgs {
