@@ -1,8 +1,11 @@
 //! The example task as native code and as a WebAssembly module in the
 //! sandbox, on the same input: compile (once per machine), load from the
-//! compiled cache, and execute/audit calls; fuel per call. Prints figures
-//! (docs/BENCHMARKS.md records a run); it asserts only that both compute
-//! the same bytes.
+//! compiled cache, and execute/audit calls; fuel per call. Then the
+//! sandbox's own costs, apart from what the task computes: instantiating
+//! and running a module that does nothing, and one integer loop (no
+//! hashing, so no CPU extension the module cannot reach) native and in the
+//! sandbox. Prints figures (docs/BENCHMARKS.md records a run); it asserts
+//! only that the example computes the same bytes both ways.
 //!
 //! ```sh
 //! cargo build --release --target wasm32-wasip1 -p tasknet-example-tasks --bin iterated_hash
@@ -91,4 +94,80 @@ fn main() {
         let ratio = wasm.as_secs_f64() / native.as_secs_f64();
         println!("{name:<24} {native:>9.2?} {wasm:>9.2?} {ratio:>8.2}x");
     }
+    sandbox_overhead();
+}
+
+/// Steps of the integer loop: about as long as the example's hashing.
+const LOOP_STEPS: i64 = 2_000_000;
+
+/// splitmix64's finaliser, `steps` times: what the loop module computes.
+fn mix_loop(steps: i64) -> i64 {
+    let mut z: i64 = 42;
+    for _ in 0..steps {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15_u64 as i64);
+        z = (z ^ ((z as u64) >> 30) as i64).wrapping_mul(0xbf58_476d_1ce4_e5b9_u64 as i64);
+        z = (z ^ ((z as u64) >> 27) as i64).wrapping_mul(0x94d0_49bb_1331_11eb_u64 as i64);
+        z ^= ((z as u64) >> 31) as i64;
+    }
+    z
+}
+
+/// The same loop as a module: the result in an exported global, no I/O.
+fn mix_loop_module() -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+  (global $result (export "result") (mut i64) (i64.const 0))
+  (func (export "_start")
+    (local $i i64) (local $z i64)
+    (local.set $z (i64.const 42))
+    (block $done
+      (loop $next
+        (br_if $done (i64.ge_s (local.get $i) (i64.const {LOOP_STEPS})))
+        (local.set $z (i64.add (local.get $z) (i64.const 0x9e3779b97f4a7c15)))
+        (local.set $z (i64.mul (i64.xor (local.get $z) (i64.shr_u (local.get $z) (i64.const 30))) (i64.const 0xbf58476d1ce4e5b9)))
+        (local.set $z (i64.mul (i64.xor (local.get $z) (i64.shr_u (local.get $z) (i64.const 27))) (i64.const 0x94d049bb133111eb)))
+        (local.set $z (i64.xor (local.get $z) (i64.shr_u (local.get $z) (i64.const 31))))
+        (local.set $i (i64.add (local.get $i) (i64.const 1)))
+        (br $next)))
+    (global.set $result (local.get $z))))"#
+    ))
+    .unwrap()
+}
+
+/// Runs `bytes` `CALLS` times in the sandbox; the median call.
+fn median_run(bytes: &[u8]) -> (Duration, u64) {
+    let hash: [u8; 32] = Sha256::digest(bytes).into();
+    let sandbox = Sandbox::new(None).unwrap();
+    let module = sandbox.load(bytes, &hash).unwrap();
+    let call = Call {
+        stdin: b"",
+        clock: round_clock(0),
+        seed: [0; 32],
+    };
+    let mut samples = Vec::new();
+    let mut fuel = 0;
+    for _ in 0..CALLS {
+        let outcome = sandbox.run(&module, &call, &Limits::default()).unwrap();
+        samples.push(outcome.elapsed);
+        fuel = outcome.fuel_used;
+    }
+    (median(samples), fuel)
+}
+
+fn sandbox_overhead() {
+    let nothing = wat::parse_str(r#"(module (func (export "_start")))"#).unwrap();
+    let (instantiate, _) = median_run(&nothing);
+    let (wasm, fuel) = median_run(&mix_loop_module());
+    let mut native = Vec::new();
+    for _ in 0..CALLS {
+        let started = Instant::now();
+        std::hint::black_box(mix_loop(std::hint::black_box(LOOP_STEPS)));
+        native.push(started.elapsed());
+    }
+    let native = median(native);
+    println!("a call of a module that does nothing (instantiate, run, drop): {instantiate:?}");
+    println!(
+        "integer loop, {LOOP_STEPS} steps: native {native:.2?}, wasm {wasm:.2?} ({:.2}x), {fuel} fuel",
+        wasm.as_secs_f64() / native.as_secs_f64()
+    );
 }

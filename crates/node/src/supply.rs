@@ -21,7 +21,7 @@ use axum::routing::get;
 use axum::Router;
 use sha2::{Digest, Sha256};
 use tasknet::state::{CodeLimits, Stake, Task};
-use tasknet_sandbox::{Limits, Sandbox, TaskModule};
+use tasknet_sandbox::{Limits, Sandbox, SandboxError, TaskModule};
 use tasknet_sdk::accounts::filters;
 use tasknet_sdk::chain::decode_account;
 
@@ -126,7 +126,13 @@ impl ModuleLibrary {
             Some(module) => module,
             None => {
                 let bytes = self.find(source, task_key, task, hash).await?;
-                self.compile(hash, &bytes)?
+                // Compiling takes a while (Cranelift): off the async workers.
+                let (sandbox, key) = (self.sandbox.clone(), *hash);
+                let module = tokio::task::spawn_blocking(move || sandbox.load(&bytes, &key))
+                    .await
+                    .map_err(|e| SandboxError::Invalid(format!("compiling stopped: {e}")))??;
+                self.remember(hash, module.clone());
+                module
             }
         };
         let limits = task_limits(&task.code_limits).within(&self.caps);
@@ -144,9 +150,13 @@ impl ModuleLibrary {
 
     fn compile(&self, hash: &[u8; 32], bytes: &[u8]) -> Result<TaskModule, CodeError> {
         let module = self.sandbox.load(bytes, hash)?;
-        let mut compiled = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
-        compiled.insert(*hash, module.clone());
+        self.remember(hash, module.clone());
         Ok(module)
+    }
+
+    fn remember(&self, hash: &[u8; 32], module: TaskModule) {
+        let mut compiled = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        compiled.insert(*hash, module);
     }
 
     /// The module's bytes: from disk, else from the task's URI, else from
