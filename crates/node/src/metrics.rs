@@ -49,48 +49,15 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
         let counter = |name: &str, help: &str| {
-            let c = IntCounter::new(name, help).expect("a valid metric");
-            registry
-                .register(Box::new(c.clone()))
-                .expect("registered once");
-            c
+            registered(
+                &registry,
+                IntCounter::new(name, help).expect("a valid metric"),
+            )
         };
         let counter_vec = |name: &str, help: &str, labels: &[&str]| {
             let c = IntCounterVec::new(Opts::new(name, help), labels).expect("a valid metric");
-            registry
-                .register(Box::new(c.clone()))
-                .expect("registered once");
-            c
+            registered(&registry, c)
         };
-        let rounds = counter("tasknet_node_rounds_total", "Rounds the node took part in");
-        let transactions = counter_vec(
-            "tasknet_node_transactions_total",
-            "Transactions confirmed, by action",
-            &["action"],
-        );
-        let transaction_failures = counter_vec(
-            "tasknet_node_transaction_failures_total",
-            "Transactions refused or failed, by action and error",
-            &["action", "error"],
-        );
-        let audits = counter_vec(
-            "tasknet_node_audits_total",
-            "Payloads audited, by verdict",
-            &["verdict"],
-        );
-        let earned_lamports = counter(
-            "tasknet_node_earned_lamports_total",
-            "Lamports earned by claims",
-        );
-        let slashed_lamports = counter(
-            "tasknet_node_slashed_lamports_total",
-            "Lamports slashed from this node's stakes while it ran",
-        );
-        let code_failures = counter_vec(
-            "tasknet_node_code_failures_total",
-            "Task code not found or failed, by kind; each skipped a round's work",
-            &["kind"],
-        );
         let eligible = IntGaugeVec::new(
             Opts::new(
                 "tasknet_node_eligible",
@@ -99,9 +66,6 @@ impl Metrics {
             &["task"],
         )
         .expect("a valid metric");
-        registry
-            .register(Box::new(eligible.clone()))
-            .expect("registered once");
         let rpc_latency = Histogram::with_opts(
             HistogramOpts::new(
                 "tasknet_node_rpc_latency_seconds",
@@ -112,20 +76,39 @@ impl Metrics {
             ]),
         )
         .expect("a valid metric");
-        registry
-            .register(Box::new(rpc_latency.clone()))
-            .expect("registered once");
         Self {
+            rounds: counter("tasknet_node_rounds_total", "Rounds the node took part in"),
+            transactions: counter_vec(
+                "tasknet_node_transactions_total",
+                "Transactions confirmed, by action",
+                &["action"],
+            ),
+            transaction_failures: counter_vec(
+                "tasknet_node_transaction_failures_total",
+                "Transactions refused or failed, by action and error",
+                &["action", "error"],
+            ),
+            audits: counter_vec(
+                "tasknet_node_audits_total",
+                "Payloads audited, by verdict",
+                &["verdict"],
+            ),
+            earned_lamports: counter(
+                "tasknet_node_earned_lamports_total",
+                "Lamports earned by claims",
+            ),
+            slashed_lamports: counter(
+                "tasknet_node_slashed_lamports_total",
+                "Lamports slashed from this node's stakes while it ran",
+            ),
+            code_failures: counter_vec(
+                "tasknet_node_code_failures_total",
+                "Task code not found or failed, by kind; each skipped a round's work",
+                &["kind"],
+            ),
+            eligible: registered(&registry, eligible),
+            rpc_latency: registered(&registry, rpc_latency),
             registry,
-            rounds,
-            transactions,
-            transaction_failures,
-            audits,
-            earned_lamports,
-            slashed_lamports,
-            eligible,
-            code_failures,
-            rpc_latency,
         }
     }
 
@@ -137,6 +120,17 @@ impl Metrics {
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut text);
         String::from_utf8(text).unwrap_or_default()
     }
+}
+
+/// `metric`, registered in `registry` (each name once, by construction).
+fn registered<M: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: M,
+) -> M {
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("registered once");
+    metric
 }
 
 impl Default for Metrics {
