@@ -345,7 +345,103 @@ async fn serve_module(State(dir): State<Arc<PathBuf>>, UrlPath(name): UrlPath<St
 
 #[cfg(test)]
 mod tests {
+    use anchor_lang::AccountSerialize;
+    use tasknet_sdk::accounts::Memcmp;
+    use tasknet_sdk::chain::ChainError;
+
     use super::*;
+
+    /// The stakes a task's peers hold, in a fixed order: enough of a chain
+    /// for the library to find the peers' endpoints.
+    struct Peers(Vec<String>);
+
+    impl AccountSource for Peers {
+        async fn slot(&self) -> Result<u64, ChainError> {
+            Ok(0)
+        }
+
+        async fn accounts(&self, addresses: &[Pubkey]) -> Result<Vec<Option<Vec<u8>>>, ChainError> {
+            Ok(vec![None; addresses.len()])
+        }
+
+        async fn program_accounts(
+            &self,
+            _filters: &[Memcmp],
+            _data_size: usize,
+        ) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
+            Ok(self
+                .0
+                .iter()
+                .map(|endpoint| {
+                    let mut stake = Stake::open(Pubkey::default(), Pubkey::new_unique(), 0, 0);
+                    stake.endpoint = endpoint.clone();
+                    let mut data = Vec::new();
+                    stake.try_serialize(&mut data).unwrap();
+                    (Pubkey::new_unique(), data)
+                })
+                .collect())
+        }
+    }
+
+    /// An HTTP server answering every `/code/{hash}` with `body`.
+    async fn serve(body: Vec<u8>) -> String {
+        let app = Router::new().route("/code/{hash}", get(move || async move { body.clone() }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    fn task(code_uri: String) -> Task {
+        let args = tasknet::instructions::CreateTaskArgs {
+            task_id: 1,
+            name: "t".into(),
+            metadata_uri: String::new(),
+            code_hash: [0; 32],
+            code_uri,
+            code_limits: CodeLimits::default(),
+            schedule: Default::default(),
+            economics: tasknet_sdk::defaults::ECONOMICS,
+            commit_reveal: true,
+        };
+        Task::new(Pubkey::new_unique(), args, 0, 0)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn wrong_bytes_from_the_uri_and_a_peer_are_refused_and_the_next_peer_serves() {
+        let module = wat::parse_str(r#"(module (func (export "_start")))"#).unwrap();
+        let hash: [u8; 32] = Sha256::digest(&module).into();
+        let uri = format!("{}/code/x", serve(b"a gateway gone bad".to_vec()).await);
+        let lying_peer = serve(b"not the module".to_vec()).await;
+        let honest_peer = serve(module.clone()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let library = ModuleLibrary::new(dir.path().to_path_buf(), Limits::default()).unwrap();
+        let peers = Peers(vec![lying_peer, String::new(), honest_peer]);
+        let task = task(uri);
+        let code = library
+            .code_for(&peers, &Pubkey::new_unique(), &task, &hash)
+            .await
+            .map_err(|e| e.to_string());
+        assert_eq!(code.map(|c| c.code_hash()), Ok(hash));
+        assert_eq!(std::fs::read(library.path(&hash)).unwrap(), module);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn code_no_source_has_is_missing_and_nothing_is_kept() {
+        let hash = [7; 32];
+        let dir = tempfile::tempdir().unwrap();
+        let library = ModuleLibrary::new(dir.path().to_path_buf(), Limits::default()).unwrap();
+        let peers = Peers(vec![serve(b"other bytes".to_vec()).await]);
+        let task = task(String::new());
+        for _ in 0..2 {
+            let found = library
+                .code_for(&peers, &Pubkey::new_unique(), &task, &hash)
+                .await;
+            assert!(matches!(found, Err(CodeError::Missing { .. })));
+        }
+        assert!(library.missing_since(&hash).is_some());
+        assert!(!library.path(&hash).exists(), "nothing kept");
+    }
 
     #[test]
     fn a_task_asks_for_limits_and_the_operator_caps_them() {
