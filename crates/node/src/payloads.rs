@@ -31,19 +31,33 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 
 struct ServerState {
     store: Arc<Store>,
+    limit: RateLimit,
+}
+
+/// At most `per_second` requests answered in each one-second window; more
+/// get 429. A fixed window: simple, and enough to bound the load.
+pub struct RateLimit {
+    per_second: u64,
     window_start: std::sync::Mutex<Instant>,
     in_window: AtomicU64,
 }
 
-impl ServerState {
-    /// A fixed one-second window: simple, and enough to bound the load.
-    fn admit(&self) -> bool {
+impl RateLimit {
+    pub fn new(per_second: u64) -> Self {
+        Self {
+            per_second,
+            window_start: std::sync::Mutex::new(Instant::now()),
+            in_window: AtomicU64::new(0),
+        }
+    }
+
+    pub fn admit(&self) -> bool {
         let mut start = self.window_start.lock().unwrap_or_else(|p| p.into_inner());
         if start.elapsed() >= Duration::from_secs(1) {
             *start = Instant::now();
             self.in_window.store(0, Ordering::SeqCst);
         }
-        self.in_window.fetch_add(1, Ordering::SeqCst) < MAX_REQUESTS_PER_SECOND
+        self.in_window.fetch_add(1, Ordering::SeqCst) < self.per_second
     }
 }
 
@@ -51,7 +65,7 @@ async fn serve_payload(
     State(state): State<Arc<ServerState>>,
     Path(hash): Path<String>,
 ) -> Response {
-    if !state.admit() {
+    if !state.limit.admit() {
         return StatusCode::TOO_MANY_REQUESTS.into_response();
     }
     let Some(hash) = hex::decode(&hash)
@@ -83,8 +97,7 @@ pub async fn serve_with(
     let addr = listener.local_addr()?;
     let state = Arc::new(ServerState {
         store,
-        window_start: std::sync::Mutex::new(Instant::now()),
-        in_window: AtomicU64::new(0),
+        limit: RateLimit::new(MAX_REQUESTS_PER_SECOND),
     });
     let app = Router::new()
         .route("/payloads/{hash}", get(serve_payload))

@@ -26,6 +26,7 @@ use tasknet_sdk::accounts::filters;
 use tasknet_sdk::chain::decode_account;
 
 use crate::code::{CodeError, TaskCode};
+use crate::payloads::RateLimit;
 use crate::snapshot::AccountSource;
 use crate::wasm::WasmCode;
 
@@ -37,6 +38,9 @@ pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 pub const RETRY_AFTER: Duration = Duration::from_secs(10);
 /// Peers asked for a module, at most, per attempt.
 pub const MAX_PEERS_ASKED: usize = 8;
+/// Module requests the node answers per second; more get 429 (a module is
+/// up to 32 MiB: this bounds what peers can make it send).
+pub const MAX_MODULE_REQUESTS_PER_SECOND: u64 = 4;
 
 /// A task's code, as the operator supplies it.
 #[derive(Clone)]
@@ -273,7 +277,10 @@ impl ModuleLibrary {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/code/{hash}", get(serve_module))
-            .with_state(Arc::new(self.dir.clone()))
+            .with_state(Arc::new(ModuleServer {
+                dir: self.dir.clone(),
+                limit: RateLimit::new(MAX_MODULE_REQUESTS_PER_SECOND),
+            }))
     }
 }
 
@@ -330,14 +337,26 @@ async fn peer_endpoints(source: &impl AccountSource, task_key: &Pubkey) -> Vec<S
         .collect()
 }
 
-async fn serve_module(State(dir): State<Arc<PathBuf>>, UrlPath(name): UrlPath<String>) -> Response {
+/// What `/code/<sha256>` serves from, and how often.
+struct ModuleServer {
+    dir: PathBuf,
+    limit: RateLimit,
+}
+
+async fn serve_module(
+    State(server): State<Arc<ModuleServer>>,
+    UrlPath(name): UrlPath<String>,
+) -> Response {
+    if !server.limit.admit() {
+        return StatusCode::TOO_MANY_REQUESTS.into_response();
+    }
     let Some(hash) = hex::decode(&name)
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
     else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    match tokio::fs::read(module_path(&dir, &hash)).await {
+    match tokio::fs::read(module_path(&server.dir, &hash)).await {
         Ok(bytes) if bytes.len() <= MAX_MODULE_BYTES => bytes.into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }

@@ -149,10 +149,28 @@ impl Sandbox {
         })
     }
 
-    /// Runs `module`'s `_start` once on `call`, within `limits`. It blocks:
-    /// call it from a plain thread (`spawn_blocking` under tokio), never
-    /// on an async runtime's own thread.
+    /// Runs `module`'s `_start` once on `call`, within `limits`. It blocks
+    /// until the call ends: under tokio, call it from `spawn_blocking`. (On
+    /// an async runtime's own thread, where WASI's blocking layer cannot
+    /// run, the call moves to a thread of its own rather than fail.)
     pub fn run(
+        &self,
+        module: &TaskModule,
+        call: &Call<'_>,
+        limits: &Limits,
+    ) -> Result<Outcome, SandboxError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return self.run_here(module, call, limits);
+        }
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| self.run_here(module, call, limits))
+                .join()
+                .unwrap_or_else(|_| Err(SandboxError::Trap("the call's thread stopped".into())))
+        })
+    }
+
+    fn run_here(
         &self,
         module: &TaskModule,
         call: &Call<'_>,

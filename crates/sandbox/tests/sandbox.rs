@@ -232,3 +232,11 @@ fn compiled_modules_are_cached_by_hash() {
     assert!(second.load(&other, &code_hash).is_err());
     eprintln!("compile {compile:?}");
 }
+
+/// A call made on an async runtime's own thread still runs (WASI's
+/// blocking layer cannot run there; the sandbox moves the call off it).
+#[tokio::test(flavor = "current_thread")]
+async fn a_call_from_an_async_runtime_thread_runs() {
+    let sandbox = Sandbox::new(None).unwrap();
+    still_works(&sandbox);
+}
