@@ -138,24 +138,12 @@ pub async fn fetch(
         endpoint.trim_end_matches('/'),
         hex::encode(value)
     );
-    let mut response = http
-        .get(&url)
-        .timeout(FETCH_TIMEOUT)
-        .send()
+    let body = get_bounded(http, &url, FETCH_TIMEOUT, MAX_PAYLOAD_BYTES)
         .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| FetchError::Unreachable(e.to_string()))?;
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| FetchError::Unreachable(e.to_string()))?
-    {
-        if body.len() + chunk.len() > MAX_PAYLOAD_BYTES {
-            return Err(FetchError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
+        .map_err(|e| match e {
+            BoundedGetError::Unreachable(e) => FetchError::Unreachable(e),
+            BoundedGetError::TooLarge => FetchError::TooLarge,
+        })?;
     if Sha256::digest(&body).as_slice() == value {
         Ok(body)
     } else {
@@ -196,6 +184,38 @@ pub async fn fetch_patiently(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Why a bounded GET gave no body.
+pub(crate) enum BoundedGetError {
+    Unreachable(String),
+    TooLarge,
+}
+
+/// The body at `url`, fetched within `timeout` and refused past `max`
+/// bytes (read in chunks, so a larger body is never held whole).
+pub(crate) async fn get_bounded(
+    http: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+    max: usize,
+) -> Result<Vec<u8>, BoundedGetError> {
+    let unreachable = |e: reqwest::Error| BoundedGetError::Unreachable(e.to_string());
+    let mut response = http
+        .get(url)
+        .timeout(timeout)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(unreachable)?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+        if body.len() + chunk.len() > max {
+            return Err(BoundedGetError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 #[cfg(test)]

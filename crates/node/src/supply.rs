@@ -26,7 +26,7 @@ use tasknet_sdk::accounts::filters;
 use tasknet_sdk::chain::decode_account;
 
 use crate::code::{CodeError, TaskCode};
-use crate::payloads::RateLimit;
+use crate::payloads::{get_bounded, BoundedGetError, RateLimit};
 use crate::snapshot::AccountSource;
 use crate::wasm::WasmCode;
 
@@ -230,25 +230,12 @@ impl ModuleLibrary {
 
     /// One source's bytes, bounded in size and time, checked against `hash`.
     async fn download(&self, url: &str, hash: &[u8; 32]) -> Result<Vec<u8>, DownloadError> {
-        let mut response = self
-            .http
-            .get(url)
-            .timeout(DOWNLOAD_TIMEOUT)
-            .send()
+        let body = get_bounded(&self.http, url, DOWNLOAD_TIMEOUT, MAX_MODULE_BYTES)
             .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| DownloadError::Unreachable(e.to_string()))?;
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| DownloadError::Unreachable(e.to_string()))?
-        {
-            if body.len() + chunk.len() > MAX_MODULE_BYTES {
-                return Err(DownloadError::TooLarge);
-            }
-            body.extend_from_slice(&chunk);
-        }
+            .map_err(|e| match e {
+                BoundedGetError::Unreachable(e) => DownloadError::Unreachable(e),
+                BoundedGetError::TooLarge => DownloadError::TooLarge,
+            })?;
         let actual: [u8; 32] = Sha256::digest(&body).into();
         if &actual != hash {
             return Err(DownloadError::WrongBytes {

@@ -143,16 +143,8 @@ pub struct CreateArgs {
     /// the code hash; without it they fetch it from staked peers.
     #[arg(long, default_value = "")]
     code_uri: String,
-    /// Fuel a WebAssembly module may burn per call (about one unit per
-    /// instruction); 0: the node's default. Nodes cap it by their own.
-    #[arg(long, default_value_t = 0)]
-    fuel: u64,
-    /// Linear memory a module may use, in MiB; 0: the node's default.
-    #[arg(long, default_value_t = 0)]
-    memory_mib: u32,
-    /// Wall-clock time per call, in milliseconds; 0: the node's default.
-    #[arg(long, default_value_t = 0)]
-    deadline_ms: u32,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Use the built-in example task's code hash.
     #[arg(long, group = "code")]
     example: bool,
@@ -216,11 +208,7 @@ impl CreateArgs {
             metadata_uri: self.metadata_uri,
             code_hash: code.code_hash()?,
             code_uri: self.code_uri,
-            code_limits: CodeLimits {
-                fuel: self.fuel,
-                memory_mib: self.memory_mib,
-                deadline_ms: self.deadline_ms,
-            },
+            code_limits: self.limits.code_limits(),
             start_in_slots: self.start_in,
             schedule: Schedule {
                 start_slot: 0,
@@ -506,4 +494,30 @@ async fn list(ctx: &Ctx, creator: Option<Pubkey>) -> Result<Vec<TaskRow>, CliErr
             nodes: t.node_count,
         })
         .collect())
+}
+
+/// What a call of the task's module may use, as the task asks (`task
+/// create`, and `task test` to try a module under them).
+#[derive(Args)]
+pub struct LimitArgs {
+    /// Fuel a WebAssembly module may burn per call (about one unit per
+    /// instruction); 0: the node's default. Nodes cap it by their own.
+    #[arg(long, default_value_t = 0)]
+    fuel: u64,
+    /// Linear memory a module may use, in MiB; 0: the node's default.
+    #[arg(long, default_value_t = 0)]
+    memory_mib: u32,
+    /// Wall-clock time per call, in milliseconds; 0: the node's default.
+    #[arg(long, default_value_t = 0)]
+    deadline_ms: u32,
+}
+
+impl LimitArgs {
+    pub fn code_limits(&self) -> CodeLimits {
+        CodeLimits {
+            fuel: self.fuel,
+            memory_mib: self.memory_mib,
+            deadline_ms: self.deadline_ms,
+        }
+    }
 }

@@ -15,7 +15,6 @@ use clap::Args;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tasknet::logic::{AuditSample, DEFAULT_AUDITS_PER_ROUND};
-use tasknet::state::CodeLimits;
 use tasknet_node::code::{CodeError, RoundInput};
 use tasknet_node::supply::task_limits;
 use tasknet_node::wasm::{Usage, WasmCode};
@@ -37,15 +36,8 @@ pub struct TestArgs {
     /// Peers each node audits per round, as `node run --audits-per-round`.
     #[arg(long, default_value_t = DEFAULT_AUDITS_PER_ROUND)]
     audits_per_round: u32,
-    /// Fuel per call, as the task would ask (0: the node's default).
-    #[arg(long, default_value_t = 0)]
-    fuel: u64,
-    /// Linear memory per call, in MiB (0: the node's default).
-    #[arg(long, default_value_t = 0)]
-    memory_mib: u32,
-    /// Wall-clock time per call, in milliseconds (0: the node's default).
-    #[arg(long, default_value_t = 0)]
-    deadline_ms: u32,
+    #[command(flatten)]
+    limits: super::task::LimitArgs,
 }
 
 /// One call of the module.
@@ -74,11 +66,7 @@ pub fn run(args: TestArgs, json: bool) -> Result<bool, CliError> {
         .map_err(|e| CliError::Input(format!("{}: {e}", args.module.display())))?;
     let hash: [u8; 32] = Sha256::digest(&bytes).into();
     let sandbox = Arc::new(Sandbox::new(None).map_err(CodeError::from)?);
-    let limits = task_limits(&CodeLimits {
-        fuel: args.fuel,
-        memory_mib: args.memory_mib,
-        deadline_ms: args.deadline_ms,
-    });
+    let limits = task_limits(&args.limits.code_limits());
     let compiling = Instant::now();
     let code = WasmCode::load(sandbox, &bytes, &hash, limits)?;
     let compiled_in = compiling.elapsed();
