@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use clap::Args;
 use serde::Serialize;
 use solana_signer::Signer;
 use tasknet::instructions::CreateTaskArgs;
@@ -121,4 +122,30 @@ pub fn check_code_uri(uri: &str) -> Result<(), CliError> {
         )));
     }
     Ok(())
+}
+
+/// What a call of the task's module may use, as the task asks (`task
+/// create`, and `task test` to try a module under them).
+#[derive(Args)]
+pub struct LimitArgs {
+    /// Fuel a WebAssembly module may burn per call (about one unit per
+    /// instruction); 0: the node's default. Nodes cap it by their own.
+    #[arg(long, default_value_t = 0)]
+    fuel: u64,
+    /// Linear memory a module may use, in MiB; 0: the node's default.
+    #[arg(long, default_value_t = 0)]
+    memory_mib: u32,
+    /// Wall-clock time per call, in milliseconds; 0: the node's default.
+    #[arg(long, default_value_t = 0)]
+    deadline_ms: u32,
+}
+
+impl LimitArgs {
+    pub fn code_limits(&self) -> CodeLimits {
+        CodeLimits {
+            fuel: self.fuel,
+            memory_mib: self.memory_mib,
+            deadline_ms: self.deadline_ms,
+        }
+    }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use solana_signer::Signer;
 use tasknet::instructions::UpdateTaskArgs;
 use tasknet::logic::Schedule;
-use tasknet::state::{CodeLimits, Economics, Task, TaskState};
+use tasknet::state::{Economics, Task, TaskState};
 use tasknet_sdk::accounts::filters;
 use tasknet_sdk::defaults::{ECONOMICS, SCHEDULE, START_IN_SLOTS};
 use tasknet_sdk::{self as sdk};
@@ -144,7 +144,7 @@ pub struct CreateArgs {
     #[arg(long, default_value = "")]
     code_uri: String,
     #[command(flatten)]
-    limits: LimitArgs,
+    limits: super::create::LimitArgs,
     /// Use the built-in example task's code hash.
     #[arg(long, group = "code")]
     example: bool,
@@ -494,30 +494,4 @@ async fn list(ctx: &Ctx, creator: Option<Pubkey>) -> Result<Vec<TaskRow>, CliErr
             nodes: t.node_count,
         })
         .collect())
-}
-
-/// What a call of the task's module may use, as the task asks (`task
-/// create`, and `task test` to try a module under them).
-#[derive(Args)]
-pub struct LimitArgs {
-    /// Fuel a WebAssembly module may burn per call (about one unit per
-    /// instruction); 0: the node's default. Nodes cap it by their own.
-    #[arg(long, default_value_t = 0)]
-    fuel: u64,
-    /// Linear memory a module may use, in MiB; 0: the node's default.
-    #[arg(long, default_value_t = 0)]
-    memory_mib: u32,
-    /// Wall-clock time per call, in milliseconds; 0: the node's default.
-    #[arg(long, default_value_t = 0)]
-    deadline_ms: u32,
-}
-
-impl LimitArgs {
-    pub fn code_limits(&self) -> CodeLimits {
-        CodeLimits {
-            fuel: self.fuel,
-            memory_mib: self.memory_mib,
-            deadline_ms: self.deadline_ms,
-        }
-    }
 }

@@ -37,7 +37,7 @@ pub struct TestArgs {
     #[arg(long, default_value_t = DEFAULT_AUDITS_PER_ROUND)]
     audits_per_round: u32,
     #[command(flatten)]
-    limits: super::task::LimitArgs,
+    limits: super::create::LimitArgs,
 }
 
 /// One call of the module.
