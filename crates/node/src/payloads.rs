@@ -61,18 +61,25 @@ impl RateLimit {
     }
 }
 
+/// A request's `<hex sha256>` path part, if the limit admits the request:
+/// else the status that refuses it (429, or 400 for a malformed hash).
+pub(crate) fn admitted_hash(limit: &RateLimit, text: &str) -> Result<[u8; 32], StatusCode> {
+    if !limit.admit() {
+        return Err(StatusCode::TOO_MANY_REQUESTS);
+    }
+    hex::decode(text)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or(StatusCode::BAD_REQUEST)
+}
+
 async fn serve_payload(
     State(state): State<Arc<ServerState>>,
     Path(hash): Path<String>,
 ) -> Response {
-    if !state.limit.admit() {
-        return StatusCode::TOO_MANY_REQUESTS.into_response();
-    }
-    let Some(hash) = hex::decode(&hash)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-    else {
-        return StatusCode::BAD_REQUEST.into_response();
+    let hash = match admitted_hash(&state.limit, &hash) {
+        Ok(hash) => hash,
+        Err(refused) => return refused.into_response(),
     };
     match state.store.payload(&hash) {
         Ok(Some(data)) if data.len() <= MAX_PAYLOAD_BYTES => data.into_response(),

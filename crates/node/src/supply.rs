@@ -26,7 +26,7 @@ use tasknet_sdk::accounts::filters;
 use tasknet_sdk::chain::decode_account;
 
 use crate::code::{CodeError, TaskCode};
-use crate::payloads::{get_bounded, BoundedGetError, RateLimit};
+use crate::payloads::{admitted_hash, get_bounded, BoundedGetError, RateLimit};
 use crate::snapshot::AccountSource;
 use crate::wasm::WasmCode;
 
@@ -334,14 +334,9 @@ async fn serve_module(
     State(server): State<Arc<ModuleServer>>,
     UrlPath(name): UrlPath<String>,
 ) -> Response {
-    if !server.limit.admit() {
-        return StatusCode::TOO_MANY_REQUESTS.into_response();
-    }
-    let Some(hash) = hex::decode(&name)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-    else {
-        return StatusCode::BAD_REQUEST.into_response();
+    let hash = match admitted_hash(&server.limit, &name) {
+        Ok(hash) => hash,
+        Err(refused) => return refused.into_response(),
     };
     match tokio::fs::read(module_path(&server.dir, &hash)).await {
         Ok(bytes) if bytes.len() <= MAX_MODULE_BYTES => bytes.into_response(),
