@@ -9,6 +9,12 @@
 //! every failure is a named error, and the counters equal the accounts that
 //! exist. At the end of every sequence everything closable is cranked closed
 //! and every lamport must be back with the actors: nothing stranded.
+//!
+//! Tasks pay in SOL, in a classic SPL Token mint or in a Token-2022 mint
+//! (by creator and id), side by side: the harness checks each token task's
+//! bounty and pool accounts after every step, substitutions draw token
+//! accounts and mints too, and at the end every token is back with the
+//! actors as well.
 
 use std::collections::BTreeMap;
 
@@ -22,8 +28,10 @@ use solana_transaction_error::TransactionError;
 use tasknet::instructions::{SubmissionPayload, UpdateTaskArgs};
 use tasknet::logic::{commitment, Schedule};
 use tasknet::state::{Audit, AuditVerdict, Round, Stake, Submission, Task, TaskState};
+use tasknet_sdk::tokens::TokenAsset;
 use tasknet_sdk::{self as sdk, pda};
 
+use crate::tokens::MintSpec;
 use crate::{commit_reveal_schedule, salt_for, task_args, Backend, Harness, LAMPORTS_PER_SOL};
 
 const CREATORS: usize = 2;
@@ -249,13 +257,20 @@ struct TaskRef {
     key: Pubkey,
     creator: usize,
     schedule: Schedule,
+    /// What it pays in; `None` for SOL.
+    asset: Option<TokenAsset>,
 }
+
+/// Tokens minted to each actor of each mint at the start.
+const TOKENS_PER_ACTOR: u64 = 1_000_000 * LAMPORTS_PER_SOL;
 
 /// The fuzzer's world: the bank, the actors and what they created.
 pub struct World {
     pub h: Harness,
     actors: Vec<Keypair>,
     tasks: Vec<TaskRef>,
+    /// The classic mint and the Token-2022 mint token tasks pay in.
+    mints: [TokenAsset; 2],
     /// Lamports staked per (task, node) since its stake account opened.
     staked: BTreeMap<(Pubkey, Pubkey), u64>,
     initial_total: u64,
@@ -271,10 +286,20 @@ impl World {
         for _ in 0..ACTORS {
             actors.push(h.funded_keypair(1_000 * LAMPORTS_PER_SOL).await);
         }
+        let mints = [
+            h.create_mint(&MintSpec::classic()).await,
+            h.create_mint(&MintSpec::token_2022()).await,
+        ];
+        for mint in &mints {
+            for actor in &actors {
+                h.mint_to(mint, &actor.pubkey(), TOKENS_PER_ACTOR).await;
+            }
+        }
         let mut world = Self {
             h,
             actors,
             tasks: Vec::new(),
+            mints,
             staked: BTreeMap::new(),
             initial_total: 0,
             outcomes: BTreeMap::new(),
@@ -286,17 +311,13 @@ impl World {
             world.create_task(creator, 0, commit_reveal).await;
             let task = world.tasks.last().expect("created").clone();
             let funder = world.creator(creator);
-            world
-                .send(
-                    &[sdk::fund_task(
-                        &world.key(funder),
-                        &task.key,
-                        5 * LAMPORTS_PER_SOL,
-                    )],
-                    &[funder],
-                    "",
-                )
-                .await;
+            let fund = sdk::fund_task_in(
+                &world.key(funder),
+                &task.key,
+                5 * LAMPORTS_PER_SOL,
+                task.asset.as_ref(),
+            );
+            world.send(&[fund], &[funder], "").await;
             for node in nodes {
                 let n = world.node(node);
                 let ix = sdk::stake(&world.key(n), &task.key, 2 * LAMPORTS_PER_SOL, None);
@@ -358,12 +379,18 @@ impl World {
             tasknet::ID,
         ];
         pool.extend(self.actors.iter().map(|a| a.pubkey()));
+        for mint in self.mints {
+            pool.extend([mint.mint, mint.token_program]);
+            pool.extend(self.actors.iter().map(|a| mint.ata(&a.pubkey())));
+        }
         for task in self.tasks.clone() {
             pool.push(task.key);
             pool.push(pda::vault(&task.key));
+            pool.push(pda::bounty_tokens(&task.key));
             let current = self.round(&task, 0).await;
             for round in current.saturating_sub(2)..=current {
                 pool.push(pda::round(&task.key, round));
+                pool.push(pda::pool_tokens(&pda::round(&task.key, round)));
                 for n in 0..NODES {
                     let node = self.key(CREATORS + n);
                     let submission = pda::submission(&task.key, round, &node);
@@ -394,7 +421,12 @@ impl World {
             } => {
                 let (a, t) = (self.actor(*actor), self.task(*task)?);
                 (
-                    vec![sdk::fund_task(&self.key(a), &t.key, sol(*sol_tenths))],
+                    vec![sdk::fund_task_in(
+                        &self.key(a),
+                        &t.key,
+                        sol(*sol_tenths),
+                        t.asset.as_ref(),
+                    )],
                     vec![a],
                 )
             }
@@ -431,11 +463,17 @@ impl World {
             } => {
                 let (a, who, task) = self.creator_or_actor(*actor, *task)?;
                 let amount = sol(*sol_tenths);
-                (vec![sdk::withdraw_bounty(&who, &task, amount)], vec![a])
+                let asset = self.asset_of(&task);
+                let ix = sdk::withdraw_bounty_in(&who, &task, amount, asset.as_ref());
+                (vec![ix], vec![a])
             }
             Step::CloseTask { actor, task } => {
                 let (a, who, task) = self.creator_or_actor(*actor, *task)?;
-                (vec![sdk::close_task(&who, &task)], vec![a])
+                let asset = self.asset_of(&task);
+                (
+                    vec![sdk::close_task_in(&who, &task, asset.as_ref())],
+                    vec![a],
+                )
             }
             Step::Stake {
                 node,
@@ -465,7 +503,8 @@ impl World {
             Step::OpenRound { actor, task } => {
                 let (a, t) = (self.actor(*actor), self.task(*task)?);
                 let round = self.round(&t, 0).await;
-                (vec![sdk::open_round(&self.key(a), &t.key, round)], vec![a])
+                let ix = sdk::open_round_in(&self.key(a), &t.key, round, t.asset.as_ref());
+                (vec![ix], vec![a])
             }
             Step::Submit {
                 node,
@@ -502,7 +541,7 @@ impl World {
                 };
                 let open = self.h.exists(&pda::round(&t.key, round)).await;
                 (
-                    sdk::submit_opening(&me, &t.key, round, payload, open),
+                    sdk::submit_opening_in(&me, &t.key, round, payload, open, t.asset.as_ref()),
                     vec![n],
                 )
             }
@@ -571,7 +610,8 @@ impl World {
             Step::Claim { node, task, back } => {
                 let (n, t) = (self.node(*node), self.task(*task)?);
                 let round = self.round(&t, *back).await;
-                (vec![sdk::claim(&self.key(n), &t.key, round)], vec![n])
+                let ix = sdk::claim_in(&self.key(n), &t.key, round, t.asset.as_ref());
+                (vec![ix], vec![n])
             }
             Step::CloseVote {
                 task,
@@ -599,8 +639,11 @@ impl World {
                 let target = self.key(self.node(*target));
                 let challenger = self.key(self.node(*challenger));
                 let challenger = with_audit.then_some(&challenger);
+                let asset = t.asset.as_ref();
                 (
-                    vec![sdk::close_submission(&t.key, round, &target, challenger)],
+                    vec![sdk::close_submission_in(
+                        &t.key, round, &target, challenger, asset,
+                    )],
                     vec![ACTORS - 1],
                 )
             }
@@ -609,11 +652,37 @@ impl World {
                 let round = self.round(&t, *back).await;
                 let payer = self.key(self.actor(*payer));
                 (
-                    vec![sdk::close_round(&t.key, round, &payer)],
+                    vec![sdk::close_round_in(&t.key, round, &payer, t.asset.as_ref())],
                     vec![ACTORS - 1],
                 )
             }
         })
+    }
+
+    /// What the task at `key` pays in (`None`: SOL).
+    fn asset_of(&self, key: &Pubkey) -> Option<TokenAsset> {
+        self.tasks.iter().find(|t| t.key == *key)?.asset
+    }
+
+    /// The asset a task of `creator` and `id` pays in: SOL, the classic
+    /// mint or the Token-2022 mint, in turn.
+    fn asset_for(&self, creator: usize, id: u8) -> Option<TokenAsset> {
+        match (creator + usize::from(id)) % 3 {
+            0 => None,
+            k => Some(self.mints[k - 1]),
+        }
+    }
+
+    /// Every actor's tokens of each mint.
+    async fn actor_tokens(&mut self) -> [u64; 2] {
+        let mut totals = [0; 2];
+        for (m, total) in totals.iter_mut().enumerate() {
+            for i in 0..ACTORS {
+                let account = self.mints[m].ata(&self.key(i));
+                *total += self.h.token_balance(&account).await;
+            }
+        }
+        totals
     }
 
     /// Mostly the task's creator (so creator instructions get past the
@@ -804,7 +873,8 @@ impl World {
         };
         let key = pda::task(&self.key(c), u64::from(id));
         let schedule = args.schedule;
-        let ix = sdk::create_task(&self.key(c), args);
+        let asset = self.asset_for(c, id);
+        let ix = sdk::create_task_in(&self.key(c), args, asset.as_ref());
         if self.send(&[ix], &[c], "").await {
             if !self.tasks.iter().any(|t| t.key == key) {
                 self.h.track(key);
@@ -813,6 +883,7 @@ impl World {
                 key,
                 creator: c,
                 schedule,
+                asset,
             };
             match self.tasks.iter_mut().find(|t| t.key == key) {
                 // Re-created at an old address: the new schedule applies.
@@ -828,10 +899,17 @@ impl World {
         let keys = self.signing(instructions, signers);
         let refs: Vec<&Keypair> = keys.iter().collect();
         let sent = self.h.send(instructions, &refs).await;
+        // " (token)" marks a token task's instruction.
         let name = instructions
             .last()
-            .and_then(|ix| tasknet_testkit::instruction_name(&ix.data))
-            .unwrap_or("other");
+            .and_then(|ix| {
+                Some(crate::cu_row(
+                    tasknet_testkit::instruction_name(&ix.data)?,
+                    ix,
+                ))
+            })
+            .unwrap_or_else(|| "other".into());
+        let name = name.as_str();
         let outcome = match &sent.result {
             Ok(()) => "ok".to_string(),
             Err(TransactionError::InstructionError(_, InstructionError::Custom(code))) => {
@@ -985,11 +1063,8 @@ impl World {
                 .await;
             }
             // Refunds the bounty and marks the task closed: stakes free at once.
-            self.must(
-                &[sdk::close_task(&self.key(creator), &task.key)],
-                &[creator],
-            )
-            .await;
+            let close = sdk::close_task_in(&self.key(creator), &task.key, task.asset.as_ref());
+            self.must(&[close], &[creator]).await;
             for n in 0..NODES {
                 let node = self.key(CREATORS + n);
                 let Some(stake) = self.h.account::<Stake>(&pda::stake(&task.key, &node)).await
@@ -1021,18 +1096,21 @@ impl World {
                 }
             }
             let creator = task.creator;
-            self.must(
-                &[sdk::close_task(&self.key(creator), &task.key)],
-                &[creator],
-            )
-            .await;
+            let close = sdk::close_task_in(&self.key(creator), &task.key, task.asset.as_ref());
+            self.must(&[close], &[creator]).await;
             assert!(
                 !self.h.exists(&task.key).await,
                 "task {} still open",
                 task.key
             );
             assert!(!self.h.exists(&pda::vault(&task.key)).await);
+            assert!(!self.h.exists(&pda::bounty_tokens(&task.key)).await);
         }
+        assert_eq!(
+            self.actor_tokens().await,
+            [TOKENS_PER_ACTOR * ACTORS as u64; 2],
+            "tokens stranded"
+        );
         let total = self.actor_lamports().await;
         assert_eq!(
             total,
@@ -1085,22 +1163,13 @@ impl World {
             }
             let audit: Option<Audit> = self.h.account(&pda::audit(&submission)).await;
             let challenger = audit.map(|a| a.challenger);
-            self.must(
-                &[sdk::close_submission(
-                    &task.key,
-                    round,
-                    &node,
-                    challenger.as_ref(),
-                )],
-                &[cranker],
-            )
-            .await;
+            let asset = task.asset.as_ref();
+            let close =
+                sdk::close_submission_in(&task.key, round, &node, challenger.as_ref(), asset);
+            self.must(&[close], &[cranker]).await;
         }
-        self.must(
-            &[sdk::close_round(&task.key, round, &r.rent_payer)],
-            &[cranker],
-        )
-        .await;
+        let close = sdk::close_round_in(&task.key, round, &r.rent_payer, task.asset.as_ref());
+        self.must(&[close], &[cranker]).await;
     }
 
     /// A crank that must succeed at the end of a sequence.

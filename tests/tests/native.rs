@@ -15,3 +15,5 @@ mod creator;
 mod lifecycle;
 #[path = "cases/node.rs"]
 mod node;
+#[path = "cases/tokens.rs"]
+mod tokens;

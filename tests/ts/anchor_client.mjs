@@ -97,6 +97,7 @@ const args = {
     quorumBps: 1_000,
   },
   commitReveal: false,
+  acceptFreezeAuthority: false,
 };
 
 // The default .rpc(): send, then confirm through a signature subscription.

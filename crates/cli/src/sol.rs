@@ -44,6 +44,50 @@ impl<'de> Deserialize<'de> for Sol {
     }
 }
 
+/// An amount as typed ("1.5"), in SOL or in a task's token: converted to
+/// the smallest units once the asset's decimals are known (a token task's
+/// mint decides them), so no amount is rounded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Amount(String);
+
+impl Amount {
+    /// The amount in lamports.
+    pub fn lamports(&self) -> Result<u64, String> {
+        parse_sol(&self.0)
+    }
+
+    /// The amount in the smallest units of a token with `decimals`.
+    pub fn units(&self, decimals: u8, symbol: &str) -> Result<u64, String> {
+        tasknet_sdk::amount::parse_units(&self.0, decimals, symbol)
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Amount {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        // Any number of decimals parses here; the asset's are checked later.
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |part: &str| part.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+            return Err(format!("amount '{text}' is not an amount (e.g. 1.5)"));
+        }
+        Ok(Self(text.to_string()))
+    }
+}
+
+impl From<Sol> for Amount {
+    fn from(sol: Sol) -> Self {
+        Self(sol.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -548,7 +548,7 @@ async fn applying_a_manifest_twice_changes_nothing_the_second_time() {
     std::fs::write(&manifest, changed).unwrap();
     let third = env.json(&creator, &["task", "apply", path]);
     assert_eq!(third[0]["actions"], "updated metadata_uri; funded 1.5");
-    assert_eq!(third[0]["bounty_sol"], "4.5");
+    assert_eq!(third[0]["bounty"], "4.5");
     assert_eq!(third[1]["actions"], "unchanged");
 
     // Bad input names the file, the line, the task and the field; nothing

@@ -536,7 +536,10 @@ async fn metrics_and_status_describe_the_node() {
     let recorded = Store::open(&db).unwrap().earnings(&s.task).unwrap();
     assert_eq!(rows.len(), recorded.len() + 1, "{rows:?}");
     assert_eq!(rows[0]["round"], "0");
-    assert_eq!(rows[0]["earned_sol"], "0.001");
+    assert_eq!(
+        (rows[0]["earned"].as_str(), rows[0]["asset"].as_str()),
+        (Some("0.001"), Some("SOL"))
+    );
     let total = rows.last().unwrap();
     assert_eq!(total["round"], "total");
     assert_eq!(total["claim"], "slashed 0 SOL");

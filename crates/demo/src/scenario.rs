@@ -261,6 +261,7 @@ impl Setup {
             schedule,
             economics: ECONOMICS,
             commit_reveal: true,
+            accept_freeze_authority: false,
         };
         let bounty = ECONOMICS.reward_per_round * scenario.rounds;
         let task = chain.create_task(&creator, args, bounty).await?;

@@ -8,6 +8,17 @@ use anchor_lang::solana_program::instruction::Instruction;
 use tasknet::instructions::SubmissionPayload;
 use tasknet::logic::SALT_LEN;
 use tasknet_sdk as sdk;
+use tasknet_sdk::tokens::TokenAsset;
+
+/// What a task pays in, as the node builds its transactions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Payout<'a> {
+    /// `None`: SOL.
+    pub asset: Option<&'a TokenAsset>,
+    /// Our associated token account of that mint is known to exist (else
+    /// our claim creates it, idempotently, in the same transaction).
+    pub account_exists: bool,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -123,34 +134,73 @@ impl Action {
     }
 
     /// The instructions of the transaction `me` sends for this action on
-    /// `round` of `task`; empty for off-chain actions.
-    pub fn instructions(&self, me: &Pubkey, task: &Pubkey, round: u64) -> Vec<Instruction> {
-        match self {
-            Self::Submit {
-                payload,
-                open_round,
-            } => sdk::submit_opening(me, task, round, payload.clone(), !open_round),
-            other => other.instruction(me, task, round).into_iter().collect(),
+    /// `round` of `task`, paid in `payout`; empty for off-chain actions.
+    /// A token task's claim first creates our token account when it is not
+    /// known to exist; paying another node's unclaimed share creates theirs.
+    pub fn instructions(
+        &self,
+        me: &Pubkey,
+        task: &Pubkey,
+        round: u64,
+        payout: Payout<'_>,
+    ) -> Vec<Instruction> {
+        let asset = payout.asset;
+        match (self, asset) {
+            (
+                Self::Submit {
+                    payload,
+                    open_round,
+                },
+                _,
+            ) => sdk::submit_opening_in(me, task, round, payload.clone(), !open_round, asset),
+            (Self::Claim { .. } | Self::CloseSubmission { node: None, .. }, Some(tokens))
+                if !payout.account_exists =>
+            {
+                let mut all = vec![tokens.create_ata(me, me)];
+                all.extend(self.instruction(me, task, round, asset));
+                all
+            }
+            (
+                Self::CloseSubmission {
+                    node: Some(node), ..
+                },
+                Some(tokens),
+            ) => {
+                let mut all = vec![tokens.create_ata(me, node)];
+                all.extend(self.instruction(me, task, round, asset));
+                all
+            }
+            _ => self
+                .instruction(me, task, round, asset)
+                .into_iter()
+                .collect(),
         }
     }
 
-    /// The one instruction of a single-instruction action.
-    fn instruction(&self, me: &Pubkey, task: &Pubkey, round: u64) -> Option<Instruction> {
+    /// The one program instruction of an action.
+    fn instruction(
+        &self,
+        me: &Pubkey,
+        task: &Pubkey,
+        round: u64,
+        asset: Option<&TokenAsset>,
+    ) -> Option<Instruction> {
         Some(match self {
             Self::Submit { payload, .. } => sdk::submit(me, task, round, payload.clone()),
             Self::Reveal { value, salt } => sdk::reveal(me, task, round, value.clone(), *salt),
             Self::Challenge { node } => sdk::challenge(me, task, round, node),
             Self::Vote { node, invalid } => sdk::vote(me, task, round, node, *invalid),
             Self::Resolve { node, challenger } => sdk::resolve_audit(task, round, node, challenger),
-            Self::Claim { .. } => sdk::claim(me, task, round),
+            Self::Claim { .. } => sdk::claim_in(me, task, round, asset),
             Self::CloseVote { node, voter } => sdk::close_vote(task, round, node, voter),
-            Self::CloseSubmission { node, challenger } => sdk::close_submission(
+            Self::CloseSubmission { node, challenger } => sdk::close_submission_in(
                 task,
                 round,
                 node.as_ref().unwrap_or(me),
                 challenger.as_ref(),
+                asset,
             ),
-            Self::CloseRound { rent_payer } => sdk::close_round(task, round, rent_payer),
+            Self::CloseRound { rent_payer } => sdk::close_round_in(task, round, rent_payer, asset),
             Self::Execute | Self::Audit { .. } | Self::Unrevealable | Self::Finish => return None,
         })
     }
@@ -205,7 +255,7 @@ mod tests {
             open_round: true,
         };
         assert_eq!(
-            opening.instructions(&me, &task, 3).len(),
+            opening.instructions(&me, &task, 3, Payout::default()).len(),
             2,
             "open_round, submit"
         );
@@ -213,15 +263,53 @@ mod tests {
         for action in &actions {
             let key = action.outbox_key().expect("on-chain");
             assert!(keys.insert(key.stored()), "distinct keys");
-            assert!(!action.instructions(&me, &task, 3).is_empty());
+            assert!(!action
+                .instructions(&me, &task, 3, Payout::default())
+                .is_empty());
         }
+        // A token task's claim creates our token account until it is known
+        // to exist; paying another node's share always ensures theirs.
+        let asset = TokenAsset::new(Pubkey::new_unique(), sdk::tokens::TOKEN_2022_PROGRAM_ID);
+        let first = Payout {
+            asset: Some(&asset),
+            account_exists: false,
+        };
+        let claim = Action::Claim { share: 1 }.instructions(&me, &task, 3, first);
+        assert_eq!(claim.len(), 2);
+        assert_eq!(
+            claim[0].program_id,
+            sdk::tokens::ASSOCIATED_TOKEN_PROGRAM_ID
+        );
+        assert!(claim[1].accounts.iter().any(|m| m.pubkey == asset.ata(&me)));
+        let later = Payout {
+            account_exists: true,
+            ..first
+        };
+        assert_eq!(
+            Action::Claim { share: 1 }
+                .instructions(&me, &task, 3, later)
+                .len(),
+            1
+        );
+        let theirs = Action::CloseSubmission {
+            node: Some(other),
+            challenger: None,
+        };
+        let crank = theirs.instructions(&me, &task, 3, later);
+        assert_eq!(crank.len(), 2);
+        assert!(crank[1]
+            .accounts
+            .iter()
+            .any(|m| m.pubkey == asset.ata(&other)));
         for action in [
             Action::Execute,
             Action::Audit { node: other },
             Action::Finish,
         ] {
             assert_eq!(action.outbox_key(), None);
-            assert!(action.instructions(&me, &task, 3).is_empty());
+            assert!(action
+                .instructions(&me, &task, 3, Payout::default())
+                .is_empty());
         }
     }
 }

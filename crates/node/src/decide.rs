@@ -385,6 +385,7 @@ mod tests {
             schedule,
             economics: ECONOMICS,
             commit_reveal,
+            accept_freeze_authority: false,
         };
         Task::new(Pubkey::new_unique(), args, 0, 0)
     }

@@ -6,8 +6,9 @@ use std::future::Future;
 
 use tasknet::logic::Phase;
 use tasknet_sdk::chain::{ChainClient, ChainError};
+use tasknet_sdk::tokens::TokenAsset;
 
-use crate::action::Action;
+use crate::action::{Action, Payout};
 use crate::code::CodeError;
 use crate::driver::{Records, RoundHost};
 use crate::outbox::{Acted, Outbox, Purpose};
@@ -67,7 +68,12 @@ impl RoundHost for TaskHost<'_> {
                 self.shared.store.mark_round_done(task, round)?;
                 Ok(false)
             }
-            on_chain => self.send(round, on_chain).await.map(|_| false),
+            on_chain => {
+                let asset = TokenAsset::of(&snapshot.view.task);
+                self.send(round, on_chain, asset.as_ref())
+                    .await
+                    .map(|_| false)
+            }
         }
     }
 
@@ -118,9 +124,18 @@ impl TaskHost<'_> {
 
     /// Sends an on-chain action through the outbox; records a claim's
     /// earning once its transaction is confirmed.
-    async fn send(&self, round: u64, action: Action) -> Result<(), NodeError> {
+    async fn send(
+        &self,
+        round: u64,
+        action: Action,
+        asset: Option<&TokenAsset>,
+    ) -> Result<(), NodeError> {
         let (node, task) = (self.shared, &self.spec.task);
-        let instructions = action.instructions(&node.pubkey(), task, round);
+        let payout = Payout {
+            asset,
+            account_exists: asset.is_some_and(|a| node.has_token_account(&a.ata(&node.pubkey()))),
+        };
+        let instructions = action.instructions(&node.pubkey(), task, round, payout);
         let Some(key) = action.outbox_key().filter(|_| !instructions.is_empty()) else {
             return Ok(());
         };
@@ -151,8 +166,14 @@ impl TaskHost<'_> {
                 .inc(),
             Acted::AlreadyDone => {}
         }
+        if let (Some(asset), Acted::Confirmed(_) | Acted::AlreadyDone) = (asset, &acted) {
+            if matches!(action, Action::Claim { .. }) {
+                node.note_token_account(asset.ata(&node.pubkey()));
+            }
+        }
         if let (Action::Claim { share }, Acted::Confirmed(signature)) = (&action, &acted) {
-            node.record_earning(task, round, signature, Some(*share))
+            let mint = asset.map(|a| a.mint);
+            node.record_earning(task, round, signature, Some(*share), mint.as_ref())
                 .await?;
         }
         Ok(())

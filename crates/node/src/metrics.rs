@@ -32,6 +32,9 @@ pub struct Metrics {
     pub audits: IntCounterVec,
     /// Lamports earned by claims, as the chain reports them.
     pub earned_lamports: IntCounter,
+    /// Tokens earned by claims of token tasks, by mint (in the mint's
+    /// smallest units).
+    pub earned_tokens: IntCounterVec,
     /// Lamports slashed from this node's stakes, seen while running.
     pub slashed_lamports: IntCounter,
     /// Whether the node may submit and vote on each task (1) or not (0).
@@ -96,6 +99,11 @@ impl Metrics {
             earned_lamports: counter(
                 "tasknet_node_earned_lamports_total",
                 "Lamports earned by claims",
+            ),
+            earned_tokens: counter_vec(
+                "tasknet_node_earned_tokens_total",
+                "Tokens earned by claims of token tasks, in the mint's smallest units",
+                &["mint"],
             ),
             slashed_lamports: counter(
                 "tasknet_node_slashed_lamports_total",

@@ -61,6 +61,9 @@ pub(crate) struct Shared {
     /// Work the task code failed at, skipped for the rest of its round:
     /// (task, round, the audited node or `None` for our own execution).
     pub skipped: std::sync::Mutex<std::collections::HashSet<WorkKey>>,
+    /// Our token accounts known to exist (a token task's claim creates
+    /// ours in its transaction until then).
+    pub token_accounts: std::sync::Mutex<std::collections::HashSet<Pubkey>>,
 }
 
 /// One piece of a round's off-chain work: (task, round, the audited node
@@ -76,6 +79,7 @@ impl Shared {
         round: u64,
         signature: &Signature,
         computed: Option<u64>,
+        mint: Option<&Pubkey>,
     ) -> Result<(), NodeError> {
         let amount = match self.chain.claimed_amount(signature).await? {
             Some(amount) => amount,
@@ -84,17 +88,47 @@ impl Shared {
                 None => return Ok(()), // not in history yet: next start
             },
         };
-        tracing::info!(%task, round, amount, "earned");
-        self.reporter.ops.metrics.earned_lamports.inc_by(amount);
+        let metrics = &self.reporter.ops.metrics;
+        match mint {
+            Some(mint) => {
+                tracing::info!(%task, round, amount, %mint, "earned tokens");
+                let mint = mint.to_string();
+                metrics
+                    .earned_tokens
+                    .with_label_values(&[&mint])
+                    .inc_by(amount);
+            }
+            None => {
+                tracing::info!(%task, round, amount, "earned");
+                metrics.earned_lamports.inc_by(amount);
+            }
+        }
+        let signature = signature.to_string();
         Ok(self
             .store
-            .record_earning(task, round, amount, &signature.to_string())?)
+            .record_earning(task, round, amount, &signature, mint)?)
     }
 }
 
 impl Shared {
     pub fn pubkey(&self) -> Pubkey {
         self.keypair.pubkey()
+    }
+
+    pub(crate) fn has_token_account(&self, account: &Pubkey) -> bool {
+        let known = self
+            .token_accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        known.contains(account)
+    }
+
+    pub(crate) fn note_token_account(&self, account: Pubkey) {
+        let mut known = self
+            .token_accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        known.insert(account);
     }
 
     pub(crate) fn is_skipped(&self, work: &WorkKey) -> bool {

@@ -62,6 +62,7 @@ impl Node {
                 http: reqwest::Client::new(),
                 keypair,
                 skipped: Default::default(),
+                token_accounts: Default::default(),
             },
             config,
         })
@@ -192,8 +193,12 @@ impl Node {
             let Ok(signature) = signature.parse() else {
                 continue;
             };
+            // The claim paid in the task's asset (a closed task's earning
+            // is recorded as lamports: its account is gone).
+            let account: Option<tasknet::state::Task> = self.shared.chain.account(&task).await?;
+            let mint = account.and_then(|t| t.reward_token.map(|r| r.mint));
             self.shared
-                .record_earning(&task, round, &signature, None)
+                .record_earning(&task, round, &signature, None, mint.as_ref())
                 .await?;
         }
         Ok(())

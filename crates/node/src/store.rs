@@ -79,6 +79,19 @@ pub struct Store {
     conn: Mutex<Connection>,
 }
 
+/// One claim's earning as the store keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Earning {
+    pub task: Pubkey,
+    pub round: u64,
+    /// In the mint's smallest units, or lamports.
+    pub amount: u64,
+    /// The claim's transaction.
+    pub signature: String,
+    /// The mint a token task paid in; `None` for lamports.
+    pub mint: Option<Pubkey>,
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
@@ -113,6 +126,14 @@ impl Store {
                  amount INTEGER NOT NULL, signature TEXT NOT NULL,
                  PRIMARY KEY (task, round));",
         )?;
+        // Token tasks (issue 20) record the mint an earning was paid in
+        // ('' for lamports); a store from before gains the column.
+        let has_mint = conn
+            .prepare("SELECT 1 FROM pragma_table_info('earnings') WHERE name = 'mint'")?
+            .exists([])?;
+        if !has_mint {
+            conn.execute_batch("ALTER TABLE earnings ADD COLUMN mint TEXT NOT NULL DEFAULT ''")?;
+        }
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -372,10 +393,19 @@ impl Store {
         round: u64,
         amount: u64,
         signature: &str,
+        mint: Option<&Pubkey>,
     ) -> Result<(), StoreError> {
+        let mint = mint.map(|m| m.to_string()).unwrap_or_default();
         self.conn().execute(
-            "INSERT OR IGNORE INTO earnings (task, round, amount, signature) VALUES (?1, ?2, ?3, ?4)",
-            params![task.to_string(), round as i64, amount as i64, signature],
+            "INSERT OR IGNORE INTO earnings (task, round, amount, signature, mint)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                task.to_string(),
+                round as i64,
+                amount as i64,
+                signature,
+                mint
+            ],
         )?;
         Ok(())
     }
@@ -391,26 +421,33 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every recorded earning: (task, round, lamports, claim signature),
-    /// by task and round.
-    pub fn all_earnings(&self) -> Result<Vec<(Pubkey, u64, u64, String)>, StoreError> {
+    /// Every recorded earning, by task and round.
+    pub fn all_earnings(&self) -> Result<Vec<Earning>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT task, round, amount, signature FROM earnings ORDER BY task, round")?;
+        let mut stmt = conn.prepare(
+            "SELECT task, round, amount, signature, mint FROM earnings ORDER BY task, round",
+        )?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, i64>(1)? as u64,
                 row.get::<_, i64>(2)? as u64,
                 row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
             ))
         })?;
         let mut earnings = Vec::new();
         for row in rows {
-            let (task, round, amount, signature) = row?;
+            let (task, round, amount, signature, mint) = row?;
             // Written by this store from a Pubkey; skip anything else.
             if let Ok(task) = task.parse() {
-                earnings.push((task, round, amount, signature));
+                earnings.push(Earning {
+                    task,
+                    round,
+                    amount,
+                    signature,
+                    mint: mint.parse().ok(),
+                });
             }
         }
         Ok(earnings)

@@ -404,6 +404,7 @@ mod tests {
             schedule: Default::default(),
             economics: tasknet_sdk::defaults::ECONOMICS,
             commit_reveal: true,
+            accept_freeze_authority: false,
         };
         Task::new(Pubkey::new_unique(), args, 0, 0)
     }

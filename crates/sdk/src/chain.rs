@@ -361,6 +361,28 @@ impl ChainClient {
         self.retry(|| self.rpc.get_balance(address)).await
     }
 
+    /// A mint's decimals and symbol; `None` when `mint` is not a mint of
+    /// SPL Token or Token-2022.
+    pub async fn mint_info(
+        &self,
+        mint: &Pubkey,
+    ) -> Result<Option<crate::tokens::MintInfo>, ChainError> {
+        Ok(self
+            .raw_account(mint)
+            .await?
+            .and_then(|a| crate::tokens::MintInfo::read(*mint, &a.owner, &a.data)))
+    }
+
+    /// A token account's balance in its mint's smallest units (0 when the
+    /// account does not exist).
+    pub async fn token_balance(&self, account: &Pubkey) -> Result<u64, ChainError> {
+        Ok(self
+            .raw_account(account)
+            .await?
+            .and_then(|a| Some(u64::from_le_bytes(a.data.get(64..72)?.try_into().ok()?)))
+            .unwrap_or(0))
+    }
+
     pub async fn raw_account(&self, address: &Pubkey) -> Result<Option<Account>, ChainError> {
         let response = self
             .retry(|| {

@@ -8,20 +8,44 @@ use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use tasknet::instructions::{CreateTaskArgs, SubmissionPayload, UpdateTaskArgs};
 use tasknet::logic::SALT_LEN;
 
+use crate::tokens::TokenAsset;
 use crate::{pda, PROGRAM_ID};
 
-fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+pub(crate) fn instruction(
+    accounts: impl ToAccountMetas,
+    data: impl InstructionData,
+) -> Instruction {
+    let mut accounts = accounts.to_account_metas(None);
+    // An optional account left out is passed as the program id; trailing
+    // ones may be omitted instead (the program accepts missing optionals),
+    // which keeps a SOL task's instructions as short as before token
+    // tasks existed.
+    while accounts
+        .last()
+        .is_some_and(|meta| meta.pubkey == PROGRAM_ID && !meta.is_writable && !meta.is_signer)
+    {
+        accounts.pop();
+    }
     Instruction {
         program_id: PROGRAM_ID,
-        accounts: accounts.to_account_metas(None),
+        accounts,
         data: data.data(),
     }
 }
 
-use tasknet::accounts as acc;
-use tasknet::instruction as ix;
+pub(crate) use tasknet::accounts as acc;
+pub(crate) use tasknet::instruction as ix;
 
 pub fn create_task(creator: &Pubkey, args: CreateTaskArgs) -> Instruction {
+    create_task_in(creator, args, None)
+}
+
+/// Creates a task that pays in `asset` (a token task), or in SOL (`None`).
+pub fn create_task_in(
+    creator: &Pubkey,
+    args: CreateTaskArgs,
+    asset: Option<&TokenAsset>,
+) -> Instruction {
     let task = pda::task(creator, args.task_id);
     instruction(
         acc::CreateTask {
@@ -29,6 +53,9 @@ pub fn create_task(creator: &Pubkey, args: CreateTaskArgs) -> Instruction {
             task,
             vault: pda::vault(&task),
             system_program: system_program::ID,
+            mint: asset.map(|a| a.mint),
+            token_program: asset.map(|a| a.token_program),
+            bounty_tokens: asset.map(|_| pda::bounty_tokens(&task)),
         },
         ix::CreateTask { args },
     )
@@ -47,12 +74,27 @@ pub fn create_funded_task(creator: &Pubkey, args: CreateTaskArgs, bounty: u64) -
 }
 
 pub fn fund_task(funder: &Pubkey, task: &Pubkey, amount: u64) -> Instruction {
+    fund_task_in(funder, task, amount, None)
+}
+
+/// Funds a task: lamports, or for a token task `amount` of its token from
+/// the funder's associated token account.
+pub fn fund_task_in(
+    funder: &Pubkey,
+    task: &Pubkey,
+    amount: u64,
+    asset: Option<&TokenAsset>,
+) -> Instruction {
     instruction(
         acc::FundTask {
             funder: *funder,
             task: *task,
             vault: pda::vault(task),
             system_program: system_program::ID,
+            funder_tokens: asset.map(|a| a.ata(funder)),
+            bounty_tokens: asset.map(|_| pda::bounty_tokens(task)),
+            mint: asset.map(|a| a.mint),
+            token_program: asset.map(|a| a.token_program),
         },
         ix::FundTask { amount },
     )
@@ -89,22 +131,47 @@ pub fn resume_task(creator: &Pubkey, task: &Pubkey) -> Instruction {
 }
 
 pub fn withdraw_bounty(creator: &Pubkey, task: &Pubkey, amount: u64) -> Instruction {
+    withdraw_bounty_in(creator, task, amount, None)
+}
+
+/// Withdraws from a paused task's bounty; a token task pays into the
+/// creator's associated token account.
+pub fn withdraw_bounty_in(
+    creator: &Pubkey,
+    task: &Pubkey,
+    amount: u64,
+    asset: Option<&TokenAsset>,
+) -> Instruction {
     instruction(
         acc::WithdrawBounty {
             creator: *creator,
             task: *task,
             vault: pda::vault(task),
+            creator_tokens: asset.map(|a| a.ata(creator)),
+            bounty_tokens: asset.map(|_| pda::bounty_tokens(task)),
+            mint: asset.map(|a| a.mint),
+            token_program: asset.map(|a| a.token_program),
         },
         ix::WithdrawBounty { amount },
     )
 }
 
 pub fn close_task(creator: &Pubkey, task: &Pubkey) -> Instruction {
+    close_task_in(creator, task, None)
+}
+
+/// Closes a paused task; a token task returns its tokens into the creator's
+/// associated token account.
+pub fn close_task_in(creator: &Pubkey, task: &Pubkey, asset: Option<&TokenAsset>) -> Instruction {
     instruction(
         acc::CloseTask {
             creator: *creator,
             task: *task,
             vault: pda::vault(task),
+            creator_tokens: asset.map(|a| a.ata(creator)),
+            bounty_tokens: asset.map(|_| pda::bounty_tokens(task)),
+            mint: asset.map(|a| a.mint),
+            token_program: asset.map(|a| a.token_program),
         },
         ix::CloseTask {},
     )
@@ -164,13 +231,29 @@ pub fn close_stake(closer: &Pubkey, task: &Pubkey, node: &Pubkey) -> Instruction
 /// back when the round closes. Send it before `submit` when the round
 /// account does not exist yet (see [`submit_opening`]).
 pub fn open_round(payer: &Pubkey, task: &Pubkey, round: u64) -> Instruction {
+    open_round_in(payer, task, round, None)
+}
+
+/// Opens a round of a SOL task or, with its asset, of a token task (whose
+/// round gets its own pool token account).
+pub fn open_round_in(
+    payer: &Pubkey,
+    task: &Pubkey,
+    round: u64,
+    asset: Option<&TokenAsset>,
+) -> Instruction {
+    let round_account = pda::round(task, round);
     instruction(
         acc::OpenRound {
             payer: *payer,
             task: *task,
             vault: pda::vault(task),
-            round_account: pda::round(task, round),
+            round_account,
             system_program: system_program::ID,
+            bounty_tokens: asset.map(|_| pda::bounty_tokens(task)),
+            pool_tokens: asset.map(|_| pda::pool_tokens(&round_account)),
+            mint: asset.map(|a| a.mint),
+            token_program: asset.map(|a| a.token_program),
         },
         ix::OpenRound { round },
     )
@@ -205,11 +288,23 @@ pub fn submit_opening(
     payload: SubmissionPayload,
     round_is_open: bool,
 ) -> Vec<Instruction> {
+    submit_opening_in(node, task, round, payload, round_is_open, None)
+}
+
+/// [`submit_opening`] for a task paying in `asset` (or SOL).
+pub fn submit_opening_in(
+    node: &Pubkey,
+    task: &Pubkey,
+    round: u64,
+    payload: SubmissionPayload,
+    round_is_open: bool,
+    asset: Option<&TokenAsset>,
+) -> Vec<Instruction> {
     let submit = submit(node, task, round, payload);
     if round_is_open {
         vec![submit]
     } else {
-        vec![open_round(node, task, round), submit]
+        vec![open_round_in(node, task, round, asset), submit]
     }
 }
 
@@ -297,23 +392,56 @@ pub fn resolve_audit(
 }
 
 pub fn claim(node: &Pubkey, task: &Pubkey, round: u64) -> Instruction {
+    claim_in(node, task, round, None)
+}
+
+/// Claims a share; a token round pays into the node's associated token
+/// account (see [`TokenAsset::create_ata`] to create it in the same
+/// transaction).
+pub fn claim_in(
+    node: &Pubkey,
+    task: &Pubkey,
+    round: u64,
+    asset: Option<&TokenAsset>,
+) -> Instruction {
+    let round_account = pda::round(task, round);
     instruction(
         acc::Claim {
             node: *node,
-            round_account: pda::round(task, round),
+            round_account,
             submission: pda::submission(task, round, node),
+            pool_tokens: asset.map(|_| pda::pool_tokens(&round_account)),
+            node_tokens: asset.map(|a| a.ata(node)),
+            mint: asset.map(|a| a.mint),
+            token_program: asset.map(|a| a.token_program),
         },
         ix::Claim {},
     )
 }
 
 pub fn close_round(task: &Pubkey, round: u64, rent_payer: &Pubkey) -> Instruction {
+    close_round_in(task, round, rent_payer, None)
+}
+
+/// Closes a round; a token round's pool account returns what it holds to
+/// the bounty and closes too.
+pub fn close_round_in(
+    task: &Pubkey,
+    round: u64,
+    rent_payer: &Pubkey,
+    asset: Option<&TokenAsset>,
+) -> Instruction {
+    let round_account = pda::round(task, round);
     instruction(
         acc::CloseRound {
             task: *task,
             vault: pda::vault(task),
-            round_account: pda::round(task, round),
+            round_account,
             rent_payer: *rent_payer,
+            pool_tokens: asset.map(|_| pda::pool_tokens(&round_account)),
+            bounty_tokens: asset.map(|_| pda::bounty_tokens(task)),
+            mint: asset.map(|a| a.mint),
+            token_program: asset.map(|a| a.token_program),
         },
         ix::CloseRound {},
     )
@@ -327,15 +455,32 @@ pub fn close_submission(
     node: &Pubkey,
     challenger: Option<&Pubkey>,
 ) -> Instruction {
+    close_submission_in(task, round, node, challenger, None)
+}
+
+/// `close_submission` of a token round: an unclaimed share is paid into
+/// the node's associated token account.
+pub fn close_submission_in(
+    task: &Pubkey,
+    round: u64,
+    node: &Pubkey,
+    challenger: Option<&Pubkey>,
+    asset: Option<&TokenAsset>,
+) -> Instruction {
     let submission = pda::submission(task, round, node);
+    let round_account = pda::round(task, round);
     instruction(
         acc::CloseSubmission {
             task: *task,
-            round_account: pda::round(task, round),
+            round_account,
             submission,
             node: *node,
             audit: challenger.map(|_| pda::audit(&submission)),
             challenger: challenger.copied(),
+            pool_tokens: asset.map(|_| pda::pool_tokens(&round_account)),
+            node_tokens: asset.map(|a| a.ata(node)),
+            mint: asset.map(|a| a.mint),
+            token_program: asset.map(|a| a.token_program),
         },
         ix::CloseSubmission {},
     )

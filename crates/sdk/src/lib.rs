@@ -19,6 +19,7 @@ pub mod events;
 pub mod ix;
 pub mod keys;
 pub mod pda;
+pub mod tokens;
 
 pub use ix::*;
 pub use tasknet;

@@ -56,3 +56,13 @@ pub fn vote(audit: &Pubkey, voter: &Pubkey) -> Pubkey {
 pub fn vote_with_bump(audit: &Pubkey, voter: &Pubkey) -> (Pubkey, u8) {
     find_with_bump(&[VOTE_SEED, audit.as_ref(), voter.as_ref()])
 }
+
+/// A token task's bounty account (owned by the task).
+pub fn bounty_tokens(task: &Pubkey) -> Pubkey {
+    find(&[BOUNTY_SEED, task.as_ref()])
+}
+
+/// A token round's pool account (owned by the round account).
+pub fn pool_tokens(round_account: &Pubkey) -> Pubkey {
+    find(&[POOL_SEED, round_account.as_ref()])
+}

@@ -16,6 +16,12 @@ pub const SUBMISSION_SEED: &[u8] = b"submission";
 pub const AUDIT_SEED: &[u8] = b"audit";
 #[constant]
 pub const VOTE_SEED: &[u8] = b"vote";
+/// A token task's bounty account: `[BOUNTY_SEED, task]`, owned by the task.
+#[constant]
+pub const BOUNTY_SEED: &[u8] = b"bounty";
+/// A token round's pool account: `[POOL_SEED, round]`, owned by the round.
+#[constant]
+pub const POOL_SEED: &[u8] = b"pool";
 
 // Byte limits of the variable-length fields (fixed account sizes).
 pub const MAX_NAME_LEN: usize = 32;

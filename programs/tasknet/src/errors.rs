@@ -149,6 +149,43 @@ pub enum TasknetError {
     StakeNotEmpty,
     #[msg("code URI is longer than 200 bytes")]
     CodeUriTooLong,
+    // ---- token bounties ----
+    #[msg("the token program must be SPL Token or Token-2022, and the one that owns the mint")]
+    WrongTokenProgram,
+    #[msg("the mint cannot be read as an SPL Token or Token-2022 mint")]
+    MintUnreadable,
+    #[msg("the mint has a transfer hook: another program would run on every transfer of the task's tokens")]
+    MintHasTransferHook,
+    #[msg("the mint has a permanent delegate, who could move the task's tokens")]
+    MintHasPermanentDelegate,
+    #[msg("the mint's tokens cannot be transferred")]
+    MintNonTransferable,
+    #[msg("the mint freezes new token accounts by default")]
+    MintDefaultFrozen,
+    #[msg("the mint has confidential transfers, whose balances the ledger cannot check")]
+    MintHasConfidentialTransfers,
+    #[msg("the mint charges a transfer fee: less would arrive than the ledger records")]
+    MintHasTransferFee,
+    #[msg("the mint can be paused by its authority")]
+    MintPausable,
+    #[msg("the mint has an extension tasks do not accept")]
+    MintExtensionUnsupported,
+    #[msg(
+        "the mint has a freeze authority, who could freeze the task's tokens; accept it explicitly"
+    )]
+    MintFreezeAuthorityNotAccepted,
+    #[msg("this task pays in a token: its mint, token program and token accounts are required")]
+    TokenAccountsRequired,
+    #[msg("this task pays in SOL: token accounts are not accepted")]
+    NotATokenTask,
+    #[msg("the mint is not the task's reward mint")]
+    WrongMint,
+    #[msg("the token account is not the one this task or round holds its tokens in")]
+    WrongTokenAccount,
+    #[msg("the token account does not belong to the expected owner")]
+    WrongTokenOwner,
+    #[msg("the token account does not exist or is not initialized: create the associated token account first")]
+    TokenAccountMissing,
 }
 
 impl From<ScheduleError> for TasknetError {

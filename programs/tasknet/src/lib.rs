@@ -31,6 +31,7 @@ pub mod instructions;
 pub mod logic;
 pub mod pda;
 pub mod state;
+pub mod tokens;
 mod utils;
 
 use instructions::*;

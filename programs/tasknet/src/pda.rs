@@ -90,6 +90,28 @@ pub fn create_at<'info>(
     bump: u8,
     space: usize,
 ) -> Result<u64> {
+    create_owned_by(
+        payer,
+        account,
+        system_program,
+        seeds,
+        bump,
+        space,
+        &crate::ID,
+    )
+}
+
+/// `create_at` for an account another program will own (a task's token
+/// accounts, owned by a token program).
+pub fn create_owned_by<'info>(
+    payer: &AccountInfo<'info>,
+    account: &AccountInfo<'info>,
+    system_program: &AccountInfo<'info>,
+    seeds: &[&[u8]],
+    bump: u8,
+    space: usize,
+    owner: &Pubkey,
+) -> Result<u64> {
     let rent = Rent::get()?.minimum_balance(space);
     let bump = [bump];
     let mut signer: [&[u8]; 6] = [&[]; 6];
@@ -111,7 +133,7 @@ pub fn create_at<'info>(
             CpiContext::new_with_signer(program, accounts, &signer_seeds),
             rent,
             space_u64,
-            &crate::ID,
+            owner,
         )?;
         return Ok(0);
     }
@@ -135,7 +157,7 @@ pub fn create_at<'info>(
     };
     assign(
         CpiContext::new_with_signer(program, accounts, &signer_seeds),
-        &crate::ID,
+        owner,
     )?;
     Ok(held.saturating_sub(rent))
 }

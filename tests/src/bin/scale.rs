@@ -560,7 +560,7 @@ async fn send(
     let mut instructions = vec![
         solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(200_000),
     ];
-    instructions.extend(action.instructions(&me, task_key, round));
+    instructions.extend(action.instructions(&me, task_key, round, Default::default()));
     let message = solana_transaction::Transaction::new_with_payer(&instructions, Some(&me));
     let size = bincode::serialize(&message).unwrap().len();
     let mut fixture = bank.fixture.lock().await;

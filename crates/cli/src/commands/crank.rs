@@ -114,7 +114,14 @@ impl RoundHost for CrankHost<'_> {
     }
 
     async fn perform(&self, s: &RoundSnapshot<'_>, action: Action) -> Result<bool, NodeError> {
-        let instructions = action.instructions(&self.signer.pubkey(), &self.task, s.round);
+        // A crank pays other nodes' unclaimed shares: in a token task, into
+        // their token accounts, which it creates when missing.
+        let asset = tasknet_sdk::tokens::TokenAsset::of(&s.view.task);
+        let payout = tasknet_node::action::Payout {
+            asset: asset.as_ref(),
+            account_exists: false,
+        };
+        let instructions = action.instructions(&self.signer.pubkey(), &self.task, s.round, payout);
         if instructions.is_empty() {
             return Ok(false);
         }

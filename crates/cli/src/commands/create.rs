@@ -14,7 +14,11 @@ use tasknet_node::code::CodeSource;
 use tasknet_sdk::{self as sdk, pda};
 
 use crate::context::{CliError, Ctx, Progress};
-use crate::sol::Sol;
+use crate::sol::{Amount, Sol};
+use anchor_lang::prelude::Pubkey;
+use tasknet::state::Task;
+use tasknet_sdk::amount::format_units;
+use tasknet_sdk::tokens::{MintInfo, TokenAsset};
 
 pub fn parse_hash(text: &str) -> Result<[u8; 32], String> {
     hex::decode(text)
@@ -48,8 +52,15 @@ pub struct CreateOptions {
     pub code_limits: CodeLimits,
     pub start_in_slots: u64,
     pub schedule: Schedule,
+    /// `economics.reward_per_round` is set from `reward` once the asset's
+    /// decimals are known.
     pub economics: Economics,
-    pub fund: u64,
+    pub reward: Amount,
+    /// Funded at creation, in the task's asset.
+    pub fund: Amount,
+    /// A token task's mint; `None` pays in SOL.
+    pub mint: Option<Pubkey>,
+    pub accept_freeze_authority: bool,
 }
 
 #[derive(Serialize)]
@@ -60,11 +71,78 @@ pub struct Created {
     /// When round 0 starts, in seconds from now.
     pub starts_in_seconds: f64,
     pub commit_reveal: bool,
-    pub funded_sol: Sol,
+    /// What the task pays in: "SOL", or the mint's symbol or address.
+    pub asset: String,
+    /// The bounty funded at creation, in the task's asset.
+    pub funded: String,
+    /// The same in SOL, for a SOL task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funded_sol: Option<Sol>,
+}
+
+/// A task's reward asset as the CLI reads and writes amounts in it.
+pub struct AssetUnits {
+    pub token: Option<MintInfo>,
+}
+
+impl AssetUnits {
+    pub const SOL: Self = Self { token: None };
+
+    /// The asset of a mint (read from the chain), refused by a readable
+    /// line when it is not an SPL Token or Token-2022 mint.
+    pub async fn of_mint(ctx: &Ctx, mint: &Pubkey) -> Result<Self, CliError> {
+        let info = ctx.chain.mint_info(mint).await?.ok_or_else(|| {
+            CliError::Input(format!(
+                "{mint} is not a mint of SPL Token or Token-2022 on this cluster"
+            ))
+        })?;
+        Ok(Self { token: Some(info) })
+    }
+
+    /// The asset a task pays in.
+    pub async fn of_task(ctx: &Ctx, task: &Task) -> Result<Self, CliError> {
+        match &task.reward_token {
+            Some(reward) => Self::of_mint(ctx, &reward.mint).await,
+            None => Ok(Self::SOL),
+        }
+    }
+
+    pub fn asset(&self) -> Option<TokenAsset> {
+        self.token.as_ref().map(|t| t.asset)
+    }
+
+    pub fn label(&self) -> String {
+        self.token
+            .as_ref()
+            .map_or_else(|| "SOL".to_string(), MintInfo::label)
+    }
+
+    /// `amount` in the asset's smallest units.
+    pub fn units(&self, amount: &Amount) -> Result<u64, CliError> {
+        match &self.token {
+            Some(t) => amount.units(t.decimals, &self.label()),
+            None => amount.lamports(),
+        }
+        .map_err(CliError::Input)
+    }
+
+    /// Smallest units as people read them.
+    pub fn format(&self, units: u64) -> String {
+        match &self.token {
+            Some(t) => format_units(units, t.decimals),
+            None => format_units(units, 9),
+        }
+    }
 }
 
 pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError> {
     check_code_uri(&o.code_uri)?;
+    let units = match &o.mint {
+        Some(mint) => AssetUnits::of_mint(ctx, mint).await?,
+        None => AssetUnits::SOL,
+    };
+    o.economics.reward_per_round = units.units(&o.reward)?;
+    let fund = units.units(&o.fund)?;
     let creator = ctx.signer()?;
     let clock = ctx.slot_clock().await?;
     // Checked here first, so a bad schedule sends nothing.
@@ -90,8 +168,18 @@ pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError
         schedule: o.schedule,
         economics: o.economics,
         commit_reveal,
+        accept_freeze_authority: o.accept_freeze_authority,
     };
-    let ixs = sdk::create_funded_task(&creator.pubkey(), args, o.fund);
+    let asset = units.asset();
+    let mut ixs = vec![sdk::create_task_in(&creator.pubkey(), args, asset.as_ref())];
+    if fund > 0 {
+        ixs.push(sdk::fund_task_in(
+            &creator.pubkey(),
+            &task,
+            fund,
+            asset.as_ref(),
+        ));
+    }
     let signature = {
         let _progress = Progress::show("creating the task…");
         ctx.chain.send(&ixs, &creator, &[]).await?
@@ -102,7 +190,9 @@ pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError
         start_slot: o.schedule.start_slot,
         starts_in_seconds: clock.seconds(o.start_in_slots),
         commit_reveal,
-        funded_sol: Sol(o.fund),
+        asset: units.label(),
+        funded: units.format(fund),
+        funded_sol: asset.is_none().then_some(Sol(fund)),
     })
 }
 

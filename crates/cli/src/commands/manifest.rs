@@ -45,10 +45,11 @@ use tasknet_sdk::amount::parse_sol;
 use tasknet_sdk::defaults::{ECONOMICS, START_IN_SLOTS};
 use tasknet_sdk::{self as sdk, pda};
 
-use super::create::{code_source, create, parse_hash, CreateOptions};
+use super::create::{code_source, create, parse_hash, AssetUnits, CreateOptions};
 use crate::context::{CliError, Ctx};
 use crate::output::TableRow;
-use crate::sol::Sol;
+use crate::sol::Amount;
+use anchor_lang::prelude::Pubkey;
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +77,11 @@ struct TaskEntry {
     #[serde(default)]
     limits: LimitsEntry,
     reward: String,
+    /// Pay rewards in this SPL Token or Token-2022 mint (then `reward` and
+    /// `bounty_target` are in its units).
+    mint: Option<String>,
+    #[serde(default)]
+    accept_freeze_authority: bool,
     bounty_target: Option<String>,
     min_stake: Option<String>,
     challenge_bond: Option<String>,
@@ -110,10 +116,11 @@ struct LimitsEntry {
     deadline_ms: u32,
 }
 
-/// A manifest task, checked and in lamports.
+/// A manifest task, checked; amounts still in text until the asset's
+/// decimals are known.
 struct Desired {
     options: CreateOptions,
-    bounty_target: u64,
+    bounty_target: Amount,
 }
 
 /// A manifest file and its text, to name where a problem is.
@@ -239,8 +246,18 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
     schedule
         .validate(schedule.reveal_slots > 0)
         .map_err(|e| source.error(id, "schedule", format!("{e:?}")))?;
+    let amount = |field: &str, text: &str| -> Result<Amount, CliError> {
+        text.parse().map_err(|e: String| source.error(id, field, e))
+    };
+    let mint = t
+        .mint
+        .as_deref()
+        .map(|m| m.parse::<Pubkey>())
+        .transpose()
+        .map_err(|_| source.error(id, "mint", "not a base-58 address"))?;
     let economics = Economics {
-        reward_per_round: sol("reward", Some(&t.reward), 0)?,
+        // Set from `reward` once the asset's decimals are known.
+        reward_per_round: 0,
         min_stake: sol("min_stake", t.min_stake.as_ref(), ECONOMICS.min_stake)?,
         challenge_bond: sol(
             "challenge_bond",
@@ -255,7 +272,7 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
         quorum_bps: t.quorum_bps.unwrap_or(ECONOMICS.quorum_bps),
     };
     Ok(Desired {
-        bounty_target: sol("bounty_target", t.bounty_target.as_ref(), 0)?,
+        bounty_target: amount("bounty_target", t.bounty_target.as_deref().unwrap_or("0"))?,
         options: CreateOptions {
             task_id: t.id,
             name: t.name,
@@ -270,7 +287,10 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
             start_in_slots: t.schedule.start_in.unwrap_or(START_IN_SLOTS),
             schedule,
             economics,
-            fund: 0,
+            reward: amount("reward", &t.reward)?,
+            fund: amount("bounty_target", "0")?,
+            mint,
+            accept_freeze_authority: t.accept_freeze_authority,
         },
     })
 }
@@ -312,11 +332,13 @@ pub struct Applied {
     pub id: u64,
     pub task: String,
     pub actions: String,
-    pub bounty_sol: Sol,
+    /// "SOL", or the token's symbol or mint.
+    pub asset: String,
+    pub bounty: String,
 }
 
 impl TableRow for Applied {
-    const COLUMNS: &'static [&'static str] = &["id", "task", "actions", "bounty_sol"];
+    const COLUMNS: &'static [&'static str] = &["id", "task", "actions", "bounty", "asset"];
 }
 
 /// Reconciles the chain with the manifest; one row per task.
@@ -324,13 +346,19 @@ pub async fn apply(ctx: &Ctx, path: &Path) -> Result<Vec<Applied>, CliError> {
     let desired = load(path)?;
     let creator = ctx.signer()?;
     let mut rows = Vec::new();
-    for want in desired {
+    for mut want in desired {
         let id = want.options.task_id;
+        let units = match &want.options.mint {
+            Some(mint) => AssetUnits::of_mint(ctx, mint).await?,
+            None => AssetUnits::SOL,
+        };
+        want.options.economics.reward_per_round = units.units(&want.options.reward)?;
+        let target = units.units(&want.bounty_target)?;
         let address = pda::task(&creator.pubkey(), id);
         let existing: Option<Task> = ctx.chain.account(&address).await?;
         let (mut actions, bounty) = match &existing {
-            None => create_missing(ctx, want).await?,
-            Some(task) => reconcile(ctx, &creator, &address, task, &want).await?,
+            None => create_missing(ctx, want, &units, target).await?,
+            Some(task) => reconcile(ctx, &creator, &address, task, &want, &units, target).await?,
         };
         if actions.is_empty() {
             actions.push("unchanged".into());
@@ -339,20 +367,25 @@ pub async fn apply(ctx: &Ctx, path: &Path) -> Result<Vec<Applied>, CliError> {
             id,
             task: address.to_string(),
             actions: actions.join("; "),
-            bounty_sol: Sol(bounty),
+            asset: units.label(),
+            bounty: units.format(bounty),
         });
     }
     Ok(rows)
 }
 
-async fn create_missing(ctx: &Ctx, want: Desired) -> Result<(Vec<String>, u64), CliError> {
-    let target = want.bounty_target;
+async fn create_missing(
+    ctx: &Ctx,
+    want: Desired,
+    units: &AssetUnits,
+    target: u64,
+) -> Result<(Vec<String>, u64), CliError> {
     let mut options = want.options;
-    options.fund = target;
+    options.fund = want.bounty_target;
     create(ctx, options).await?;
     let mut actions = vec!["created".to_string()];
     if target > 0 {
-        actions.push(format!("funded {}", Sol(target)));
+        actions.push(format!("funded {} {}", units.format(target), units.label()));
     }
     Ok((actions, target))
 }
@@ -363,6 +396,8 @@ async fn reconcile(
     address: &anchor_lang::prelude::Pubkey,
     task: &Task,
     want: &Desired,
+    units: &AssetUnits,
+    target: u64,
 ) -> Result<(Vec<String>, u64), CliError> {
     let mut actions = Vec::new();
     let (args, changed) = update_for(task, &want.options);
@@ -374,15 +409,15 @@ async fn reconcile(
         .await?;
         actions.push(format!("updated {}", changed.join(",")));
     }
-    let have = task.ledger.bounty_available;
-    if have < want.bounty_target {
-        let top_up = want.bounty_target - have;
-        ctx.send(
-            creator,
-            &[sdk::fund_task(&creator.pubkey(), address, top_up)],
-        )
-        .await?;
-        actions.push(format!("funded {}", Sol(top_up)));
+    let have = task
+        .reward_token
+        .map_or(task.ledger.bounty_available, |r| r.bounty);
+    if have < target {
+        let top_up = target - have;
+        let asset = units.asset();
+        let fund = sdk::fund_task_in(&creator.pubkey(), address, top_up, asset.as_ref());
+        ctx.send(creator, &[fund]).await?;
+        actions.push(format!("funded {} {}", units.format(top_up), units.label()));
     }
-    Ok((actions, have.max(want.bounty_target)))
+    Ok((actions, have.max(target)))
 }

@@ -365,13 +365,16 @@ pub struct EarningRow {
     pub task: String,
     /// A round, or "total" for the task's sum.
     pub round: String,
-    pub earned_sol: Sol,
+    /// In the task's asset (`asset`).
+    pub earned: String,
+    /// "SOL", or the token's symbol or mint.
+    pub asset: String,
     /// The claim's signature; on a total row, the slash recorded on-chain.
     pub claim: String,
 }
 
 impl crate::output::TableRow for EarningRow {
-    const COLUMNS: &'static [&'static str] = &["task", "round", "earned_sol", "claim"];
+    const COLUMNS: &'static [&'static str] = &["task", "round", "earned", "asset", "claim"];
 }
 
 /// Per task: each round's earning, then a total row with the stake's
@@ -389,16 +392,22 @@ async fn earnings(ctx: &Ctx, db: &std::path::Path) -> Result<Vec<EarningRow>, Cl
         .all_earnings()
         .map_err(tasknet_node::NodeError::from)?;
     let mut rows = Vec::new();
-    let mut tasks: Vec<Pubkey> = all.iter().map(|(task, ..)| *task).collect();
+    let mut tasks: Vec<Pubkey> = all.iter().map(|e| e.task).collect();
     tasks.dedup();
     for task in tasks {
-        let mine: Vec<_> = all.iter().filter(|(t, ..)| *t == task).collect();
-        for (_, round, amount, signature) in &mine {
+        let mine: Vec<_> = all.iter().filter(|e| e.task == task).collect();
+        // Every earning of a task is in its one asset.
+        let units = match mine.first().and_then(|e| e.mint) {
+            Some(mint) => super::create::AssetUnits::of_mint(ctx, &mint).await?,
+            None => super::create::AssetUnits::SOL,
+        };
+        for e in &mine {
             rows.push(EarningRow {
                 task: task.to_string(),
-                round: round.to_string(),
-                earned_sol: Sol(*amount),
-                claim: signature.clone(),
+                round: e.round.to_string(),
+                earned: units.format(e.amount),
+                asset: units.label(),
+                claim: e.signature.clone(),
             });
         }
         let stake: Option<Stake> = ctx.chain.account(&pda::stake(&task, &me)).await?;
@@ -406,7 +415,8 @@ async fn earnings(ctx: &Ctx, db: &std::path::Path) -> Result<Vec<EarningRow>, Cl
         rows.push(EarningRow {
             task: task.to_string(),
             round: "total".into(),
-            earned_sol: Sol(mine.iter().map(|(_, _, amount, _)| amount).sum()),
+            earned: units.format(mine.iter().map(|e| e.amount).sum()),
+            asset: units.label(),
             claim: format!("slashed {} SOL", Sol(slashed)),
         });
     }

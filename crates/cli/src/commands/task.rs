@@ -13,21 +13,23 @@ use tasknet_sdk::accounts::filters;
 use tasknet_sdk::defaults::{ECONOMICS, SCHEDULE, START_IN_SLOTS};
 use tasknet_sdk::{self as sdk};
 
-use super::create::{code_source, create, parse_hash, CreateOptions};
+use super::create::{code_source, create, parse_hash, AssetUnits, CreateOptions};
 use crate::context::{CliError, Ctx};
 use crate::output::{Output, TableRow};
-use crate::sol::Sol;
+use crate::sol::{Amount, Sol};
+use tasknet_sdk::amount::format_units;
 
 #[derive(Subcommand)]
 pub enum TaskCommand {
     /// Create a task (and optionally fund it).
     Create(Box<CreateArgs>),
-    /// Add SOL to a task's bounty (anyone may).
+    /// Add to a task's bounty (anyone may): SOL, or a token task's token
+    /// from your associated token account.
     Fund {
         /// The task's address.
         task: Pubkey,
-        /// SOL to add (up to 9 decimals).
-        amount: Sol,
+        /// The amount, in the task's asset (SOL or the mint's units).
+        amount: Amount,
     },
     /// Change reward, metadata, code hash or minimum stake (creator).
     ///
@@ -45,12 +47,13 @@ pub enum TaskCommand {
         /// The task's address.
         task: Pubkey,
     },
-    /// Take SOL back from the bounty of a paused or closed task (creator).
+    /// Take back part of the bounty of a paused or closed task (creator):
+    /// SOL, or a token task's token into your associated token account.
     Withdraw {
         /// The task's address.
         task: Pubkey,
-        /// SOL to take back (up to 9 decimals).
-        amount: Sol,
+        /// The amount, in the task's asset (SOL or the mint's units).
+        amount: Amount,
     },
     /// Close a paused task: returns the bounty; closes its accounts once no stake is left.
     Close {
@@ -95,14 +98,18 @@ impl TaskCommand {
     pub async fn run(self, ctx: &Ctx) -> Result<Output, CliError> {
         Ok(match self {
             Self::Create(args) => Output::record(&create(ctx, args.options()?).await?),
-            Self::Fund { task, amount } => Output::record(&fund(ctx, task, amount).await?),
+            Self::Fund { task, amount } => {
+                Output::record(&move_bounty(ctx, task, amount, false).await?)
+            }
             Self::Update(args) => Output::record(&update(ctx, args).await?),
             Self::Pause { task } => Output::record(&lifecycle(ctx, task, Lifecycle::Pause).await?),
             Self::Resume { task } => {
                 Output::record(&lifecycle(ctx, task, Lifecycle::Resume).await?)
             }
             Self::Close { task } => Output::record(&lifecycle(ctx, task, Lifecycle::Close).await?),
-            Self::Withdraw { task, amount } => Output::record(&withdraw(ctx, task, amount).await?),
+            Self::Withdraw { task, amount } => {
+                Output::record(&move_bounty(ctx, task, amount, true).await?)
+            }
             Self::Crank { task } => Output::record(&super::crank::crank(ctx, task).await?),
             Self::Show { task } => Output::record(&show(ctx, task).await?),
             Self::Apply { manifest } => {
@@ -169,9 +176,22 @@ pub struct CreateArgs {
     /// its share; then anyone may close the round.
     #[arg(long, default_value_t = SCHEDULE.claim_rounds)]
     claim_rounds: u64,
-    /// Reward per round, in SOL, split among the valid submitters.
+    /// Reward per round, split among the valid submitters: in SOL, or in
+    /// the mint's units with its decimals (`--mint`).
     #[arg(long)]
-    reward: Sol,
+    reward: Amount,
+    /// Pay rewards in this SPL Token or Token-2022 mint instead of SOL
+    /// (stakes, bonds and slashes stay in SOL). Mints whose tokens someone
+    /// outside the protocol could move, freeze or shrink are refused:
+    /// transfer hooks, permanent delegates, non-transferable, default-frozen
+    /// accounts, confidential transfers, transfer fees, pausable.
+    #[arg(long)]
+    mint: Option<Pubkey>,
+    /// Accept a mint with a freeze authority (USDC has one). Its holder can
+    /// freeze the task's bounty, any round's pool or a node's token
+    /// account, stopping every payout from or to it until thawed.
+    #[arg(long, requires = "mint")]
+    accept_freeze_authority: bool,
     /// Least stake, in SOL, that may submit and vote.
     #[arg(long, default_value_t = Sol(ECONOMICS.min_stake))]
     min_stake: Sol,
@@ -192,9 +212,9 @@ pub struct CreateArgs {
     /// Share of the task's eligible stake that must vote, in basis points.
     #[arg(long, default_value_t = ECONOMICS.quorum_bps)]
     quorum_bps: u16,
-    /// SOL to fund the bounty with at creation (up to 9 decimals).
-    #[arg(long, default_value_t = Sol(0))]
-    fund: Sol,
+    /// Bounty to fund at creation: SOL, or the mint's units with `--mint`.
+    #[arg(long, default_value = "0")]
+    fund: Amount,
 }
 
 impl CreateArgs {
@@ -219,7 +239,8 @@ impl CreateArgs {
                 claim_rounds: self.claim_rounds,
             },
             economics: Economics {
-                reward_per_round: self.reward.lamports(),
+                // Set from `reward` once the asset's decimals are known.
+                reward_per_round: 0,
                 min_stake: self.min_stake.lamports(),
                 challenge_bond: self.challenge_bond.lamports(),
                 slash_bps: self.slash_bps,
@@ -227,7 +248,10 @@ impl CreateArgs {
                 vote_threshold_bps: self.vote_threshold_bps,
                 quorum_bps: self.quorum_bps,
             },
-            fund: self.fund.lamports(),
+            reward: self.reward,
+            fund: self.fund,
+            mint: self.mint,
+            accept_freeze_authority: self.accept_freeze_authority,
         })
     }
 }
@@ -237,40 +261,57 @@ impl CreateArgs {
 pub struct BountyChanged {
     pub task: String,
     pub signature: String,
-    /// Added (fund) or taken back (withdraw).
-    pub amount_sol: Sol,
-    pub bounty_available_sol: Sol,
+    /// "SOL", or the token's symbol or mint.
+    pub asset: String,
+    /// Added (fund) or taken back (withdraw), in the task's asset.
+    pub amount: String,
+    pub bounty: String,
+    /// The same in SOL, for a SOL task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_sol: Option<Sol>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounty_available_sol: Option<Sol>,
 }
 
-async fn bounty_changed(
+/// Funds (`withdraw` false) or withdraws from a task's bounty in its asset.
+async fn move_bounty(
     ctx: &Ctx,
     task: Pubkey,
-    signature: String,
-    amount: Sol,
+    amount: Amount,
+    withdraw: bool,
 ) -> Result<BountyChanged, CliError> {
+    let before = ctx.task(&task).await?;
+    let units = AssetUnits::of_task(ctx, &before).await?;
+    let value = units.units(&amount)?;
+    let signer = ctx.signer()?;
+    let asset = units.asset();
+    let ix = if withdraw {
+        sdk::withdraw_bounty_in(&signer.pubkey(), &task, value, asset.as_ref())
+    } else {
+        sdk::fund_task_in(&signer.pubkey(), &task, value, asset.as_ref())
+    };
+    // A withdrawal pays into the creator's token account: create it if
+    // missing (idempotent).
+    let mut ixs = Vec::new();
+    if let (Some(asset), true) = (&asset, withdraw) {
+        ixs.push(asset.create_ata(&signer.pubkey(), &signer.pubkey()));
+    }
+    ixs.push(ix);
+    let signature = ctx.send(&signer, &ixs).await?;
     let t = ctx.task(&task).await?;
+    let bounty = t
+        .reward_token
+        .map_or(t.ledger.bounty_available, |r| r.bounty);
+    let sol = asset.is_none();
     Ok(BountyChanged {
         task: task.to_string(),
         signature,
-        amount_sol: amount,
-        bounty_available_sol: Sol(t.ledger.bounty_available),
+        asset: units.label(),
+        amount: units.format(value),
+        bounty: units.format(bounty),
+        amount_sol: sol.then_some(Sol(value)),
+        bounty_available_sol: sol.then_some(Sol(bounty)),
     })
-}
-
-async fn fund(ctx: &Ctx, task: Pubkey, amount: Sol) -> Result<BountyChanged, CliError> {
-    ctx.task(&task).await?;
-    let funder = ctx.signer()?;
-    let ix = sdk::fund_task(&funder.pubkey(), &task, amount.lamports());
-    let signature = ctx.send(&funder, &[ix]).await?;
-    bounty_changed(ctx, task, signature, amount).await
-}
-
-async fn withdraw(ctx: &Ctx, task: Pubkey, amount: Sol) -> Result<BountyChanged, CliError> {
-    ctx.task(&task).await?;
-    let creator = ctx.signer()?;
-    let ix = sdk::withdraw_bounty(&creator.pubkey(), &task, amount.lamports());
-    let signature = ctx.send(&creator, &[ix]).await?;
-    bounty_changed(ctx, task, signature, amount).await
 }
 
 #[derive(Args)]
@@ -343,6 +384,9 @@ pub struct StateChanged {
     /// What closing returned to the creator: the bounty left.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub returned_sol: Option<Sol>,
+    /// A token task's token bounty returned, in the mint's units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returned_tokens: Option<String>,
 }
 
 pub fn state_name(state: TaskState) -> &'static str {
@@ -357,12 +401,22 @@ async fn lifecycle(ctx: &Ctx, task: Pubkey, step: Lifecycle) -> Result<StateChan
     let before = ctx.task(&task).await?;
     let creator = ctx.signer()?;
     let c = creator.pubkey();
+    let asset = sdk::tokens::TokenAsset::of(&before);
+    let mut ixs = Vec::new();
     let ix = match step {
         Lifecycle::Pause => sdk::pause_task(&c, &task),
         Lifecycle::Resume => sdk::resume_task(&c, &task),
-        Lifecycle::Close => sdk::close_task(&c, &task),
+        Lifecycle::Close => {
+            // A token task returns its tokens into the creator's token
+            // account: create it if missing (idempotent).
+            if let Some(asset) = &asset {
+                ixs.push(asset.create_ata(&c, &c));
+            }
+            sdk::close_task_in(&c, &task, asset.as_ref())
+        }
     };
-    let signature = ctx.send(&creator, &[ix]).await?;
+    ixs.push(ix);
+    let signature = ctx.send(&creator, &ixs).await?;
     let state = match ctx.chain.account::<Task>(&task).await? {
         Some(t) => state_name(t.state),
         None => "closed (accounts closed)",
@@ -371,9 +425,14 @@ async fn lifecycle(ctx: &Ctx, task: Pubkey, step: Lifecycle) -> Result<StateChan
         task: task.to_string(),
         signature,
         state,
-        // close_task pays out the whole available bounty.
+        // close_task pays out the whole available bounty (and a token
+        // task's tokens, shown by `returned_tokens`).
         returned_sol: matches!(step, Lifecycle::Close)
             .then_some(Sol(before.ledger.bounty_available)),
+        returned_tokens: before
+            .reward_token
+            .filter(|_| matches!(step, Lifecycle::Close))
+            .map(|r| format_units(r.bounty, r.decimals)),
     })
 }
 
@@ -401,7 +460,15 @@ pub struct Shown {
     pub round_seconds: f64,
     /// Until the next round starts (round 0, before the task begins).
     pub next_round_in_seconds: f64,
-    pub reward_per_round_sol: Sol,
+    /// "SOL", or the token's symbol (or mint) for a token task.
+    pub asset: String,
+    /// A token task's reward: its mint, token program and bounty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenShown>,
+    /// Per round, in the task's asset.
+    pub reward_per_round: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward_per_round_sol: Option<Sol>,
     pub min_stake_sol: Sol,
     pub challenge_bond_sol: Sol,
     pub slash_bps: u16,
@@ -414,8 +481,24 @@ pub struct Shown {
     pub rounds_open: u32,
     pub bonds_held_sol: Sol,
     pub node_count: u32,
-    pub total_paid_sol: Sol,
+    /// Paid to nodes, in the task's asset.
+    pub total_paid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_paid_sol: Option<Sol>,
     pub total_slashed_sol: Sol,
+}
+
+/// A token task's reward asset in `task show`.
+#[derive(Serialize)]
+pub struct TokenShown {
+    pub mint: String,
+    pub token_program: String,
+    pub decimals: u8,
+    pub symbol: Option<String>,
+    /// The token bounty (the bounty account's balance), in the mint's units.
+    pub bounty: String,
+    pub bounty_account: String,
+    pub freeze_authority_accepted: bool,
 }
 
 async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
@@ -424,6 +507,17 @@ async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
     let slot = clock.slot;
     let (s, e, l) = (t.schedule, t.economics, t.ledger);
     let next_round = s.round_at(slot).map_or(0, |r| r + 1);
+    let units = AssetUnits::of_task(ctx, &t).await?;
+    let sol = t.reward_token.is_none();
+    let token = t.reward_token.map(|r| TokenShown {
+        mint: r.mint.to_string(),
+        token_program: r.token_program.to_string(),
+        decimals: r.decimals,
+        symbol: units.token.as_ref().and_then(|m| m.symbol.clone()),
+        bounty: format_units(r.bounty, r.decimals),
+        bounty_account: r.bounty_account.to_string(),
+        freeze_authority_accepted: r.freeze_authority_accepted,
+    });
     Ok(Shown {
         task: task.to_string(),
         name: t.name,
@@ -445,7 +539,10 @@ async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
         slot_seconds: clock.seconds_per_slot,
         round_seconds: clock.seconds(s.round_slots),
         next_round_in_seconds: clock.seconds_until(s.round_start(next_round)),
-        reward_per_round_sol: Sol(e.reward_per_round),
+        asset: units.label(),
+        token,
+        reward_per_round: units.format(e.reward_per_round),
+        reward_per_round_sol: sol.then_some(Sol(e.reward_per_round)),
         min_stake_sol: Sol(e.min_stake),
         challenge_bond_sol: Sol(e.challenge_bond),
         slash_bps: e.slash_bps,
@@ -457,7 +554,8 @@ async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
         rounds_open: t.rounds_open,
         bonds_held_sol: Sol(l.bonds_held),
         node_count: t.node_count,
-        total_paid_sol: Sol(t.total_paid),
+        total_paid: units.format(t.total_paid),
+        total_paid_sol: sol.then_some(Sol(t.total_paid)),
         total_slashed_sol: Sol(t.total_slashed),
     })
 }

@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenInterface;
 
 use crate::errors::TasknetError;
 use crate::events::{emit, RewardClaimed};
@@ -23,9 +24,31 @@ pub struct Claim<'info> {
         has_one = node @ TasknetError::NotSubmissionOwner,
     )]
     pub submission: Box<Account<'info, Submission>>,
+    // A token round's accounts (see `PoolAccounts`): the share moves from
+    // the round's pool into the node's token account (its associated token
+    // account, which the node's transaction creates when missing).
+    /// CHECK: the round's pool account (`PoolAccounts::check`).
+    #[account(mut)]
+    pub pool_tokens: Option<UncheckedAccount<'info>>,
+    /// CHECK: a token account of the node's, of the round's mint
+    /// (`PoolAccounts::check`).
+    #[account(mut)]
+    pub node_tokens: Option<UncheckedAccount<'info>>,
+    /// CHECK: the round's mint (`PoolAccounts::check`).
+    pub mint: Option<UncheckedAccount<'info>>,
+    pub token_program: Option<Interface<'info, TokenInterface>>,
 }
 
-impl Claim<'_> {
+impl<'info> Claim<'info> {
+    fn pool_accounts(&self) -> PoolAccounts<'_, 'info> {
+        PoolAccounts {
+            pool: self.pool_tokens.as_ref(),
+            to: self.node_tokens.as_ref(),
+            mint: self.mint.as_ref(),
+            token_program: self.token_program.as_ref(),
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         self.submission.check_claimable()?;
         require!(
@@ -36,15 +59,23 @@ impl Claim<'_> {
             self.round_account.open_audits == 0,
             TasknetError::AuditsPending
         );
-        Ok(())
+        self.pool_accounts()
+            .check(&self.round_account, &self.node.key())
     }
 
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let accounts = ctx.accounts;
+        let node = accounts.node.to_account_info();
+        let pool = PoolAccounts {
+            pool: accounts.pool_tokens.as_ref(),
+            to: accounts.node_tokens.as_ref(),
+            mint: accounts.mint.as_ref(),
+            token_program: accounts.token_program.as_ref(),
+        };
         let share = pay_share(
             &mut accounts.round_account,
             &mut accounts.submission,
-            &accounts.node.to_account_info(),
+            pool.payee(&node)?,
         )?;
         // Nothing more can happen to a paid, unaudited submission: it closes
         // now, its rent back to the node, so a node's round costs three

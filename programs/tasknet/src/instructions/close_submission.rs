@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenInterface;
 
 use crate::errors::TasknetError;
 use crate::events::{emit, SubmissionClosed};
@@ -34,9 +35,21 @@ pub struct CloseSubmission<'info> {
     /// CHECK: receives the audit's rent; must be the recorded challenger.
     #[account(mut)]
     pub challenger: Option<UncheckedAccount<'info>>,
+    // A token round's accounts (see `PoolAccounts`), required when an
+    // unclaimed share is paid: into a token account of the node.
+    /// CHECK: the round's pool account (`PoolAccounts::check`).
+    #[account(mut)]
+    pub pool_tokens: Option<UncheckedAccount<'info>>,
+    /// CHECK: a token account of the node's, of the round's mint
+    /// (`PoolAccounts::check`).
+    #[account(mut)]
+    pub node_tokens: Option<UncheckedAccount<'info>>,
+    /// CHECK: the round's mint (`PoolAccounts::check`).
+    pub mint: Option<UncheckedAccount<'info>>,
+    pub token_program: Option<Interface<'info, TokenInterface>>,
 }
 
-impl CloseSubmission<'_> {
+impl<'info> CloseSubmission<'info> {
     pub(crate) fn validate(&self) -> Result<()> {
         let submission = &self.submission;
         require!(
@@ -49,6 +62,13 @@ impl CloseSubmission<'_> {
                 self.round_account.open_audits == 0,
                 TasknetError::AuditsPending
             );
+            PoolAccounts {
+                pool: self.pool_tokens.as_ref(),
+                to: self.node_tokens.as_ref(),
+                mint: self.mint.as_ref(),
+                token_program: self.token_program.as_ref(),
+            }
+            .check(&self.round_account, &self.node.key())?;
         }
         if submission.audited {
             let audit = self
@@ -75,11 +95,18 @@ impl CloseSubmission<'_> {
 
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let accounts = ctx.accounts;
+        let node = accounts.node.to_account_info();
         let reward_paid = if accounts.submission.claimable() {
+            let pool = PoolAccounts {
+                pool: accounts.pool_tokens.as_ref(),
+                to: accounts.node_tokens.as_ref(),
+                mint: accounts.mint.as_ref(),
+                token_program: accounts.token_program.as_ref(),
+            };
             pay_share(
                 &mut accounts.round_account,
                 &mut accounts.submission,
-                &accounts.node.to_account_info(),
+                pool.payee(&node)?,
             )?
         } else {
             0

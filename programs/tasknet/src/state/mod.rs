@@ -157,6 +157,7 @@ mod tests {
                 quorum_bps: 0,
             },
             commit_reveal: false,
+            accept_freeze_authority: false,
         };
         Task::new(creator, args, 0, 0)
     }

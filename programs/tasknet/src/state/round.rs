@@ -1,8 +1,11 @@
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::TokenInterface;
 
+use crate::constants::ROUND_SEED;
 use crate::errors::TasknetError;
 use crate::logic::{reward_share, Schedule};
 use crate::state::{checked_add, checked_sub, Counter, Economics, Submission, Task};
+use crate::tokens::{self, TokenMove};
 use crate::utils::pay_out;
 
 /// One round of one task; opened in its submit window (by the transaction
@@ -45,6 +48,11 @@ pub struct Round {
     /// Paid this account's rent; gets it back at close.
     pub rent_payer: Pubkey,
     pub bump: u8,
+    /// A token task's round holds its pool in this token account (at
+    /// `[POOL_SEED, round]`, owned by the round), whose balance always
+    /// equals `outstanding()`; the default key for a SOL round, which holds
+    /// its pool in its own lamports.
+    pub pool_tokens: Pubkey,
 }
 
 impl Round {
@@ -79,7 +87,13 @@ impl Round {
             claimed_sum: 0,
             rent_payer,
             bump,
+            pool_tokens: Pubkey::default(),
         }
+    }
+
+    /// The round holds its pool in a token account (a token task's round).
+    pub fn is_token_round(&self) -> bool {
+        self.pool_tokens != Pubkey::default()
     }
 
     /// Submissions that earn a share: revealed and not invalidated.
@@ -120,17 +134,102 @@ impl Round {
     }
 }
 
+/// A token round's accounts, as an instruction that pays from its pool
+/// receives them (trailing optional accounts). Read in place, not
+/// unpacked: this is the per-node path (see `tokens::read_token_account`).
+pub struct PoolAccounts<'a, 'info> {
+    pub pool: Option<&'a UncheckedAccount<'info>>,
+    /// The token account a share is paid into.
+    pub to: Option<&'a UncheckedAccount<'info>>,
+    pub mint: Option<&'a UncheckedAccount<'info>>,
+    pub token_program: Option<&'a Interface<'info, TokenInterface>>,
+}
+
+impl<'a, 'info> PoolAccounts<'a, 'info> {
+    /// Refuses token accounts on a SOL round, missing ones on a token
+    /// round, and any that are not the round's pool, of its mint and its
+    /// token program, paying into a token account of `payee`.
+    pub fn check(&self, round: &Round, payee: &Pubkey) -> Result<()> {
+        let given = [
+            self.pool.is_some(),
+            self.to.is_some(),
+            self.mint.is_some(),
+            self.token_program.is_some(),
+        ];
+        if let (true, Some(pool), Some(to), Some(mint), Some(program)) = (
+            tokens::expect_accounts(round.is_token_round(), &given)?,
+            self.pool,
+            self.to,
+            self.mint,
+            self.token_program,
+        ) {
+            require_keys_eq!(
+                pool.key(),
+                round.pool_tokens,
+                TasknetError::WrongTokenAccount
+            );
+            let program = program.key();
+            let pool = tokens::read_token_account(pool, &program)?;
+            require_keys_eq!(mint.key(), pool.mint, TasknetError::WrongMint);
+            require_keys_eq!(*mint.owner, program, TasknetError::WrongTokenProgram);
+            let to = tokens::read_token_account(to, &program)?;
+            require_keys_eq!(to.mint, pool.mint, TasknetError::WrongMint);
+            require_keys_eq!(to.owner, *payee, TasknetError::WrongTokenOwner);
+        }
+        Ok(())
+    }
+
+    /// Where a share goes: `node`'s lamports on a SOL round, the token
+    /// account on a token round (checked by `check`).
+    pub fn payee(&self, node: &'a AccountInfo<'info>) -> Result<Payee<'a, 'info>> {
+        Ok(match (self.pool, self.to, self.mint, self.token_program) {
+            (Some(pool), Some(to), Some(mint), Some(program)) => Payee::Tokens {
+                pool,
+                to,
+                token: TokenMove {
+                    token_program: program.as_ref(),
+                    mint,
+                    decimals: tokens::decimals_of(mint, program.key)?,
+                },
+            },
+            _ => Payee::Lamports(node),
+        })
+    }
+}
+
+/// Where a round's pool pays a share: the node's own lamports for a SOL
+/// round, the node's token account for a token round.
+pub enum Payee<'a, 'info> {
+    Lamports(&'a AccountInfo<'info>),
+    Tokens {
+        pool: &'a AccountInfo<'info>,
+        to: &'a AccountInfo<'info>,
+        token: TokenMove<'a, 'info>,
+    },
+}
+
 /// Pays a claimable submission its share from its round's pool and marks it
 /// claimed (`claim`, and `close_submission` for a reward left unclaimed).
-/// The caller has checked that the round's audits are done.
+/// The caller has checked that the round's audits are done and, for a
+/// token round, that the accounts are the round's pool and the node's.
 pub fn pay_share<'info>(
     round_account: &mut Account<'info, Round>,
     submission: &mut Submission,
-    node: &AccountInfo<'info>,
+    payee: Payee<'_, 'info>,
 ) -> Result<u64> {
     let share = round_account.share()?;
     submission.mark_claimed()?;
     round_account.record_claim(share)?;
-    pay_out(&round_account.to_account_info(), node, share)?;
+    let round_info = round_account.to_account_info();
+    match payee {
+        Payee::Lamports(node) => pay_out(&round_info, node, share)?,
+        Payee::Tokens { pool, to, token } => {
+            let task = round_account.task;
+            let round = round_account.round.to_le_bytes();
+            let bump = [round_account.bump];
+            let seeds: &[&[u8]] = &[ROUND_SEED, task.as_ref(), &round, &bump];
+            token.transfer(pool, to, &round_info, &[seeds], share)?;
+        }
+    }
     Ok(share)
 }

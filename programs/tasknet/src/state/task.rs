@@ -15,7 +15,8 @@ pub enum TaskState {
 /// What a task pays and how it judges.
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Economics {
-    /// Lamports paid out per round, split among valid submitters.
+    /// Paid out per round, split among valid submitters: lamports, or the
+    /// reward token's smallest units for a token task.
     pub reward_per_round: u64,
     /// Least active stake that makes a node eligible.
     pub min_stake: u64,
@@ -155,6 +156,50 @@ impl Ledger {
     }
 }
 
+/// A token task's reward asset and its bounty. The bounty account's token
+/// balance always equals `bounty`; stakes, bonds and slashes stay in SOL
+/// (in the vault and `Ledger`).
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenReward {
+    pub mint: Pubkey,
+    /// SPL Token or Token-2022: the program that owns the mint.
+    pub token_program: Pubkey,
+    pub decimals: u8,
+    /// The token account at `[BOUNTY_SEED, task]`, owned by the task.
+    pub bounty_account: Pubkey,
+    /// Funded and not yet committed to a round, in the mint's units.
+    pub bounty: u64,
+    /// The creator accepted a mint with a freeze authority.
+    pub freeze_authority_accepted: bool,
+}
+
+impl TokenReward {
+    /// Tokens deposited into the bounty account (`fund_task`, or sent to
+    /// it outside the protocol and swept in).
+    pub fn fund_bounty(&mut self, amount: u64) -> Result<()> {
+        self.bounty = checked_add(self.bounty, amount)?;
+        Ok(())
+    }
+
+    /// Tokens paid out of the bounty account (`withdraw_bounty`,
+    /// `close_task`) or moved into a round's pool (`open_round`).
+    pub fn withdraw_bounty(&mut self, amount: u64) -> Result<()> {
+        self.bounty = checked_sub(self.bounty, amount)?;
+        Ok(())
+    }
+
+    /// Refuses a mint or token program other than the task's.
+    pub fn check(&self, mint: &Pubkey, token_program: &Pubkey) -> Result<()> {
+        require_keys_eq!(*mint, self.mint, TasknetError::WrongMint);
+        require_keys_eq!(
+            *token_program,
+            self.token_program,
+            TasknetError::WrongTokenProgram
+        );
+        Ok(())
+    }
+}
+
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Task {
@@ -191,6 +236,11 @@ pub struct Task {
     pub total_slashed: u64,
     pub bump: u8,
     pub vault_bump: u8,
+    /// `None`: the task pays in SOL (lamports from the vault). `Some`: it
+    /// pays in this token; `Ledger::bounty_available` then holds only the
+    /// lamports that reach the vault outside rewards (slash remainders,
+    /// donations), which return to the creator when the task closes.
+    pub reward_token: Option<TokenReward>,
 }
 
 /// Checked arithmetic on ledger fields, mapped to the program's error.
@@ -229,6 +279,7 @@ impl Task {
             total_slashed: 0,
             bump,
             vault_bump,
+            reward_token: None,
         }
     }
 
