@@ -137,6 +137,52 @@ fn demo_reports_as_json() {
     assert_eq!(report["nodes"][2]["earned_lamports"], 0);
 }
 
+/// `tasknet demo --mint`: the same scenario paid in a Token-2022 mint made
+/// on the cluster (the validator under `anchor test`, else an embedded
+/// chain): honest nodes hold exactly what they earned in their token
+/// accounts, the cheats hold none, the liar is slashed in SOL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_pays_in_a_token_mint() {
+    let cluster = tasknet_testkit::TestCluster::start().await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tasknet"))
+        .args([
+            "demo",
+            "--url",
+            cluster.url(),
+            "--mint",
+            "-o",
+            "json",
+            "-n",
+            "2",
+            "-c",
+            "2",
+            "-r",
+            "2",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report_of(output)).unwrap();
+    assert_eq!(report["passed"], true, "{report}");
+    assert!(report["mint"].is_string(), "{report}");
+    for node in report["nodes"].as_array().unwrap() {
+        let (earned, held) = (&node["earned_tokens"], &node["token_balance"]);
+        assert!(node["earned_lamports"].is_null(), "{node}");
+        match node["role"].as_str().unwrap() {
+            "honest" => {
+                assert!(earned.as_u64().unwrap() > 0, "{node}");
+                assert_eq!(earned, held, "paid into its token account: {node}");
+            }
+            "liar" => {
+                assert_eq!(earned, 0, "{node}");
+                assert!(node["slashed_lamports"].as_u64().unwrap() > 0, "{node}");
+            }
+            _ => assert_eq!(earned, 0, "{node}"),
+        }
+    }
+    cluster.stop().await;
+}
+
 #[test]
 fn localnet_command_serves_json_rpc() {
     use std::io::{BufRead, BufReader};

@@ -11,6 +11,7 @@
 //! ([`EXAMPLE_MODULE`]), run in each node's sandbox.
 //! `tasknet demo` and the scenario tests both run [`run_scenario`].
 
+pub mod mint;
 pub mod report;
 pub mod roles;
 mod scenario;

@@ -23,11 +23,14 @@ pub struct NodeRow {
     pub node: Pubkey,
     pub role: Role,
     pub rounds_paid: usize,
-    /// (round, lamports) of every claim.
+    /// (round, amount) of every claim, in the task's asset.
     pub earnings: Vec<(u64, u64)>,
     pub earned: u64,
     pub slashed: u64,
+    /// Lamports.
     pub balance: u64,
+    /// In a token scenario, its tokens (its associated token account).
+    pub token_balance: Option<u64>,
     /// Payloads it audited, in all rounds (its sample, and what others
     /// challenged, which every eligible node votes on).
     pub audits_run: u64,
@@ -39,6 +42,8 @@ pub struct DemoReport {
     /// Whether the chain was one the scenario started itself.
     pub embedded: bool,
     pub task: Pubkey,
+    /// The mint a token scenario paid in; `None`: SOL.
+    pub asset: Option<tasknet_sdk::tokens::TokenAsset>,
     pub economics: Economics,
     pub rounds: Vec<RoundRow>,
     pub nodes: Vec<NodeRow>,
@@ -59,7 +64,7 @@ pub fn problems(nodes: &[NodeRow], rounds: u64) -> Vec<String> {
                 problems.push(format!("liar {} was not slashed", n.node))
             }
             Role::Liar | Role::Copier if n.earned > 0 => problems.push(format!(
-                "{} {} earned {} lamports",
+                "{} {} earned {} (lamports or token units)",
                 n.role.name(),
                 n.node,
                 n.earned
@@ -83,6 +88,7 @@ mod tests {
             earned,
             slashed,
             balance: 0,
+            token_balance: None,
             audits_run: 0,
         }
     }

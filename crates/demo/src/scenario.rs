@@ -22,6 +22,7 @@ use tasknet_sdk::accounts::filters;
 use tasknet_sdk::amount::LAMPORTS_PER_SOL;
 use tasknet_sdk::chain::{ChainClient, ChainError, SendConfig};
 use tasknet_sdk::defaults::{ECONOMICS, FAST_SCHEDULE};
+use tasknet_sdk::tokens::TokenAsset;
 use tasknet_sdk::{self as sdk, pda};
 use tokio::sync::watch;
 
@@ -40,6 +41,8 @@ pub struct DemoConfig {
     pub slot_duration: Duration,
     /// A running cluster to use instead of an embedded chain.
     pub url: Option<String>,
+    /// Pay the bounty in a new Token-2022 mint instead of SOL.
+    pub token: bool,
 }
 
 impl Default for DemoConfig {
@@ -50,6 +53,7 @@ impl Default for DemoConfig {
             rounds: 3,
             slot_duration: Duration::from_millis(50),
             url: None,
+            token: false,
         }
     }
 }
@@ -86,6 +90,9 @@ pub struct Scenario {
     pub cluster: ClusterChoice,
     /// Submissions each node audits per round.
     pub audits_per_round: u32,
+    /// Pay the bounty in a new Token-2022 mint (`mint::create_demo_mint`)
+    /// instead of SOL.
+    pub token: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +119,7 @@ pub async fn run(config: DemoConfig) -> Result<DemoReport, DemoError> {
             None => ClusterChoice::Embedded,
         },
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+        token: config.token,
     })
     .await
 }
@@ -161,6 +169,7 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
         url,
         embedded,
         task: setup.task,
+        asset: setup.asset,
         economics: ECONOMICS,
         rounds: rounds?,
         problems: problems(&rows, scenario.rounds),
@@ -226,6 +235,8 @@ struct Setup {
     task: Pubkey,
     schedule: Schedule,
     rounds: u64,
+    /// The mint a token scenario pays in.
+    asset: Option<TokenAsset>,
 }
 
 impl Setup {
@@ -264,13 +275,27 @@ impl Setup {
             accept_freeze_authority: false,
         };
         let bounty = ECONOMICS.reward_per_round * scenario.rounds;
-        let task = chain.create_task(&creator, args, bounty).await?;
+        let (task, asset) = if scenario.token {
+            // The same numbers, in a 6-decimal token: each round pays
+            // `reward_per_round` of its smallest units.
+            let asset = crate::mint::create_demo_mint(chain, &creator, bounty).await?;
+            let task = pda::task(&creator.pubkey(), args.task_id);
+            let ixs = [
+                sdk::create_task_in(&creator.pubkey(), args, Some(&asset)),
+                sdk::fund_task_in(&creator.pubkey(), &task, bounty, Some(&asset)),
+            ];
+            chain.send(&ixs, &creator, &[]).await?;
+            (task, Some(asset))
+        } else {
+            (chain.create_task(&creator, args, bounty).await?, None)
+        };
         Ok(Self {
             creator,
             keys,
             task,
             schedule,
             rounds: scenario.rounds,
+            asset,
         })
     }
 }
@@ -454,6 +479,10 @@ async fn node_rows(
             earnings,
             slashed: stake.map_or(0, |s| s.slashed_total),
             balance: chain.balance(&me).await?,
+            token_balance: match &setup.asset {
+                Some(asset) => Some(chain.token_balance(&asset.ata(&me)).await?),
+                None => None,
+            },
             audits_run: n
                 .node
                 .store()

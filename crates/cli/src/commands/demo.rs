@@ -32,6 +32,11 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 50,
           value_parser = clap::value_parser!(u64).range(10..=2000))]
     slot_ms: u64,
+    /// Pay the bounty in a new Token-2022 mint ("TASK", 6 decimals) made
+    /// on the chain, instead of SOL: nodes are paid into their associated
+    /// token accounts; stakes and slashes stay in SOL.
+    #[arg(long)]
+    mint: bool,
 }
 
 /// Runs the demo (on an embedded chain, or on the cluster at `url`) and
@@ -44,6 +49,7 @@ pub async fn run(args: DemoArgs, url: Option<String>, json: bool) -> Result<bool
         rounds: args.rounds,
         slot_duration: Duration::from_millis(args.slot_ms),
         url,
+        token: args.mint,
     };
     let report = tasknet_demo::run(config.clone()).await?;
     let text = if json {
@@ -84,9 +90,12 @@ fn json_report(report: &DemoReport) -> serde_json::Value {
                 "node": n.node.to_string(),
                 "role": n.role.name(),
                 "rounds_paid": n.rounds_paid,
-                "earned_lamports": n.earned,
+                // Rewards in lamports, or in the demo token's units.
+                "earned_lamports": report.asset.is_none().then_some(n.earned),
+                "earned_tokens": report.asset.is_some().then_some(n.earned),
                 "slashed_lamports": n.slashed,
                 "balance_lamports": n.balance,
+                "token_balance": n.token_balance,
                 "audits_run": n.audits_run,
             })
         })
@@ -95,6 +104,7 @@ fn json_report(report: &DemoReport) -> serde_json::Value {
         "url": report.url,
         "embedded": report.embedded,
         "task": report.task.to_string(),
+        "mint": report.asset.map(|a| a.mint.to_string()),
         "rounds": rounds,
         "nodes": nodes,
         "passed": report.problems.is_empty(),
@@ -104,6 +114,25 @@ fn json_report(report: &DemoReport) -> serde_json::Value {
 
 fn sol(lamports: u64) -> String {
     format!("{:.4}", lamports as f64 / LAMPORTS_PER_SOL as f64)
+}
+
+/// What rewards are paid in: SOL, or the demo token.
+fn reward_unit(report: &DemoReport) -> &'static str {
+    match report.asset {
+        Some(_) => tasknet_demo::mint::SYMBOL,
+        None => "SOL",
+    }
+}
+
+/// A reward amount in the report's asset.
+fn reward(report: &DemoReport, amount: u64) -> String {
+    match report.asset {
+        Some(_) => format!(
+            "{:.4}",
+            amount as f64 / 10f64.powi(i32::from(tasknet_demo::mint::DECIMALS))
+        ),
+        None => sol(amount),
+    }
 }
 
 fn render(report: &DemoReport, config: &DemoConfig) -> String {
@@ -126,6 +155,13 @@ fn render(report: &DemoReport, config: &DemoConfig) -> String {
         "cluster"
     };
     out += &format!("{chain} at {}; task {}\n", report.url, report.task);
+    if let Some(asset) = report.asset {
+        out += &format!(
+            "rewards paid in {} (a Token-2022 mint made for the demo: {}); stakes and slashes in SOL\n",
+            tasknet_demo::mint::SYMBOL,
+            asset.mint
+        );
+    }
     let module: [u8; 32] = sha2::Sha256::digest(tasknet_demo::EXAMPLE_MODULE).into();
     out += &format!(
         "task code: the example task as a WebAssembly module ({} bytes, sha256 {}), run in each node's sandbox\n\n",
@@ -154,8 +190,8 @@ fn render_rounds(report: &DemoReport) -> String {
         "challenges",
         "invalid",
         "slashed SOL",
-        "pool SOL",
-        "paid SOL"
+        format!("pool {}", reward_unit(report)),
+        format!("paid {}", reward_unit(report))
     );
     for r in &report.rounds {
         out += &format!(
@@ -166,8 +202,8 @@ fn render_rounds(report: &DemoReport) -> String {
             r.challenges,
             r.invalid,
             sol(r.slashed),
-            sol(r.pool),
-            sol(r.paid)
+            reward(report, r.pool),
+            reward(report, r.paid)
         );
     }
     out
@@ -176,7 +212,12 @@ fn render_rounds(report: &DemoReport) -> String {
 fn render_nodes(report: &DemoReport) -> String {
     let mut out = format!(
         "\n{:<44}  {:<10}  {:>11}  {:>10}  {:>11}  {:>11}\n",
-        "node", "role", "rounds paid", "earned SOL", "slashed SOL", "balance SOL"
+        "node",
+        "role",
+        "rounds paid",
+        format!("earned {}", reward_unit(report)),
+        "slashed SOL",
+        "balance SOL"
     );
     for n in &report.nodes {
         out += &format!(
@@ -184,7 +225,7 @@ fn render_nodes(report: &DemoReport) -> String {
             n.node.to_string(),
             n.role.name(),
             n.rounds_paid,
-            sol(n.earned),
+            reward(report, n.earned),
             sol(n.slashed),
             sol(n.balance)
         );
@@ -195,10 +236,14 @@ fn render_nodes(report: &DemoReport) -> String {
 /// Why the numbers differ where a reader would not expect it.
 fn explain(report: &DemoReport) -> String {
     let e = &report.economics;
+    let rest = match report.asset {
+        Some(_) => "the rest returns to the creator, in SOL, when the task closes",
+        None => "the rest goes to the bounty",
+    };
     let mut out = format!(
         "\nBalances differ by more than earnings: fees, rent still locked in open accounts, \
          and challenges. A challenger that wins gets its bond back plus {}% of the slash \
-         (the rest goes to the bounty); a challenged node that was right gets the bond.\n",
+         ({rest}); a challenged node that was right gets the bond.\n",
         e.challenger_share_bps as f64 / 100.0
     );
     if report.nodes.iter().any(|n| n.role == Role::Copier) {
