@@ -685,3 +685,76 @@ async fn balance_round_list_and_crank() {
         "none (no submission, or closed)"
     );
 }
+
+/// A token task from the command line: amounts in the mint's decimals and
+/// shown with its symbol, the bounty funded, withdrawn and returned in the
+/// token; a wrong mint or too many decimals refused in one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_task_commands() {
+    let env = Env::new().await;
+    let (creator_key, creator) = env.wallet("creator").await;
+    let asset = tasknet_demo::mint::create_demo_mint(&env.chain, &creator_key, 100_000_000)
+        .await
+        .unwrap();
+    let mint = asset.mint.to_string();
+
+    let created = env.create_task(&creator, "1", "tok", &["--mint", &mint, "--fund", "10"]);
+    assert_eq!(
+        (created["asset"].as_str(), created["funded"].as_str()),
+        (Some("TASK"), Some("10"))
+    );
+    assert!(created["funded_sol"].is_null(), "{created}");
+    let task = created["task"].as_str().unwrap().to_string();
+    let show = env.json(&creator, &["task", "show", &task]);
+    assert_eq!(show["asset"], "TASK", "{show}");
+    assert_eq!(show["reward_per_round"], "0.1", "{show}");
+    assert_eq!(show["token"]["bounty"], "10", "{show}");
+    assert_eq!(show["token"]["decimals"], 6, "{show}");
+    assert_eq!(show["token"]["mint"], mint.as_str(), "{show}");
+
+    let funded = env.json(&creator, &["task", "fund", &task, "2.5"]);
+    assert_eq!(
+        (funded["amount"].as_str(), funded["bounty"].as_str()),
+        (Some("2.5"), Some("12.5"))
+    );
+    env.fails(
+        &creator,
+        &["task", "fund", &task, "0.0000001"],
+        "error: amount '0.0000001' has more than 6 decimals",
+    );
+    let balance = env.json(&creator, &["balance", "--mint", &mint]);
+    assert_eq!(
+        (balance["balance"].as_str(), balance["asset"].as_str()),
+        (Some("87.5"), Some("TASK"))
+    );
+
+    env.ok(&creator, &["task", "pause", &task]);
+    let withdrawn = env.json(&creator, &["task", "withdraw", &task, "1"]);
+    assert_eq!(withdrawn["bounty"], "11.5", "{withdrawn}");
+    let closed = env.json(&creator, &["task", "close", &task]);
+    assert_eq!(closed["returned_tokens"], "11.5", "{closed}");
+    assert_eq!(
+        env.json(&creator, &["balance", "--mint", &mint])["balance"],
+        "100"
+    );
+
+    // The creator's own address is not a mint: refused before anything is sent.
+    let not_a_mint = creator_key.pubkey().to_string();
+    env.fails(
+        &creator,
+        &[
+            "task",
+            "create",
+            "--id",
+            "2",
+            "--name",
+            "x",
+            "--example",
+            "--reward",
+            "1",
+            "--mint",
+            &not_a_mint,
+        ],
+        &format!("error: {not_a_mint} is not a mint of SPL Token or Token-2022"),
+    );
+}

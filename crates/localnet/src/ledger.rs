@@ -352,6 +352,12 @@ impl Ledger {
         }
     }
 
+    /// The clock's Unix time (interest-bearing and scaled token amounts
+    /// are shown as of it).
+    pub fn unix_timestamp(&self) -> i64 {
+        self.svm.get_sysvar::<Clock>().unix_timestamp
+    }
+
     fn set_clock(&mut self, now: i64) {
         let schedule = self.epoch_schedule();
         let epoch = schedule.get_epoch(self.slot);

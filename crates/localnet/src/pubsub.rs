@@ -34,7 +34,10 @@ use solana_rpc_client_api::response::{
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::ledger::{Commitments, SlotUpdate, TxNotice};
-use crate::rpc::{check_filters, config, encode_account, filters_allow, ui_error, RpcError};
+use crate::rpc::{
+    check_filters, config, encode_account, encode_account_with, filters_allow,
+    token_additional_data, ui_error, RpcError,
+};
 use crate::{Chain, Event};
 
 /// A running PubSub server.
@@ -430,9 +433,13 @@ async fn account_subscription(
             continue;
         }
         // A deleted account is reported empty, owned by the system program.
-        let account = chain.ledger().account(&address).unwrap_or_default();
-        let ui = encode_account(&address, &account, view.encoding, view.data_slice)
-            .map_err(|e| SubscriptionError::from(format!("{e:?}")))?;
+        let ui = {
+            let ledger = chain.ledger();
+            let account = ledger.account(&address).unwrap_or_default();
+            let extra = token_additional_data(&ledger, &account, view.encoding);
+            encode_account_with(&address, &account, view.encoding, view.data_slice, extra)
+        }
+        .map_err(|e| SubscriptionError::from(format!("{e:?}")))?;
         send(&sink, &response(at, ui)).await?;
     }
     Ok(())
@@ -474,14 +481,18 @@ async fn program_subscription(
         };
         let Some(at) = due_at else { continue };
         for key in waiting.due(at) {
-            let Some(account) = chain.ledger().account(&key) else {
-                continue;
-            };
-            if account.owner != program || !filters_allow(&filters, &account.data) {
-                continue;
+            let ui = {
+                let ledger = chain.ledger();
+                let Some(account) = ledger.account(&key) else {
+                    continue;
+                };
+                if account.owner != program || !filters_allow(&filters, &account.data) {
+                    continue;
+                }
+                let extra = token_additional_data(&ledger, &account, view.encoding);
+                encode_account_with(&key, &account, view.encoding, view.data_slice, extra)
             }
-            let ui = encode_account(&key, &account, view.encoding, view.data_slice)
-                .map_err(|e| SubscriptionError::from(format!("{e:?}")))?;
+            .map_err(|e| SubscriptionError::from(format!("{e:?}")))?;
             let keyed = RpcKeyedAccount {
                 pubkey: key.to_string(),
                 account: ui,

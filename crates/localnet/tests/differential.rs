@@ -77,9 +77,10 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "methods.notServed",
-        "methods about leaders, votes, stake, inflation, supply, snapshots, shreds \
-         and SPL tokens: a one-bank chain with no validator identity and no token \
-         program has no true answer to give",
+        "methods about leaders, votes, stake, inflation, supply, snapshots and \
+         shreds, and token accounts by delegate: a one-bank chain with no validator \
+         identity has no true answer to give for the former; the latter is not \
+         served yet (docs/node.md)",
     ),
 ];
 

@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use solana_account::Account;
 use solana_account_decoder::encode_ui_account;
+use solana_account_decoder::parse_account_data::AccountAdditionalDataV3;
 use solana_account_decoder_client_types::{UiAccount, UiAccountEncoding, UiDataSliceConfig};
 use solana_commitment_config::{CommitmentConfig, CommitmentLevel};
 use solana_hash::Hash;
@@ -107,7 +108,7 @@ impl RpcError {
     }
 }
 
-type RpcResult = Result<Value, RpcError>;
+pub(crate) type RpcResult = Result<Value, RpcError>;
 
 pub(crate) fn router(chain: Arc<Chain>) -> Router {
     // A browser page may call the chain from any origin, as it may call a
@@ -230,6 +231,10 @@ fn dispatch(chain: &Chain, method: &str, params: &Value) -> RpcResult {
         "getBlockTime" => get_block_time(chain, params),
         "getBlocks" => get_blocks(chain, params, false),
         "getBlocksWithLimit" => get_blocks(chain, params, true),
+        "getTokenAccountBalance" => super::tokens::get_token_account_balance(chain, params),
+        "getTokenSupply" => super::tokens::get_token_supply(chain, params),
+        "getTokenLargestAccounts" => super::tokens::get_token_largest_accounts(chain, params),
+        "getTokenAccountsByOwner" => super::tokens::get_token_accounts_by_owner(chain, params),
         _ => Err(RpcError::new(METHOD_NOT_FOUND, "Method not found")),
     }
 }
@@ -243,11 +248,11 @@ fn feature_set_id() -> u32 {
 
 // ---- parameters ----
 
-fn param(params: &Value, index: usize) -> Option<&Value> {
+pub(crate) fn param(params: &Value, index: usize) -> Option<&Value> {
     params.get(index).filter(|v| !v.is_null())
 }
 
-fn required(params: &Value, index: usize) -> Result<&Value, RpcError> {
+pub(crate) fn required(params: &Value, index: usize) -> Result<&Value, RpcError> {
     param(params, index).ok_or_else(|| {
         RpcError::invalid_params(format!(
             "`params` should have at least {} argument(s)",
@@ -415,6 +420,18 @@ pub(crate) fn encode_account(
     encoding: Option<UiAccountEncoding>,
     data_slice: Option<UiDataSliceConfig>,
 ) -> Result<UiAccount, RpcError> {
+    encode_account_with(address, account, encoding, data_slice, None)
+}
+
+/// `encode_account` with what a `jsonParsed` token account needs from its
+/// mint (`tokens::additional_data`).
+pub(crate) fn encode_account_with(
+    address: &Pubkey,
+    account: &Account,
+    encoding: Option<UiAccountEncoding>,
+    data_slice: Option<UiDataSliceConfig>,
+    additional: Option<AccountAdditionalDataV3>,
+) -> Result<UiAccount, RpcError> {
     let encoding = encoding.unwrap_or(UiAccountEncoding::Binary);
     if matches!(
         encoding,
@@ -438,21 +455,23 @@ pub(crate) fn encode_account(
         ));
     }
     Ok(encode_ui_account(
-        address, account, encoding, None, data_slice,
+        address, account, encoding, additional, data_slice,
     ))
 }
 
 fn account_value(
+    ledger: &Ledger,
     address: &Pubkey,
     account: Option<Account>,
     config: &RpcAccountInfoConfig,
 ) -> Result<Value, RpcError> {
     Ok(match account {
-        Some(account) => json!(encode_account(
+        Some(account) => json!(encode_account_with(
             address,
             &account,
             config.encoding,
-            config.data_slice
+            config.data_slice,
+            super::tokens::additional_data(ledger, &account, config.encoding),
         )?),
         None => Value::Null,
     })
@@ -474,7 +493,7 @@ fn get_account_info(chain: &Chain, params: &Value) -> RpcResult {
     let ledger = chain.ledger();
     let slot = commitment_slot(&ledger.commitments(), config.commitment);
     check_min_context_slot(slot, config.min_context_slot)?;
-    let value = account_value(&address, ledger.account(&address), &config)?;
+    let value = account_value(&ledger, &address, ledger.account(&address), &config)?;
     Ok(context(slot, value))
 }
 
@@ -494,7 +513,7 @@ fn get_multiple_accounts(chain: &Chain, params: &Value) -> RpcResult {
     check_min_context_slot(slot, config.min_context_slot)?;
     let values = keys
         .iter()
-        .map(|k| account_value(k, ledger.account(k), &config))
+        .map(|k| account_value(&ledger, k, ledger.account(k), &config))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(context(slot, Value::Array(values)))
 }
@@ -539,11 +558,16 @@ fn get_program_accounts(chain: &Chain, params: &Value) -> RpcResult {
         if filters_allow(&filters, &account.data) {
             matches.push(RpcKeyedAccount {
                 pubkey: key.to_string(),
-                account: encode_account(
+                account: encode_account_with(
                     &key,
                     &account,
                     config.account_config.encoding,
                     config.account_config.data_slice,
+                    super::tokens::additional_data(
+                        &ledger,
+                        &account,
+                        config.account_config.encoding,
+                    ),
                 )?,
             });
         }

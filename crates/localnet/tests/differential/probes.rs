@@ -519,6 +519,7 @@ pub async fn observe(target: &Target) -> Observations {
 
     observe_simulation(target, &payer, &task, &mut obs).await;
     observe_accounts(target, &payer, &receiver, &task, &mut obs).await;
+    observe_tokens(target, &payer, &mut obs).await;
 
     // ---- statuses
     let statuses = target
@@ -985,6 +986,178 @@ async fn observe_accounts(
         "getProgramAccounts.fiveFilters".into(),
         response_shape(&too_many),
     );
+}
+
+/// The SPL Token methods over a mint of the real Token program: two
+/// holders (one of them twice over), the balances, the supply, the largest
+/// holders, an owner's accounts raw and `jsonParsed`, and each method's
+/// refusals.
+async fn observe_tokens(target: &Target, payer: &Keypair, obs: &mut Observations) {
+    use anchor_spl::token::spl_token::instruction as token_ix;
+    use tasknet_sdk::tokens::{TokenAsset, TOKEN_PROGRAM_ID};
+
+    let mint = Keypair::new();
+    let asset = TokenAsset::new(mint.pubkey(), TOKEN_PROGRAM_ID);
+    let holder = Keypair::new().pubkey();
+    let me = payer.pubkey();
+    let rent = target
+        .result("getMinimumBalanceForRentExemption", json!([82]))
+        .await
+        .as_u64()
+        .unwrap();
+    let create = [
+        system_instruction::create_account(&me, &mint.pubkey(), rent, 82, &TOKEN_PROGRAM_ID),
+        token_ix::initialize_mint2(&TOKEN_PROGRAM_ID, &mint.pubkey(), &me, None, 6).unwrap(),
+        asset.create_ata(&me, &me),
+        asset.create_ata(&me, &holder),
+        token_ix::mint_to(
+            &TOKEN_PROGRAM_ID,
+            &mint.pubkey(),
+            &asset.ata(&me),
+            &me,
+            &[],
+            1_500_000,
+        )
+        .unwrap(),
+        token_ix::mint_to(
+            &TOKEN_PROGRAM_ID,
+            &mint.pubkey(),
+            &asset.ata(&holder),
+            &me,
+            &[],
+            7,
+        )
+        .unwrap(),
+    ];
+    let blockhash = target.blockhash().await;
+    let transaction =
+        Transaction::new_signed_with_payer(&create, Some(&me), &[payer, &mint], blockhash);
+    target
+        .land(&bincode::serialize(&transaction).unwrap(), false)
+        .await;
+    let confirmed = json!({"commitment": "confirmed"});
+
+    let balance = target
+        .call(
+            "getTokenAccountBalance",
+            json!([asset.ata(&me).to_string(), confirmed]),
+        )
+        .await;
+    obs.insert(
+        "getTokenAccountBalance".into(),
+        json!({"shape": response_shape(&balance), "value": balance["result"]["value"]}),
+    );
+    for (name, address) in [("wallet", me), ("missing", Pubkey::new_unique())] {
+        let refused = target
+            .call(
+                "getTokenAccountBalance",
+                json!([address.to_string(), confirmed]),
+            )
+            .await;
+        obs.insert(
+            format!("getTokenAccountBalance.{name}"),
+            response_shape(&refused),
+        );
+    }
+    let supply = target
+        .call(
+            "getTokenSupply",
+            json!([mint.pubkey().to_string(), confirmed]),
+        )
+        .await;
+    obs.insert(
+        "getTokenSupply".into(),
+        json!({"shape": response_shape(&supply), "value": supply["result"]["value"]}),
+    );
+    let not_a_mint = target
+        .call("getTokenSupply", json!([me.to_string(), confirmed]))
+        .await;
+    obs.insert("getTokenSupply.wallet".into(), response_shape(&not_a_mint));
+    let largest = target
+        .call(
+            "getTokenLargestAccounts",
+            json!([mint.pubkey().to_string(), confirmed]),
+        )
+        .await;
+    let amounts: Vec<Value> = largest["result"]["value"]
+        .as_array()
+        .map(|l| l.iter().map(|a| a["amount"].clone()).collect())
+        .unwrap_or_default();
+    obs.insert(
+        "getTokenLargestAccounts".into(),
+        json!({"shape": response_shape(&largest), "amounts": amounts}),
+    );
+    let not_a_mint = target
+        .call(
+            "getTokenLargestAccounts",
+            json!([me.to_string(), confirmed]),
+        )
+        .await;
+    obs.insert(
+        "getTokenLargestAccounts.wallet".into(),
+        response_shape(&not_a_mint),
+    );
+
+    for (name, filter) in [
+        ("mint", json!({"mint": mint.pubkey().to_string()})),
+        (
+            "programId",
+            json!({"programId": TOKEN_PROGRAM_ID.to_string()}),
+        ),
+    ] {
+        for encoding in ["base64", "jsonParsed"] {
+            let config = json!({"commitment": "confirmed", "encoding": encoding});
+            let accounts = target
+                .call(
+                    "getTokenAccountsByOwner",
+                    json!([me.to_string(), filter, config]),
+                )
+                .await;
+            let value = &accounts["result"]["value"];
+            obs.insert(
+                format!("getTokenAccountsByOwner.{name}.{encoding}"),
+                json!({"shape": response_shape(&accounts),
+                       "count": value.as_array().map(Vec::len),
+                       "parsed": value[0]["account"]["data"]["parsed"]["info"]["tokenAmount"]}),
+            );
+        }
+    }
+    for (name, filter) in [
+        (
+            "unknownMint",
+            json!({"mint": Pubkey::new_unique().to_string()}),
+        ),
+        ("notAMint", json!({"mint": me.to_string()})),
+        (
+            "notATokenProgram",
+            json!({"programId": tasknet::ID.to_string()}),
+        ),
+    ] {
+        let refused = target
+            .call(
+                "getTokenAccountsByOwner",
+                json!([me.to_string(), filter, confirmed]),
+            )
+            .await;
+        obs.insert(
+            format!("getTokenAccountsByOwner.{name}"),
+            response_shape(&refused),
+        );
+    }
+    for (name, address) in [("account", asset.ata(&me)), ("mint", mint.pubkey())] {
+        let parsed = target
+            .call(
+                "getAccountInfo",
+                json!([address.to_string(), {"commitment": "confirmed", "encoding": "jsonParsed"}]),
+            )
+            .await;
+        let data = &parsed["result"]["value"]["data"];
+        obs.insert(
+            format!("getAccountInfo.token.{name}.jsonParsed"),
+            json!({"shape": response_shape(&parsed), "program": data["program"],
+                   "type": data["parsed"]["type"]}),
+        );
+    }
 }
 
 async fn observe_blocks(target: &Target, signature: &str, obs: &mut Observations) {

@@ -1,0 +1,225 @@
+//! The SPL Token methods wallets and explorers call, answered as a
+//! validator answers them (agave's `rpc.rs` and `parsed_token_accounts.rs`
+//! are the reference; the differential test checks the shapes and errors
+//! against `solana-test-validator`): balances and supplies as
+//! `UiTokenAmount`, the owner's token accounts (raw or `jsonParsed`), the
+//! largest holders, and the mint data `jsonParsed` token accounts need.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::token_2022::spl_token_2022::extension::interest_bearing_mint::InterestBearingConfig;
+use anchor_spl::token_2022::spl_token_2022::extension::scaled_ui_amount::ScaledUiAmountConfig;
+use anchor_spl::token_2022::spl_token_2022::extension::{
+    BaseStateWithExtensions, StateWithExtensions,
+};
+use anchor_spl::token_2022::spl_token_2022::generic_token_account::GenericTokenAccount;
+use anchor_spl::token_2022::spl_token_2022::state::{Account as TokenAccount, Mint};
+use serde_json::{json, Value};
+use solana_account::Account;
+use solana_account_decoder::parse_account_data::{
+    AccountAdditionalDataV3, SplTokenAdditionalDataV2,
+};
+use solana_account_decoder::parse_token::{get_token_account_mint, token_amount_to_ui_amount_v3};
+use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcTokenAccountsFilter};
+use solana_rpc_client_api::response::{RpcKeyedAccount, RpcTokenAccountBalance};
+
+use super::http::{
+    commitment_slot, config, context, encode_account_with, required, RpcError, RpcResult,
+};
+use crate::ledger::Ledger;
+use crate::Chain;
+
+/// A token account's owner and mint, where both token programs keep them.
+const OWNER_OFFSET: usize = 32;
+const MINT_OFFSET: usize = 0;
+/// getTokenLargestAccounts answers at most this many.
+const NUM_LARGEST_ACCOUNTS: usize = 20;
+
+fn is_token_program(program: &Pubkey) -> bool {
+    *program == anchor_spl::token::ID || *program == anchor_spl::token_2022::ID
+}
+
+/// What a token amount's display needs from its mint.
+fn mint_data(ledger: &Ledger, data: &[u8]) -> Result<SplTokenAdditionalDataV2, RpcError> {
+    let mint = StateWithExtensions::<Mint>::unpack(data)
+        .map_err(|_| RpcError::invalid_params("Invalid param: Token mint could not be unpacked"))?;
+    let now = ledger.unix_timestamp();
+    Ok(SplTokenAdditionalDataV2 {
+        decimals: mint.base.decimals,
+        interest_bearing_config: mint
+            .get_extension::<InterestBearingConfig>()
+            .map(|x| (*x, now))
+            .ok(),
+        scaled_ui_amount_config: mint
+            .get_extension::<ScaledUiAmountConfig>()
+            .map(|x| (*x, now))
+            .ok(),
+    })
+}
+
+/// A mint's owner (token program) and display data.
+fn mint_owner_and_data(
+    ledger: &Ledger,
+    mint: &Pubkey,
+) -> Result<(Pubkey, SplTokenAdditionalDataV2), RpcError> {
+    if *mint == anchor_spl::token::spl_token::native_mint::ID {
+        return Ok((
+            anchor_spl::token::ID,
+            SplTokenAdditionalDataV2::with_decimals(
+                anchor_spl::token::spl_token::native_mint::DECIMALS,
+            ),
+        ));
+    }
+    let account = ledger
+        .account(mint)
+        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find mint"))?;
+    Ok((account.owner, mint_data(ledger, &account.data)?))
+}
+
+/// The mint data a `jsonParsed` token account needs (its decimals); `None`
+/// for any other account or encoding.
+pub(crate) fn additional_data(
+    ledger: &Ledger,
+    account: &Account,
+    encoding: Option<UiAccountEncoding>,
+) -> Option<AccountAdditionalDataV3> {
+    if encoding != Some(UiAccountEncoding::JsonParsed) || !is_token_program(&account.owner) {
+        return None;
+    }
+    let mint = get_token_account_mint(&account.data)?;
+    let mint_account = ledger.account(&mint)?;
+    let data = mint_data(ledger, &mint_account.data).ok()?;
+    Some(AccountAdditionalDataV3 {
+        spl_token_additional_data: Some(data),
+    })
+}
+
+fn pubkey(value: &Value) -> Result<Pubkey, RpcError> {
+    super::http::pubkey_param(value)
+}
+
+pub(crate) fn get_token_account_balance(chain: &Chain, params: &Value) -> RpcResult {
+    let address = pubkey(required(params, 0)?)?;
+    let config: RpcAccountInfoConfig = config(params, 1)?;
+    let ledger = chain.ledger();
+    let slot = commitment_slot(&ledger.commitments(), config.commitment);
+    let account = ledger
+        .account(&address)
+        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
+    if !is_token_program(&account.owner) {
+        return Err(RpcError::invalid_params(
+            "Invalid param: not a Token account",
+        ));
+    }
+    let token = StateWithExtensions::<TokenAccount>::unpack(&account.data)
+        .map_err(|_| RpcError::invalid_params("Invalid param: not a Token account"))?;
+    let (_, data) = mint_owner_and_data(&ledger, &token.base.mint)?;
+    let amount = token_amount_to_ui_amount_v3(token.base.amount, &data);
+    Ok(context(slot, json!(amount)))
+}
+
+pub(crate) fn get_token_supply(chain: &Chain, params: &Value) -> RpcResult {
+    let mint = pubkey(required(params, 0)?)?;
+    let config: RpcAccountInfoConfig = config(params, 1)?;
+    let ledger = chain.ledger();
+    let slot = commitment_slot(&ledger.commitments(), config.commitment);
+    let account = ledger
+        .account(&mint)
+        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
+    if !is_token_program(&account.owner) {
+        return Err(RpcError::invalid_params("Invalid param: not a Token mint"));
+    }
+    let state = StateWithExtensions::<Mint>::unpack(&account.data)
+        .map_err(|_| RpcError::invalid_params("Invalid param: mint could not be unpacked"))?;
+    let data = mint_data(&ledger, &account.data)?;
+    let supply = token_amount_to_ui_amount_v3(state.base.supply, &data);
+    Ok(context(slot, json!(supply)))
+}
+
+/// Initialized token accounts of `program` whose key at `offset` is `key`.
+fn token_accounts_where(
+    ledger: &Ledger,
+    program: &Pubkey,
+    offset: usize,
+    key: &Pubkey,
+) -> Vec<(Pubkey, Account)> {
+    ledger
+        .program_accounts(program)
+        .into_iter()
+        .filter(|(_, a)| {
+            TokenAccount::valid_account_data(&a.data)
+                && a.data.get(offset..offset + 32) == Some(key.as_ref())
+        })
+        .collect()
+}
+
+pub(crate) fn get_token_largest_accounts(chain: &Chain, params: &Value) -> RpcResult {
+    let mint = pubkey(required(params, 0)?)?;
+    let config: RpcAccountInfoConfig = config(params, 1)?;
+    let ledger = chain.ledger();
+    let slot = commitment_slot(&ledger.commitments(), config.commitment);
+    let (owner, data) = mint_owner_and_data(&ledger, &mint)?;
+    if !is_token_program(&owner) {
+        return Err(RpcError::invalid_params("Invalid param: not a Token mint"));
+    }
+    let mut balances: Vec<(u64, RpcTokenAccountBalance)> =
+        token_accounts_where(&ledger, &owner, MINT_OFFSET, &mint)
+            .into_iter()
+            .map(|(address, account)| {
+                let amount = StateWithExtensions::<TokenAccount>::unpack(&account.data)
+                    .map(|a| a.base.amount)
+                    .unwrap_or(0);
+                let balance = RpcTokenAccountBalance {
+                    address: address.to_string(),
+                    amount: token_amount_to_ui_amount_v3(amount, &data),
+                };
+                (amount, balance)
+            })
+            .collect();
+    // Largest first; equal amounts keep the key order.
+    balances.sort_by(|a, b| b.0.cmp(&a.0));
+    balances.truncate(NUM_LARGEST_ACCOUNTS);
+    let balances: Vec<RpcTokenAccountBalance> = balances.into_iter().map(|(_, b)| b).collect();
+    Ok(context(slot, json!(balances)))
+}
+
+pub(crate) fn get_token_accounts_by_owner(chain: &Chain, params: &Value) -> RpcResult {
+    let owner = pubkey(required(params, 0)?)?;
+    let filter: RpcTokenAccountsFilter = serde_json::from_value(required(params, 1)?.clone())
+        .map_err(|e| RpcError::invalid_params(format!("Invalid params: {e}")))?;
+    let config: RpcAccountInfoConfig = config(params, 2)?;
+    let ledger = chain.ledger();
+    let slot = commitment_slot(&ledger.commitments(), config.commitment);
+    let (program, mint) = match filter {
+        RpcTokenAccountsFilter::Mint(mint) => {
+            let mint = pubkey(&json!(mint))?;
+            let (owner, _) = mint_owner_and_data(&ledger, &mint)?;
+            if !is_token_program(&owner) {
+                return Err(RpcError::invalid_params("Invalid param: not a Token mint"));
+            }
+            (owner, Some(mint))
+        }
+        RpcTokenAccountsFilter::ProgramId(program) => {
+            let program = pubkey(&json!(program))?;
+            if !is_token_program(&program) {
+                return Err(RpcError::invalid_params(
+                    "Invalid param: unrecognized Token program id",
+                ));
+            }
+            (program, None)
+        }
+    };
+    let encoding = config.encoding.or(Some(UiAccountEncoding::Binary));
+    let mut keyed = Vec::new();
+    for (key, account) in token_accounts_where(&ledger, &program, OWNER_OFFSET, &owner) {
+        if mint.is_some_and(|m| account.data.get(MINT_OFFSET..32) != Some(m.as_ref())) {
+            continue;
+        }
+        let extra = additional_data(&ledger, &account, encoding);
+        keyed.push(RpcKeyedAccount {
+            pubkey: key.to_string(),
+            account: encode_account_with(&key, &account, encoding, config.data_slice, extra)?,
+        });
+    }
+    Ok(context(slot, json!(keyed)))
+}
