@@ -71,6 +71,9 @@ const [task] = PublicKey.findProgramAddressSync(
   program.programId
 );
 const [vault] = PublicKey.findProgramAddressSync([Buffer.from("vault"), task.toBuffer()], program.programId);
+// A SOL task's instructions pass null for the optional token accounts.
+const noMint = { mint: null, tokenProgram: null, bountyTokens: null };
+const noTokens = { funderTokens: null, bountyTokens: null, mint: null, tokenProgram: null };
 const slot = await connection.getSlot();
 const args = {
   taskId,
@@ -104,14 +107,15 @@ const args = {
 const created = await withTimeout(
   program.methods
     .createTask(args)
-    .accountsPartial({ creator: payer.publicKey, task, vault, systemProgram: SystemProgram.programId })
+    // A SOL task: its optional token accounts are null.
+    .accountsPartial({ creator: payer.publicKey, task, vault, systemProgram: SystemProgram.programId, ...noMint })
     .rpc(),
   30_000,
   "createTask .rpc()"
 );
 check(typeof created === "string", "createTask confirmed by the default .rpc()");
 const funded = await withTimeout(
-  program.methods.fundTask(new BN(LAMPORTS_PER_SOL)).accountsPartial({ funder: payer.publicKey, task, vault }).rpc(),
+  program.methods.fundTask(new BN(LAMPORTS_PER_SOL)).accountsPartial({ funder: payer.publicKey, task, vault, ...noTokens }).rpc(),
   30_000,
   "fundTask .rpc()"
 );
@@ -163,12 +167,111 @@ check(parsed[0].data.amount.eq(new BN(LAMPORTS_PER_SOL)), "the parsed event's fi
 
 // A rejected instruction surfaces as an AnchorError with our error's name.
 try {
-  await program.methods.fundTask(new BN(0)).accountsPartial({ funder: payer.publicKey, task, vault }).rpc();
+  await program.methods.fundTask(new BN(0)).accountsPartial({ funder: payer.publicKey, task, vault, ...noTokens }).rpc();
   check(false, "funding 0 is rejected");
 } catch (e) {
   check(e instanceof AnchorError, `funding 0 is an AnchorError (${e.constructor.name}: ${e.message})`);
   check(e.error.errorCode.code === "ZeroAmount" && e.error.errorCode.number === 6010, "its code is ZeroAmount (6010)");
 }
+
+// A token task: a mint of the SPL Token program made with web3.js alone
+// (createAccount, InitializeMint2, the associated token account, MintTo),
+// then createTask with the mint and fundTask in it, as a dApp would.
+const TOKEN_PROGRAM = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+const ATA_PROGRAM = new PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+const mint = Keypair.generate();
+const [payerTokens] = PublicKey.findProgramAddressSync(
+  [payer.publicKey.toBuffer(), TOKEN_PROGRAM.toBuffer(), mint.publicKey.toBuffer()],
+  ATA_PROGRAM
+);
+const u64le = (n) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return b;
+};
+const mintSetup = new anchor.web3.Transaction().add(
+  SystemProgram.createAccount({
+    fromPubkey: payer.publicKey,
+    newAccountPubkey: mint.publicKey,
+    lamports: await connection.getMinimumBalanceForRentExemption(82),
+    space: 82,
+    programId: TOKEN_PROGRAM,
+  }),
+  new anchor.web3.TransactionInstruction({
+    programId: TOKEN_PROGRAM,
+    keys: [{ pubkey: mint.publicKey, isSigner: false, isWritable: true }],
+    // InitializeMint2: 6 decimals, the payer mints, no freeze authority.
+    data: Buffer.concat([Buffer.from([20, 6]), payer.publicKey.toBuffer(), Buffer.from([0])]),
+  }),
+  new anchor.web3.TransactionInstruction({
+    programId: ATA_PROGRAM,
+    keys: [
+      { pubkey: payer.publicKey, isSigner: true, isWritable: true },
+      { pubkey: payerTokens, isSigner: false, isWritable: true },
+      { pubkey: payer.publicKey, isSigner: false, isWritable: false },
+      { pubkey: mint.publicKey, isSigner: false, isWritable: false },
+      { pubkey: SystemProgram.programId, isSigner: false, isWritable: false },
+      { pubkey: TOKEN_PROGRAM, isSigner: false, isWritable: false },
+    ],
+    data: Buffer.from([1]), // CreateIdempotent
+  }),
+  new anchor.web3.TransactionInstruction({
+    programId: TOKEN_PROGRAM,
+    keys: [
+      { pubkey: mint.publicKey, isSigner: false, isWritable: true },
+      { pubkey: payerTokens, isSigner: false, isWritable: true },
+      { pubkey: payer.publicKey, isSigner: true, isWritable: false },
+    ],
+    data: Buffer.concat([Buffer.from([7]), u64le(5_000_000)]), // MintTo 5 tokens
+  })
+);
+await withTimeout(provider.sendAndConfirm(mintSetup, [mint]), 30_000, "mint setup");
+const tokenTaskId = new BN(8);
+const [tokenTask] = PublicKey.findProgramAddressSync(
+  [Buffer.from("task"), payer.publicKey.toBuffer(), tokenTaskId.toArrayLike(Buffer, "le", 8)],
+  program.programId
+);
+const [tokenVault] = PublicKey.findProgramAddressSync([Buffer.from("vault"), tokenTask.toBuffer()], program.programId);
+const [bountyTokens] = PublicKey.findProgramAddressSync([Buffer.from("bounty"), tokenTask.toBuffer()], program.programId);
+await withTimeout(
+  program.methods
+    .createTask({ ...args, taskId: tokenTaskId, name: "ts-token" })
+    .accountsPartial({
+      creator: payer.publicKey,
+      task: tokenTask,
+      vault: tokenVault,
+      systemProgram: SystemProgram.programId,
+      mint: mint.publicKey,
+      tokenProgram: TOKEN_PROGRAM,
+      bountyTokens,
+    })
+    .rpc(),
+  30_000,
+  "createTask with a mint"
+);
+await withTimeout(
+  program.methods
+    .fundTask(new BN(2_000_000))
+    .accountsPartial({
+      funder: payer.publicKey,
+      task: tokenTask,
+      vault: tokenVault,
+      funderTokens: payerTokens,
+      bountyTokens,
+      mint: mint.publicKey,
+      tokenProgram: TOKEN_PROGRAM,
+    })
+    .rpc(),
+  30_000,
+  "fundTask in the mint"
+);
+const tokenTaskAccount = await program.account.task.fetch(tokenTask);
+check(
+  tokenTaskAccount.rewardToken.mint.equals(mint.publicKey) && tokenTaskAccount.rewardToken.bounty.eq(new BN(2_000_000)),
+  "the token task records its mint and its token bounty"
+);
+const held = await connection.getTokenAccountBalance(bountyTokens, "confirmed");
+check(held.value.amount === "2000000" && held.value.uiAmountString === "2", "the bounty account holds the bounty (getTokenAccountBalance)");
 
 // Account queries with filters, over getProgramAccounts.
 const submissions = await program.account.submission.all([
@@ -179,7 +282,7 @@ check(submissions.every((s) => s.account.task.equals(submissionsTask)), "each su
 const none = await program.account.submission.all([{ memcmp: { offset: 8, bytes: task.toBase58() } }]);
 check(none.length === 0, "a filter that matches nothing finds nothing");
 const tasks = await program.account.task.all();
-check(tasks.length === 2, "program.account.task.all() lists both tasks");
+check(tasks.length === 3, "program.account.task.all() lists the three tasks");
 
 console.log("all checks passed");
 process.exit(0);

@@ -106,7 +106,7 @@ async fn the_anchor_typescript_client_works_against_localnet() {
     );
     assert!(stdout.contains("all checks passed"), "{stdout}");
     assert!(
-        stdout.lines().filter(|l| l.starts_with("ok: ")).count() == 17,
+        stdout.lines().filter(|l| l.starts_with("ok: ")).count() == 19,
         "every check ran:\n{stdout}"
     );
     net.stop().await;
