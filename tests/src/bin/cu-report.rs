@@ -20,8 +20,9 @@ const END: &str = "<!-- /cu-table -->";
 fn table(log: &str) -> Result<String, String> {
     let mut samples: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for line in log.lines() {
+        // The name may hold spaces ("claim (token)"); the units are last.
         let (name, units) = line
-            .split_once(' ')
+            .rsplit_once(' ')
             .ok_or_else(|| format!("not 'name units': {line}"))?;
         let units = units.parse().map_err(|_| format!("not a number: {line}"))?;
         samples.entry(name).or_default().push(units);
