@@ -133,6 +133,7 @@ async fn run(command: Command, global: &Global) -> Result<Option<Output>, Failur
             command: TaskCommand::New(args),
         } => Some(Output::record(&commands::scaffold::run(args)?)),
         Command::Task { command } => Some(command.run(&ctx()?).await?),
+        Command::Token { command } => Some(command.run(&ctx()?).await?),
         Command::Node { command } => command.run(&ctx()?).await?,
         Command::Round { command } => Some(command.run(&ctx()?).await?),
     })

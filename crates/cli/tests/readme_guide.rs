@@ -3,6 +3,7 @@
 //! `./target/debug` is this build's, against the `tasknet localnet` the
 //! guide itself starts (on 127.0.0.1:8899, as `-u l` says). Only what a
 //! reader fills in is filled in: `<TASK>` from `task create`'s output,
+//! `<MINT>` from `token create`'s,
 //! `<CODE HASH>` from `task test`'s and `<YOUR ADDRESS>` from the
 //! creator's `keygen`. `cargo build` lines are
 //! skipped (this test runs on the build). Lines ending in `&` run in the
@@ -226,6 +227,10 @@ impl Guide {
                 .expect("task test names the module's hash");
             self.fills.insert("<CODE HASH>", hash.to_string());
         }
+        if line.contains("token create") {
+            let mint = field(&stdout, "mint").expect("token create prints the mint");
+            self.fills.insert("<MINT>", mint);
+        }
         if line.contains("task create") {
             let task = field(&stdout, "task").expect("task create prints the task");
             self.fills.insert("<TASK>", task);
@@ -309,4 +314,11 @@ fn the_readme_walk_through_runs_as_written() {
         !show.status.success() && stderr.contains("does not exist"),
         "the task's accounts are closed: {stderr}"
     );
+    // The token task returned its whole bounty to the creator.
+    let balance = guide
+        .shell(&guide.fill("$T -o json balance --mint <MINT>"))
+        .output()
+        .unwrap();
+    let balance: serde_json::Value = serde_json::from_slice(&balance.stdout).unwrap();
+    assert_eq!(balance["balance"], "1000", "{balance}");
 }

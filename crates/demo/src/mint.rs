@@ -23,6 +23,32 @@ pub async fn create_demo_mint(
     authority: &Keypair,
     amount: u64,
 ) -> Result<TokenAsset, ChainError> {
+    let demo = NewMint {
+        name: NAME.into(),
+        symbol: SYMBOL.into(),
+        decimals: DECIMALS,
+    };
+    create_mint(chain, authority, &demo, amount).await
+}
+
+/// A Token-2022 mint to make: its metadata and decimals.
+#[derive(Clone, Debug)]
+pub struct NewMint {
+    pub name: String,
+    pub symbol: String,
+    pub decimals: u8,
+}
+
+/// Creates a Token-2022 mint with its name and symbol in its own metadata
+/// extension (`authority` mints and updates the metadata; no freeze
+/// authority), and mints `amount` (smallest units) into `authority`'s
+/// associated token account.
+pub async fn create_mint(
+    chain: &ChainClient,
+    authority: &Keypair,
+    new: &NewMint,
+    amount: u64,
+) -> Result<TokenAsset, ChainError> {
     let mint = Keypair::new();
     let program = TOKEN_2022_PROGRAM_ID;
     let asset = TokenAsset::new(mint.pubkey(), program);
@@ -32,7 +58,7 @@ pub async fn create_demo_mint(
     // Token-2022 grows the mint to hold the metadata: it must already hold
     // the rent of the grown account. Header, authority, mint, three
     // strings and an empty list.
-    let metadata = 4 + 32 + 32 + (4 + NAME.len()) + (4 + SYMBOL.len()) + 4 + 4;
+    let metadata = 4 + 32 + 32 + (4 + new.name.len()) + (4 + new.symbol.len()) + 4 + 4;
     let rent = chain
         .rpc()
         .get_minimum_balance_for_rent_exemption(space + metadata)
@@ -47,7 +73,7 @@ pub async fn create_demo_mint(
             Some(mint.pubkey()),
         )
         .map_err(instruction_error)?,
-        token_ix::initialize_mint2(&program, &mint.pubkey(), &me, None, DECIMALS)
+        token_ix::initialize_mint2(&program, &mint.pubkey(), &me, None, new.decimals)
             .map_err(instruction_error)?,
         spl_token_metadata_interface::instruction::initialize(
             &program,
@@ -55,8 +81,8 @@ pub async fn create_demo_mint(
             &me,
             &mint.pubkey(),
             &me,
-            NAME.into(),
-            SYMBOL.into(),
+            new.name.clone(),
+            new.symbol.clone(),
             String::new(),
         ),
     ];

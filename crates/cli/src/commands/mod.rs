@@ -12,6 +12,7 @@ pub mod node;
 pub mod round;
 pub mod scaffold;
 pub mod task;
+pub mod token;
 pub mod trial;
 
 use clap::Subcommand;
@@ -58,5 +59,11 @@ pub enum Command {
     Round {
         #[command(subcommand)]
         command: round::RoundCommand,
+    },
+    /// Make a token to pay tasks in (local chains and devnet).
+    #[command(arg_required_else_help = true)]
+    Token {
+        #[command(subcommand)]
+        command: token::TokenCommand,
     },
 }

@@ -8,6 +8,7 @@ use tasknet::state::{Audit, Round, Submission};
 use tasknet_sdk::accounts::filters;
 use tasknet_sdk::pda;
 
+use super::create::AssetUnits;
 use crate::context::{CliError, Ctx};
 use crate::output::{Output, TableRow};
 use crate::sol::Sol;
@@ -48,6 +49,11 @@ pub struct RoundRow {
     /// Whether the round's account exists (opened by a first submission,
     /// not yet closed).
     pub account: &'static str,
+    /// What the round's pool holds, in the task's asset (`asset`).
+    pub pool: Option<String>,
+    pub asset: String,
+    /// The same in SOL, for a SOL task.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pool_sol: Option<Sol>,
     pub submitted: Option<u32>,
     pub revealed: Option<u32>,
@@ -60,7 +66,8 @@ impl TableRow for RoundRow {
         "round",
         "phase",
         "account",
-        "pool_sol",
+        "pool",
+        "asset",
         "submitted",
         "revealed",
         "open_audits",
@@ -72,6 +79,7 @@ impl TableRow for RoundRow {
 /// starts), newest first.
 async fn list(ctx: &Ctx, task: Pubkey, last: u64) -> Result<Vec<RoundRow>, CliError> {
     let t = ctx.task(&task).await?;
+    let units = AssetUnits::of_task(ctx, &t).await?;
     let slot = ctx.chain.slot().await?;
     let current = t.schedule.round_at(slot).unwrap_or(0);
     let rounds: Vec<u64> = (current.saturating_sub(last.saturating_sub(1))..=current)
@@ -95,8 +103,13 @@ async fn list(ctx: &Ctx, task: Pubkey, last: u64) -> Result<Vec<RoundRow>, CliEr
                     (None, "not started" | "submit") => "none yet",
                     (None, _) => "none (no submission, or closed)",
                 },
+                pool: account
+                    .as_ref()
+                    .map(|r| units.format(r.reward_pool.saturating_sub(r.claimed_sum))),
+                asset: units.label(),
                 pool_sol: account
                     .as_ref()
+                    .filter(|_| t.reward_token.is_none())
                     .map(|r| Sol(r.reward_pool.saturating_sub(r.claimed_sum))),
                 submitted: account.as_ref().map(|r| r.submissions),
                 revealed: account.as_ref().map(|r| r.revealed),
@@ -146,14 +159,21 @@ pub struct Shown {
     pub phase_ends_in_seconds: Option<f64>,
     /// Until anyone may close the round (negative: since).
     pub claim_deadline_in_seconds: f64,
-    pub reward_pool_sol: Sol,
+    /// "SOL", or the token's symbol or mint.
+    pub asset: String,
+    /// In the task's asset.
+    pub reward_pool: String,
+    pub claimed_amount: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward_pool_sol: Option<Sol>,
     pub eligible_stake_sol: Sol,
     pub submitted: u32,
     pub revealed: u32,
     pub invalidated: u32,
     pub open_audits: u32,
     pub claimed: u32,
-    pub claimed_sol: Sol,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_sol: Option<Sol>,
     pub submissions: Vec<SubmissionRow>,
     pub audits: Vec<AuditRow>,
 }
@@ -192,6 +212,8 @@ async fn show(ctx: &Ctx, task: Pubkey, round: u64) -> Result<Shown, CliError> {
         })
         .collect();
     let s = t.schedule;
+    let units = AssetUnits::of_task(ctx, &t).await?;
+    let sol = t.reward_token.is_none();
     let window = |from: u64, to: u64| format!("{from}..{to}");
     let phase = s.phase(round, slot);
     let phase_end = match phase {
@@ -212,14 +234,17 @@ async fn show(ctx: &Ctx, task: Pubkey, round: u64) -> Result<Shown, CliError> {
         claim_deadline: s.claim_deadline(round),
         phase_ends_in_seconds: phase_end.map(|end| clock.seconds_until(end)),
         claim_deadline_in_seconds: clock.seconds_until(s.claim_deadline(round)),
-        reward_pool_sol: Sol(r.reward_pool),
+        asset: units.label(),
+        reward_pool: units.format(r.reward_pool),
+        claimed_amount: units.format(r.claimed_sum),
+        reward_pool_sol: sol.then_some(Sol(r.reward_pool)),
         eligible_stake_sol: Sol(r.eligible_stake),
         submitted: r.submissions,
         revealed: r.revealed,
         invalidated: r.invalidated,
         open_audits: r.open_audits,
         claimed: r.claimed_count,
-        claimed_sol: Sol(r.claimed_sum),
+        claimed_sol: sol.then_some(Sol(r.claimed_sum)),
         submissions,
         audits,
     })
