@@ -358,10 +358,11 @@ async fn bad_input_is_one_line_and_sends_nothing() {
         &["task", "fund", "11111111111111111111111111111111", "1"],
         "error: task 11111111111111111111111111111111 does not exist",
     );
-    env.refused(
+    // Checked against the task's asset (SOL here, 9 decimals) once it is read.
+    env.fails(
         &creator,
         &["task", "fund", &task, "99999999999"],
-        "error: invalid value '99999999999' for '<AMOUNT>': amount '99999999999' is out of range",
+        "error: amount '99999999999' is out of range (at most 18446744073.709551615 SOL)",
     );
     env.refused(
         &creator,
@@ -736,6 +737,32 @@ async fn token_task_commands() {
     assert_eq!(
         env.json(&creator, &["balance", "--mint", &mint])["balance"],
         "100"
+    );
+
+    // A manifest names the mint; its amounts are in the mint's units, and a
+    // second apply changes nothing.
+    let manifest = env.dir.path().join("tokens.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "[[task]]\nid = 3\nname = \"manifest-tok\"\nexample = true\nreward = \"0.5\"\n\
+             mint = \"{mint}\"\nbounty_target = \"20\"\n[task.schedule]\nround_slots = 40\n\
+             submit_slots = 10\nreveal_slots = 10\naudit_slots = 10\n"
+        ),
+    )
+    .unwrap();
+    let path = manifest.to_str().unwrap();
+    let first = env.json(&creator, &["task", "apply", path]);
+    assert_eq!(first[0]["actions"], "created; funded 20 TASK", "{first}");
+    assert_eq!(
+        (first[0]["bounty"].as_str(), first[0]["asset"].as_str()),
+        (Some("20"), Some("TASK"))
+    );
+    let second = env.json(&creator, &["task", "apply", path]);
+    assert_eq!(second[0]["actions"], "unchanged", "{second}");
+    assert_eq!(
+        env.json(&creator, &["balance", "--mint", &mint])["balance"],
+        "80"
     );
 
     // The creator's own address is not a mint: refused before anything is sent.

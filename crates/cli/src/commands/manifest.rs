@@ -246,7 +246,13 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
     schedule
         .validate(schedule.reveal_slots > 0)
         .map_err(|e| source.error(id, "schedule", format!("{e:?}")))?;
+    // A SOL task's amounts are checked as SOL here (naming the field); a
+    // token task's once its mint's decimals are read.
+    let sol_task = t.mint.is_none();
     let amount = |field: &str, text: &str| -> Result<Amount, CliError> {
+        if sol_task {
+            parse_sol(text).map_err(|e| source.error(id, field, e))?;
+        }
         text.parse().map_err(|e: String| source.error(id, field, e))
     };
     let mint = t
@@ -374,6 +380,15 @@ pub async fn apply(ctx: &Ctx, path: &Path) -> Result<Vec<Applied>, CliError> {
     Ok(rows)
 }
 
+/// An amount in an action line: SOL plain ("funded 3"), a token with its
+/// name ("funded 3 PAY").
+fn amount_text(units: &AssetUnits, amount: u64) -> String {
+    match units.token {
+        Some(_) => format!("{} {}", units.format(amount), units.label()),
+        None => units.format(amount),
+    }
+}
+
 async fn create_missing(
     ctx: &Ctx,
     want: Desired,
@@ -385,7 +400,7 @@ async fn create_missing(
     create(ctx, options).await?;
     let mut actions = vec!["created".to_string()];
     if target > 0 {
-        actions.push(format!("funded {} {}", units.format(target), units.label()));
+        actions.push(format!("funded {}", amount_text(units, target)));
     }
     Ok((actions, target))
 }
@@ -417,7 +432,7 @@ async fn reconcile(
         let asset = units.asset();
         let fund = sdk::fund_task_in(&creator.pubkey(), address, top_up, asset.as_ref());
         ctx.send(creator, &[fund]).await?;
-        actions.push(format!("funded {} {}", units.format(top_up), units.label()));
+        actions.push(format!("funded {}", amount_text(units, top_up)));
     }
     Ok((actions, have.max(target)))
 }
