@@ -16,6 +16,7 @@ fn scenario(roles: Vec<Role>, rounds: u64) -> Scenario {
         slot_duration: SLOT,
         cluster: ClusterChoice::FromEnv,
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+        token: false,
     }
 }
 

@@ -177,7 +177,7 @@ pub(crate) fn get_token_largest_accounts(chain: &Chain, params: &Value) -> RpcRe
             })
             .collect();
     // Largest first; equal amounts keep the key order.
-    balances.sort_by(|a, b| b.0.cmp(&a.0));
+    balances.sort_by_key(|b| std::cmp::Reverse(b.0));
     balances.truncate(NUM_LARGEST_ACCOUNTS);
     let balances: Vec<RpcTokenAccountBalance> = balances.into_iter().map(|(_, b)| b).collect();
     Ok(context(slot, json!(balances)))
