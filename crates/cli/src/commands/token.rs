@@ -28,6 +28,7 @@ pub struct CreateArgs {
     /// The token's name (default: the symbol).
     #[arg(long)]
     name: Option<String>,
+    /// Decimal places of the token's amounts (6, as USDC's).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u8).range(0..=9))]
     decimals: u8,
     /// How much to mint to you, in the token's units ("1000").
