@@ -28,7 +28,8 @@ use solana_message::VersionedMessage;
 use solana_rpc_client_api::config::{
     RpcAccountInfoConfig, RpcBlockConfig, RpcContextConfig, RpcEncodingConfigWrapper,
     RpcProgramAccountsConfig, RpcSendTransactionConfig, RpcSignatureStatusConfig,
-    RpcSignaturesForAddressConfig, RpcSimulateTransactionConfig, RpcTransactionConfig,
+    RpcSignaturesForAddressConfig, RpcSimulateTransactionConfig, RpcTokenAccountsFilter,
+    RpcTransactionConfig,
 };
 use solana_rpc_client_api::custom_error::{
     JSON_RPC_SERVER_ERROR_BLOCK_NOT_AVAILABLE, JSON_RPC_SERVER_ERROR_MIN_CONTEXT_SLOT_NOT_REACHED,
@@ -54,6 +55,7 @@ use solana_transaction_status_client_types::{
 };
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
+use super::tokens;
 use crate::ledger::{Commitments, Ledger, Simulation};
 use crate::Chain;
 
@@ -231,10 +233,16 @@ fn dispatch(chain: &Chain, method: &str, params: &Value) -> RpcResult {
         "getBlockTime" => get_block_time(chain, params),
         "getBlocks" => get_blocks(chain, params, false),
         "getBlocksWithLimit" => get_blocks(chain, params, true),
-        "getTokenAccountBalance" => super::tokens::get_token_account_balance(chain, params),
-        "getTokenSupply" => super::tokens::get_token_supply(chain, params),
-        "getTokenLargestAccounts" => super::tokens::get_token_largest_accounts(chain, params),
-        "getTokenAccountsByOwner" => super::tokens::get_token_accounts_by_owner(chain, params),
+        "getTokenAccountBalance" => token_answer(chain, params, |l, key| {
+            Ok(json!(tokens::account_balance(l, &key)?))
+        }),
+        "getTokenSupply" => {
+            token_answer(chain, params, |l, key| Ok(json!(tokens::supply(l, &key)?)))
+        }
+        "getTokenLargestAccounts" => token_answer(chain, params, |l, key| {
+            Ok(json!(tokens::largest_accounts(l, &key)?))
+        }),
+        "getTokenAccountsByOwner" => get_token_accounts_by_owner(chain, params),
         _ => Err(RpcError::new(METHOD_NOT_FOUND, "Method not found")),
     }
 }
@@ -471,7 +479,7 @@ fn account_value(
             &account,
             config.encoding,
             config.data_slice,
-            super::tokens::additional_data(ledger, &account, config.encoding),
+            tokens::additional_data(ledger, &account, config.encoding),
         )?),
         None => Value::Null,
     })
@@ -563,11 +571,7 @@ fn get_program_accounts(chain: &Chain, params: &Value) -> RpcResult {
                     &account,
                     config.account_config.encoding,
                     config.account_config.data_slice,
-                    super::tokens::additional_data(
-                        &ledger,
-                        &account,
-                        config.account_config.encoding,
-                    ),
+                    tokens::additional_data(&ledger, &account, config.account_config.encoding),
                 )?,
             });
         }
@@ -579,6 +583,54 @@ fn get_program_accounts(chain: &Chain, params: &Value) -> RpcResult {
     } else {
         value
     })
+}
+
+// ---- SPL tokens (the answers are `tokens`') ----
+
+/// A token method taking an address and a config: `answer` at the
+/// config's commitment, its refusal as invalid params.
+fn token_answer(
+    chain: &Chain,
+    params: &Value,
+    answer: impl FnOnce(&Ledger, Pubkey) -> Result<Value, tokens::Refusal>,
+) -> RpcResult {
+    let key = pubkey_param(required(params, 0)?)?;
+    let config: RpcAccountInfoConfig = config(params, 1)?;
+    let ledger = chain.ledger();
+    let slot = commitment_slot(&ledger.commitments(), config.commitment);
+    let value = answer(&ledger, key).map_err(RpcError::invalid_params)?;
+    Ok(context(slot, value))
+}
+
+fn get_token_accounts_by_owner(chain: &Chain, params: &Value) -> RpcResult {
+    let owner = pubkey_param(required(params, 0)?)?;
+    let filter: RpcTokenAccountsFilter = serde_json::from_value(required(params, 1)?.clone())
+        .map_err(|e| RpcError::invalid_params(format!("Invalid params: {e}")))?;
+    let filter = match filter {
+        RpcTokenAccountsFilter::Mint(mint) => {
+            tokens::OwnerFilter::Mint(pubkey_param(&json!(mint))?)
+        }
+        RpcTokenAccountsFilter::ProgramId(program) => {
+            tokens::OwnerFilter::Program(pubkey_param(&json!(program))?)
+        }
+    };
+    let config: RpcAccountInfoConfig = config(params, 2)?;
+    let ledger = chain.ledger();
+    let slot = commitment_slot(&ledger.commitments(), config.commitment);
+    let accounts =
+        tokens::owner_accounts(&ledger, &owner, filter).map_err(RpcError::invalid_params)?;
+    let encoding = config.encoding.or(Some(UiAccountEncoding::Binary));
+    let keyed = accounts
+        .into_iter()
+        .map(|(key, account)| {
+            let extra = tokens::additional_data(&ledger, &account, encoding);
+            Ok(RpcKeyedAccount {
+                pubkey: key.to_string(),
+                account: encode_account_with(&key, &account, encoding, config.data_slice, extra)?,
+            })
+        })
+        .collect::<Result<Vec<_>, RpcError>>()?;
+    Ok(context(slot, json!(keyed)))
 }
 
 // ---- fees ----

@@ -1,5 +1,6 @@
 //! The SPL Token methods wallets and explorers call, answered as a
-//! validator answers them (agave's `rpc.rs` and `parsed_token_accounts.rs`
+//! validator answers them (`http` parses their parameters and wraps these
+//! answers) (agave's `rpc.rs` and `parsed_token_accounts.rs`
 //! are the reference; the differential test checks the shapes and errors
 //! against `solana-test-validator`): balances and supplies as
 //! `UiTokenAmount`, the owner's token accounts (raw or `jsonParsed`), the
@@ -13,21 +14,16 @@ use anchor_spl::token_2022::spl_token_2022::extension::{
 };
 use anchor_spl::token_2022::spl_token_2022::generic_token_account::GenericTokenAccount;
 use anchor_spl::token_2022::spl_token_2022::state::{Account as TokenAccount, Mint};
-use serde_json::{json, Value};
 use solana_account::Account;
 use solana_account_decoder::parse_account_data::{
     AccountAdditionalDataV3, SplTokenAdditionalDataV2,
 };
 use solana_account_decoder::parse_token::{get_token_account_mint, token_amount_to_ui_amount_v3};
+use solana_account_decoder_client_types::token::UiTokenAmount;
 use solana_account_decoder_client_types::UiAccountEncoding;
-use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcTokenAccountsFilter};
-use solana_rpc_client_api::response::{RpcKeyedAccount, RpcTokenAccountBalance};
+use solana_rpc_client_api::response::RpcTokenAccountBalance;
 
-use super::http::{
-    commitment_slot, config, context, encode_account_with, required, RpcError, RpcResult,
-};
 use crate::ledger::Ledger;
-use crate::Chain;
 
 /// A token account's owner and mint, where both token programs keep them.
 const OWNER_OFFSET: usize = 32;
@@ -40,9 +36,9 @@ fn is_token_program(program: &Pubkey) -> bool {
 }
 
 /// What a token amount's display needs from its mint.
-fn mint_data(ledger: &Ledger, data: &[u8]) -> Result<SplTokenAdditionalDataV2, RpcError> {
+fn mint_data(ledger: &Ledger, data: &[u8]) -> Result<SplTokenAdditionalDataV2, Refusal> {
     let mint = StateWithExtensions::<Mint>::unpack(data)
-        .map_err(|_| RpcError::invalid_params("Invalid param: Token mint could not be unpacked"))?;
+        .map_err(|_| "Invalid param: Token mint could not be unpacked")?;
     let now = ledger.unix_timestamp();
     Ok(SplTokenAdditionalDataV2 {
         decimals: mint.base.decimals,
@@ -61,7 +57,7 @@ fn mint_data(ledger: &Ledger, data: &[u8]) -> Result<SplTokenAdditionalDataV2, R
 fn mint_owner_and_data(
     ledger: &Ledger,
     mint: &Pubkey,
-) -> Result<(Pubkey, SplTokenAdditionalDataV2), RpcError> {
+) -> Result<(Pubkey, SplTokenAdditionalDataV2), Refusal> {
     if *mint == anchor_spl::token::spl_token::native_mint::ID {
         return Ok((
             anchor_spl::token::ID,
@@ -72,7 +68,7 @@ fn mint_owner_and_data(
     }
     let account = ledger
         .account(mint)
-        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find mint"))?;
+        .ok_or("Invalid param: could not find mint")?;
     Ok((account.owner, mint_data(ledger, &account.data)?))
 }
 
@@ -94,46 +90,36 @@ pub(crate) fn additional_data(
     })
 }
 
-fn pubkey(value: &Value) -> Result<Pubkey, RpcError> {
-    super::http::pubkey_param(value)
-}
+/// What a token method refuses a request with: its invalid-params message,
+/// word for word the validator's.
+pub(crate) type Refusal = &'static str;
 
-pub(crate) fn get_token_account_balance(chain: &Chain, params: &Value) -> RpcResult {
-    let address = pubkey(required(params, 0)?)?;
-    let config: RpcAccountInfoConfig = config(params, 1)?;
-    let ledger = chain.ledger();
-    let slot = commitment_slot(&ledger.commitments(), config.commitment);
+/// `getTokenAccountBalance`: a token account's balance.
+pub(crate) fn account_balance(ledger: &Ledger, address: &Pubkey) -> Result<UiTokenAmount, Refusal> {
     let account = ledger
-        .account(&address)
-        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
+        .account(address)
+        .ok_or("Invalid param: could not find account")?;
     if !is_token_program(&account.owner) {
-        return Err(RpcError::invalid_params(
-            "Invalid param: not a Token account",
-        ));
+        return Err("Invalid param: not a Token account");
     }
     let token = StateWithExtensions::<TokenAccount>::unpack(&account.data)
-        .map_err(|_| RpcError::invalid_params("Invalid param: not a Token account"))?;
-    let (_, data) = mint_owner_and_data(&ledger, &token.base.mint)?;
-    let amount = token_amount_to_ui_amount_v3(token.base.amount, &data);
-    Ok(context(slot, json!(amount)))
+        .map_err(|_| "Invalid param: not a Token account")?;
+    let (_, data) = mint_owner_and_data(ledger, &token.base.mint)?;
+    Ok(token_amount_to_ui_amount_v3(token.base.amount, &data))
 }
 
-pub(crate) fn get_token_supply(chain: &Chain, params: &Value) -> RpcResult {
-    let mint = pubkey(required(params, 0)?)?;
-    let config: RpcAccountInfoConfig = config(params, 1)?;
-    let ledger = chain.ledger();
-    let slot = commitment_slot(&ledger.commitments(), config.commitment);
+/// `getTokenSupply`: a mint's supply.
+pub(crate) fn supply(ledger: &Ledger, mint: &Pubkey) -> Result<UiTokenAmount, Refusal> {
     let account = ledger
-        .account(&mint)
-        .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
+        .account(mint)
+        .ok_or("Invalid param: could not find account")?;
     if !is_token_program(&account.owner) {
-        return Err(RpcError::invalid_params("Invalid param: not a Token mint"));
+        return Err("Invalid param: not a Token mint");
     }
     let state = StateWithExtensions::<Mint>::unpack(&account.data)
-        .map_err(|_| RpcError::invalid_params("Invalid param: mint could not be unpacked"))?;
-    let data = mint_data(&ledger, &account.data)?;
-    let supply = token_amount_to_ui_amount_v3(state.base.supply, &data);
-    Ok(context(slot, json!(supply)))
+        .map_err(|_| "Invalid param: mint could not be unpacked")?;
+    let data = mint_data(ledger, &account.data)?;
+    Ok(token_amount_to_ui_amount_v3(state.base.supply, &data))
 }
 
 /// Initialized token accounts of `program` whose key at `offset` is `key`.
@@ -153,17 +139,18 @@ fn token_accounts_where(
         .collect()
 }
 
-pub(crate) fn get_token_largest_accounts(chain: &Chain, params: &Value) -> RpcResult {
-    let mint = pubkey(required(params, 0)?)?;
-    let config: RpcAccountInfoConfig = config(params, 1)?;
-    let ledger = chain.ledger();
-    let slot = commitment_slot(&ledger.commitments(), config.commitment);
-    let (owner, data) = mint_owner_and_data(&ledger, &mint)?;
+/// `getTokenLargestAccounts`: the largest holders of a mint, largest
+/// first (equal amounts in key order), at most 20.
+pub(crate) fn largest_accounts(
+    ledger: &Ledger,
+    mint: &Pubkey,
+) -> Result<Vec<RpcTokenAccountBalance>, Refusal> {
+    let (owner, data) = mint_owner_and_data(ledger, mint)?;
     if !is_token_program(&owner) {
-        return Err(RpcError::invalid_params("Invalid param: not a Token mint"));
+        return Err("Invalid param: not a Token mint");
     }
     let mut balances: Vec<(u64, RpcTokenAccountBalance)> =
-        token_accounts_where(&ledger, &owner, MINT_OFFSET, &mint)
+        token_accounts_where(ledger, &owner, MINT_OFFSET, mint)
             .into_iter()
             .map(|(address, account)| {
                 let amount = StateWithExtensions::<TokenAccount>::unpack(&account.data)
@@ -176,50 +163,41 @@ pub(crate) fn get_token_largest_accounts(chain: &Chain, params: &Value) -> RpcRe
                 (amount, balance)
             })
             .collect();
-    // Largest first; equal amounts keep the key order.
     balances.sort_by_key(|b| std::cmp::Reverse(b.0));
     balances.truncate(NUM_LARGEST_ACCOUNTS);
-    let balances: Vec<RpcTokenAccountBalance> = balances.into_iter().map(|(_, b)| b).collect();
-    Ok(context(slot, json!(balances)))
+    Ok(balances.into_iter().map(|(_, b)| b).collect())
 }
 
-pub(crate) fn get_token_accounts_by_owner(chain: &Chain, params: &Value) -> RpcResult {
-    let owner = pubkey(required(params, 0)?)?;
-    let filter: RpcTokenAccountsFilter = serde_json::from_value(required(params, 1)?.clone())
-        .map_err(|e| RpcError::invalid_params(format!("Invalid params: {e}")))?;
-    let config: RpcAccountInfoConfig = config(params, 2)?;
-    let ledger = chain.ledger();
-    let slot = commitment_slot(&ledger.commitments(), config.commitment);
+/// Which of an owner's token accounts `getTokenAccountsByOwner` wants.
+pub(crate) enum OwnerFilter {
+    Mint(Pubkey),
+    Program(Pubkey),
+}
+
+/// `getTokenAccountsByOwner`: an owner's token accounts of a mint or a
+/// token program.
+pub(crate) fn owner_accounts(
+    ledger: &Ledger,
+    owner: &Pubkey,
+    filter: OwnerFilter,
+) -> Result<Vec<(Pubkey, Account)>, Refusal> {
     let (program, mint) = match filter {
-        RpcTokenAccountsFilter::Mint(mint) => {
-            let mint = pubkey(&json!(mint))?;
-            let (owner, _) = mint_owner_and_data(&ledger, &mint)?;
-            if !is_token_program(&owner) {
-                return Err(RpcError::invalid_params("Invalid param: not a Token mint"));
-            }
-            (owner, Some(mint))
-        }
-        RpcTokenAccountsFilter::ProgramId(program) => {
-            let program = pubkey(&json!(program))?;
+        OwnerFilter::Mint(mint) => {
+            let (program, _) = mint_owner_and_data(ledger, &mint)?;
             if !is_token_program(&program) {
-                return Err(RpcError::invalid_params(
-                    "Invalid param: unrecognized Token program id",
-                ));
+                return Err("Invalid param: not a Token mint");
+            }
+            (program, Some(mint))
+        }
+        OwnerFilter::Program(program) => {
+            if !is_token_program(&program) {
+                return Err("Invalid param: unrecognized Token program id");
             }
             (program, None)
         }
     };
-    let encoding = config.encoding.or(Some(UiAccountEncoding::Binary));
-    let mut keyed = Vec::new();
-    for (key, account) in token_accounts_where(&ledger, &program, OWNER_OFFSET, &owner) {
-        if mint.is_some_and(|m| account.data.get(MINT_OFFSET..32) != Some(m.as_ref())) {
-            continue;
-        }
-        let extra = additional_data(&ledger, &account, encoding);
-        keyed.push(RpcKeyedAccount {
-            pubkey: key.to_string(),
-            account: encode_account_with(&key, &account, encoding, config.data_slice, extra)?,
-        });
-    }
-    Ok(context(slot, json!(keyed)))
+    Ok(token_accounts_where(ledger, &program, OWNER_OFFSET, owner)
+        .into_iter()
+        .filter(|(_, a)| mint.is_none_or(|m| a.data.get(MINT_OFFSET..32) == Some(m.as_ref())))
+        .collect())
 }
