@@ -23,4 +23,13 @@ fn main() {
         );
     }
     std::fs::write(&out, bytes).expect("OUT_DIR is writable");
+
+    // The example verifier (programs/pow-verifier), built beside it and
+    // loaded at its address so verifier tasks run on the embedded chain.
+    let verifier = manifest.join("../../target/deploy/tasknet_pow_verifier.so");
+    println!("cargo:rerun-if-changed={}", verifier.display());
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"))
+        .join("tasknet_pow_verifier.so");
+    std::fs::write(&out, std::fs::read(&verifier).unwrap_or_default())
+        .expect("OUT_DIR is writable");
 }

@@ -11,6 +11,7 @@
 pub mod fuzz;
 pub mod tokens;
 
+use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -127,6 +128,21 @@ pub fn sbf_program_path() -> PathBuf {
         Some(path) => PathBuf::from(path),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/tasknet.so"),
     }
+}
+
+/// The example verifier's SBF build (`tools/sbf/build.sh` builds it with
+/// the program).
+pub fn sbf_verifier_program() -> &'static [u8] {
+    static PROGRAM: OnceLock<Vec<u8>> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        let path = sbf_program_path().with_file_name("tasknet_pow_verifier.so");
+        std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "the example verifier {} is missing ({e}): build it with tools/sbf/build.sh",
+                path.display()
+            )
+        })
+    })
 }
 
 /// The SBF program's bytes; a missing or stale build is an error that names
@@ -261,6 +277,11 @@ impl Harness {
                 svm.warp_to_slot(1);
                 svm.add_program(address(&tasknet::ID), sbf_program())
                     .expect("LiteSVM loads tasknet.so");
+                svm.add_program(address(&tasknet_pow_verifier::ID), sbf_verifier_program())
+                    .expect("LiteSVM loads tasknet_pow_verifier.so");
+                // SlotHashes fills as the clock moves, as a bank's does
+                // (see `warp_to`).
+                svm.set_sysvar(&solana_slot_hashes::SlotHashes::new(&[]));
                 let payer = test_keypair(u32::MAX);
                 svm.airdrop(&address(&payer.pubkey()), 500_000 * LAMPORTS_PER_SOL)
                     .expect("airdrop to the payer");
@@ -292,6 +313,16 @@ impl Harness {
         match &mut self.chain {
             Chain::Native(ctx) => ctx.warp_to_slot(slot).unwrap(),
             Chain::Sbf(svm) => {
+                // As program-test's warp: the new bank's SlotHashes gains
+                // its parent's (the slot we leave) hash.
+                let mut hashes: solana_slot_hashes::SlotHashes = svm.get_sysvar();
+                let hash: [u8; 32] = sha2::Sha256::new()
+                    .chain_update(b"tasknet-test-bank")
+                    .chain_update(now.to_le_bytes())
+                    .finalize()
+                    .into();
+                hashes.add(now, solana_hash_v4::Hash::new_from_array(hash));
+                svm.set_sysvar(&hashes);
                 svm.warp_to_slot(slot);
                 svm.expire_blockhash();
             }
@@ -637,6 +668,7 @@ pub fn task_args(task_id: u64, commit_reveal: bool) -> CreateTaskArgs {
         economics: economics(),
         commit_reveal,
         accept_freeze_authority: false,
+        verifier: None,
     }
 }
 

@@ -25,5 +25,11 @@ pub fn program_test() -> ProgramTest {
     }
     let mut test = ProgramTest::new("tasknet", tasknet::ID, processor!(tasknet_entry));
     test.prefer_bpf(false);
+    // The example verifier, natively too.
+    test.add_program(
+        "tasknet_pow_verifier",
+        tasknet_pow_verifier::ID,
+        processor!(tasknet_pow_verifier::process_instruction),
+    );
     test
 }

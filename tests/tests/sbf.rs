@@ -17,3 +17,5 @@ mod lifecycle;
 mod node;
 #[path = "cases/tokens.rs"]
 mod tokens;
+#[path = "cases/verifier.rs"]
+mod verifier;

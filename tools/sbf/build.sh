@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds programs/tasknet to SBF bytecode: target/deploy/tasknet.so, where
-# `anchor test --skip-build` and the SBF test tier expect it.
+# `anchor test --skip-build` and the SBF test tier expect it; and the example
+# verifier programs/pow-verifier: target/deploy/tasknet_pow_verifier.so.
 #
 #   tools/sbf/build.sh            # build (cached; seconds when nothing changed)
 #   OPT_LEVEL=s tools/sbf/build.sh   # smaller .so, more compute units
@@ -37,7 +38,8 @@ mkdir -p "$OUT" "$CACHE"
 if [ -z "${TASKNET_SBF_UPSTREAM:-}" ] && cargo build-sbf --version >/dev/null 2>&1; then
   step "cargo build-sbf (platform-tools)"
   cargo build-sbf --manifest-path "$ROOT/programs/tasknet/Cargo.toml" --sbf-out-dir "$OUT"
-  ls -l "$OUT/tasknet.so"
+  cargo build-sbf --manifest-path "$ROOT/programs/pow-verifier/Cargo.toml" --sbf-out-dir "$OUT"
+  ls -l "$OUT/tasknet.so" "$OUT/tasknet_pow_verifier.so"
   exit 0
 fi
 
@@ -105,3 +107,12 @@ TOML
 step "copy to $OUT/tasknet.so"
 cp "$CACHE/target/bpfel-solana/release/libtasknet.so" "$OUT/tasknet.so"
 ls -l "$OUT/tasknet.so"
+
+# Its own cargo invocation: built together, feature unification could give
+# one program another's features.
+step "build the example verifier (programs/pow-verifier)"
+(cd "$ROOT/programs/pow-verifier" &&
+  RUSTC_BOOTSTRAP=1 RUSTC_BOOTSTRAP_SYNTHETIC_TARGET=1 __CARGO_TESTS_ONLY_SRC_ROOT=$LIB \
+  cargo build --release -j"$JOBS" --config "$CONFIG" --target-dir "$CACHE/target" -p tasknet-pow-verifier)
+cp "$CACHE/target/bpfel-solana/release/libtasknet_pow_verifier.so" "$OUT/tasknet_pow_verifier.so"
+ls -l "$OUT/tasknet_pow_verifier.so"

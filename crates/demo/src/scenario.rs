@@ -273,6 +273,7 @@ impl Setup {
             economics: ECONOMICS,
             commit_reveal: true,
             accept_freeze_authority: false,
+            verifier: None,
         };
         let bounty = ECONOMICS.reward_per_round * scenario.rounds;
         let (task, asset) = if scenario.token {

@@ -13,8 +13,10 @@ use sha2::{Digest, Sha256};
 use solana_account::Account;
 use solana_commitment_config::CommitmentLevel;
 use solana_hash::Hash;
+use solana_hash_v4::Hash as SlotHash;
 use solana_message::compiled_instruction::CompiledInstruction;
 use solana_signature::Signature;
+use solana_slot_hashes::SlotHashes;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction_error::TransactionError;
 use solana_transaction_status::{
@@ -180,7 +182,7 @@ impl Ledger {
     /// A fresh chain at slot 0 with `program` (an SBF ELF) deployed at
     /// tasknet's id by the upgradeable loader, as `solana-test-validator
     /// --bpf-program` does. `now` is the genesis time (unix seconds).
-    pub fn new(program: &[u8], now: i64) -> Result<Self, String> {
+    pub fn new(program: &[u8], verifier: &[u8], now: i64) -> Result<Self, String> {
         // Signatures, blockhash ages and duplicates are checked here, the
         // way a validator's bank checks them, so the SVM does not.
         let mut svm = LiteSVM::new()
@@ -192,6 +194,13 @@ impl Ledger {
         svm.set_sysvar(&EpochSchedule::without_warmup());
         svm.add_program(convert::address(&tasknet::ID), program)
             .map_err(|e| format!("the SVM rejected tasknet.so: {e:?}"))?;
+        if !verifier.is_empty() {
+            svm.add_program(convert::address(&tasknet_pow_verifier::ID), verifier)
+                .map_err(|e| format!("the SVM rejected tasknet_pow_verifier.so: {e:?}"))?;
+        }
+        // A validator's SlotHashes holds the hashes of the blocks before
+        // the current slot, newest first; it fills as slots are sealed.
+        svm.set_sysvar(&SlotHashes::new(&[]));
         let genesis_hash = Hash::new_from_array(
             Sha256::new()
                 .chain_update(b"tasknet localnet genesis")
@@ -340,6 +349,11 @@ impl Ledger {
             signatures: std::mem::take(&mut self.working),
         };
         self.blocks.insert(self.slot, block);
+        // The sealed slot's hash joins SlotHashes (a bank's hash; here its
+        // blockhash), as the next bank's sysvar shows it.
+        let mut slot_hashes: SlotHashes = self.svm.get_sysvar();
+        slot_hashes.add(self.slot, SlotHash::new_from_array(blockhash.to_bytes()));
+        self.svm.set_sysvar(&slot_hashes);
         self.slot += 1;
         self.block_height += 1;
         self.register_blockhash(blockhash);

@@ -35,6 +35,11 @@ pub use ledger::{MAX_PROCESSING_AGE, ROOT_DEPTH, STATUS_CACHE_SLOTS};
 /// when it had not been built.
 static PROGRAM_SO: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tasknet.so"));
 
+/// The example verifier program's SBF build (`tasknet_pow_verifier`),
+/// loaded at `tasknet_pow_verifier::ID`; empty when not built.
+static POW_VERIFIER_SO: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/tasknet_pow_verifier.so"));
+
 /// The faucet's genesis balance: 500 million SOL, as a test validator's.
 const FAUCET_LAMPORTS: u64 = 500_000_000 * 1_000_000_000;
 
@@ -153,8 +158,8 @@ impl Localnet {
         let (listener, ws_listener) = bind_pair(config.bind).await?;
         let addr = local_addr(&listener, config.bind)?;
         let ws_addr = local_addr(&ws_listener, config.bind)?;
-        let mut ledger =
-            ledger::Ledger::new(PROGRAM_SO, unix_now()).map_err(LocalnetError::Bank)?;
+        let mut ledger = ledger::Ledger::new(PROGRAM_SO, POW_VERIFIER_SO, unix_now())
+            .map_err(LocalnetError::Bank)?;
         let faucet = Keypair::new();
         ledger
             .fund_faucet(&solana_signer::Signer::pubkey(&faucet), FAUCET_LAMPORTS)

@@ -40,9 +40,21 @@ pub enum Action {
         value: Vec<u8>,
         salt: [u8; SALT_LEN],
     },
+    /// Challenge `node`'s submission; on a verifier task, have the task's
+    /// `verifier` decide it in the same transaction (no vote).
     Challenge {
         node: Pubkey,
+        verifier: Option<Pubkey>,
     },
+    /// Have the task's verifier decide the open audit of `node`'s
+    /// submission (one challenged without it).
+    Verify {
+        node: Pubkey,
+        challenger: Pubkey,
+        verifier: Pubkey,
+    },
+    /// Record the round's audit seed (nobody's reveal did).
+    RecordSeed,
     Vote {
         node: Pubkey,
         invalid: bool,
@@ -82,6 +94,8 @@ pub enum OutboxKey {
     Submit,
     Reveal,
     Challenge(Pubkey),
+    Verify(Pubkey),
+    RecordSeed,
     Vote(Pubkey),
     Resolve(Pubkey),
     Claim,
@@ -99,6 +113,8 @@ impl OutboxKey {
             Self::Submit => "submit".into(),
             Self::Reveal => "reveal".into(),
             Self::Challenge(node) => format!("challenge:{node}"),
+            Self::Verify(node) => format!("verify:{node}"),
+            Self::RecordSeed => "record_seed".into(),
             Self::Vote(node) => format!("vote:{node}"),
             Self::Resolve(node) => format!("resolve:{node}"),
             Self::Claim => "claim".into(),
@@ -116,7 +132,9 @@ impl Action {
         Some(match self {
             Self::Submit { .. } => OutboxKey::Submit,
             Self::Reveal { .. } => OutboxKey::Reveal,
-            Self::Challenge { node } => OutboxKey::Challenge(*node),
+            Self::Challenge { node, .. } => OutboxKey::Challenge(*node),
+            Self::Verify { node, .. } => OutboxKey::Verify(*node),
+            Self::RecordSeed => OutboxKey::RecordSeed,
             Self::Vote { node, .. } => OutboxKey::Vote(*node),
             Self::Resolve { node, .. } => OutboxKey::Resolve(*node),
             Self::Claim { .. } => OutboxKey::Claim,
@@ -161,6 +179,16 @@ impl Action {
                 all
             }
             (
+                Self::Challenge {
+                    node,
+                    verifier: Some(verifier),
+                },
+                _,
+            ) => vec![
+                sdk::challenge(me, task, round, node),
+                sdk::verify_audit(task, round, node, me, verifier),
+            ],
+            (
                 Self::CloseSubmission {
                     node: Some(node), ..
                 },
@@ -188,7 +216,13 @@ impl Action {
         Some(match self {
             Self::Submit { payload, .. } => sdk::submit(me, task, round, payload.clone()),
             Self::Reveal { value, salt } => sdk::reveal(me, task, round, value.clone(), *salt),
-            Self::Challenge { node } => sdk::challenge(me, task, round, node),
+            Self::Challenge { node, .. } => sdk::challenge(me, task, round, node),
+            Self::Verify {
+                node,
+                challenger,
+                verifier,
+            } => sdk::verify_audit(task, round, node, challenger, verifier),
+            Self::RecordSeed => sdk::record_audit_seed(task, round),
             Self::Vote { node, invalid } => sdk::vote(me, task, round, node, *invalid),
             Self::Resolve { node, challenger } => sdk::resolve_audit(task, round, node, challenger),
             Self::Claim { .. } => sdk::claim_in(me, task, round, asset),
@@ -226,7 +260,16 @@ mod tests {
                 value: vec![1],
                 salt: [0; SALT_LEN],
             },
-            Action::Challenge { node: other },
+            Action::Challenge {
+                node: other,
+                verifier: None,
+            },
+            Action::Verify {
+                node: other,
+                challenger: me,
+                verifier: task,
+            },
+            Action::RecordSeed,
             Action::Vote {
                 node: other,
                 invalid: true,
@@ -250,6 +293,16 @@ mod tests {
             },
             Action::CloseRound { rent_payer: me },
         ];
+        let verified = Action::Challenge {
+            node: other,
+            verifier: Some(task),
+        };
+        let both = verified.instructions(&me, &task, 3, Payout::default());
+        assert_eq!(both.len(), 2, "challenge, then verify_audit");
+        assert!(both[1]
+            .accounts
+            .iter()
+            .any(|m| m.pubkey == task && !m.is_writable));
         let opening = Action::Submit {
             payload: SubmissionPayload::Commitment([1; 32]),
             open_round: true,

@@ -437,9 +437,54 @@ impl TaskCode for IteratedHash {
     }
 }
 
+/// The proof-of-work example: the task code of the example verifier
+/// program (`tasknet-pow-verifier`). A round's result is a nonce whose
+/// hash with the task, round and node meets the verifier's target; the
+/// value submitted is the nonce itself (8 bytes), which the verifier
+/// checks on-chain when challenged.
+pub struct ProofOfWork;
+
+impl ProofOfWork {
+    /// Identifies this implementation; the task's `code_hash` must equal it.
+    pub const DESCRIPTOR: &'static [u8] = b"tasknet-example:proof-of-work:v1";
+}
+
+impl TaskCode for ProofOfWork {
+    fn code_hash(&self) -> [u8; 32] {
+        Sha256::digest(Self::DESCRIPTOR).into()
+    }
+
+    fn execute(&self, input: &RoundInput) -> Result<Vec<u8>, CodeError> {
+        let nonce = tasknet_pow_verifier::pow::solve(
+            &input.task.to_bytes(),
+            input.round,
+            &input.node.to_bytes(),
+        );
+        Ok(nonce.to_le_bytes().to_vec())
+    }
+
+    fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
+        Ok(tasknet_pow_verifier::pow::is_valid(
+            &input.task.to_bytes(),
+            input.round,
+            &node.to_bytes(),
+            payload,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proof_of_work_results_pass_its_own_audit_and_the_verifier() {
+        let (task, node) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let input = RoundInput::new(task, 5, node);
+        let value = ProofOfWork.execute(&input).unwrap();
+        assert!(ProofOfWork.audit(&input, &node, &value).unwrap());
+        assert!(!ProofOfWork.audit(&input, &node, &value[..7]).unwrap());
+    }
 
     #[test]
     fn example_is_deterministic_and_checkable() {

@@ -198,11 +198,18 @@ fn reveal(s: &RoundSnapshot<'_>) -> Vec<Action> {
 }
 
 /// Audits every revealed submission of others once; challenges what fails,
-/// votes on what others challenged.
+/// votes on what others challenged. First the round's audit seed must be
+/// recorded: its first submitter records it, anyone else after a grace. On
+/// a task whose verifier works, a challenge carries the verifier's call and
+/// nobody votes: an audit left open is settled by asking the verifier.
 fn audit(s: &RoundSnapshot<'_>) -> Vec<Action> {
     if !eligible(s) {
         return Vec::new();
     }
+    if let Some(round) = s.round_account.as_ref().filter(|r| !r.seed_recorded()) {
+        return record_seed(s, round);
+    }
+    let verifier = s.verifier;
     let mut actions = Vec::new();
     for (key, submission) in &s.submissions {
         let node = submission.node;
@@ -219,15 +226,53 @@ fn audit(s: &RoundSnapshot<'_>) -> Vec<Action> {
         };
         let audit = tasknet_sdk::pda::audit(key);
         if submission.status == SubmissionStatus::Revealed && !valid {
-            actions.push(Action::Challenge { node });
-        } else if submission.status == SubmissionStatus::Challenged && !s.voted.contains(&audit) {
+            actions.push(Action::Challenge { node, verifier });
+        } else if submission.status == SubmissionStatus::Challenged
+            && verifier.is_none()
+            && !s.voted.contains(&audit)
+        {
             actions.push(Action::Vote {
                 node,
                 invalid: !valid,
             });
         }
     }
+    actions.extend(verify_ours(s));
     actions
+}
+
+/// Slots after the seed slot's block during which only the round's first
+/// submitter records the seed, so that N nodes do not race to send it.
+pub const SEED_GRACE_SLOTS: u64 = 2;
+
+fn record_seed(s: &RoundSnapshot<'_>, round: &tasknet::state::Round) -> Vec<Action> {
+    let seed_slot = tasknet::logic::seed_slot(&round.schedule, s.round);
+    let first = s.mine.as_ref().is_some_and(|m| m.index == 0);
+    let due = if first { 1 } else { 1 + SEED_GRACE_SLOTS };
+    // The block of the seed slot exists from the next slot on.
+    if s.mine.is_some() && s.view.slot >= seed_slot.saturating_add(due) {
+        vec![Action::RecordSeed]
+    } else {
+        Vec::new()
+    }
+}
+
+/// On a verifier task, an open audit we are party to (ours as challenger
+/// or accused) that nobody had the verifier decide: ask it now.
+fn verify_ours(s: &RoundSnapshot<'_>) -> Vec<Action> {
+    let Some(verifier) = s.verifier else {
+        return Vec::new();
+    };
+    let me = s.view.me;
+    s.audits
+        .iter()
+        .filter(|(_, a)| a.verdict == AuditVerdict::Pending && (a.node == me || a.challenger == me))
+        .map(|(_, a)| Action::Verify {
+            node: a.node,
+            challenger: a.challenger,
+            verifier,
+        })
+        .collect()
 }
 
 /// Which of the cranks anyone may send a policy sends now.
@@ -386,6 +431,7 @@ mod tests {
             economics: ECONOMICS,
             commit_reveal,
             accept_freeze_authority: false,
+            verifier: None,
         };
         Task::new(Pubkey::new_unique(), args, 0, 0)
     }
@@ -566,7 +612,10 @@ mod tests {
         assert_eq!(
             decide(&s),
             vec![
-                Action::Challenge { node: liar },
+                Action::Challenge {
+                    node: liar,
+                    verifier: None
+                },
                 Action::Vote {
                     node: accused,
                     invalid: false
@@ -575,7 +624,13 @@ mod tests {
         );
         s.voted
             .insert(pda::audit(&pda::submission(&v.task_key, 0, &accused)));
-        assert_eq!(decide(&s), vec![Action::Challenge { node: liar }]);
+        assert_eq!(
+            decide(&s),
+            vec![Action::Challenge {
+                node: liar,
+                verifier: None
+            }]
+        );
     }
 
     #[test]

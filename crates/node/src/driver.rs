@@ -32,6 +32,9 @@ pub struct Records {
     pub own: Option<OwnSubmission>,
     /// Our verdicts on others' payloads, by submitter.
     pub verdicts: HashMap<Pubkey, bool>,
+    /// The task's verifier failed when we asked it: its audits go to the
+    /// vote.
+    pub verifier_broken: bool,
 }
 
 /// What a round driver reads from and acts through, for one task.
@@ -133,5 +136,8 @@ pub async fn read_snapshot<'v, H: RoundHost>(
     let records = host.records(round, reads.submissions != Submissions::None)?;
     snapshot.own = records.own;
     snapshot.verdicts = records.verdicts;
+    if records.verifier_broken {
+        snapshot.verifier = None;
+    }
     Ok(snapshot)
 }

@@ -42,6 +42,7 @@ impl RoundHost for TaskHost<'_> {
             } else {
                 Default::default()
             },
+            verifier_broken: self.shared.verifier_broken(task),
         })
     }
 
@@ -152,12 +153,26 @@ impl TaskHost<'_> {
         let stored = key.stored();
         let action_name = stored.split(':').next().unwrap_or_default();
         let metrics = &node.reporter.ops.metrics;
+        let asks_verifier = matches!(
+            action,
+            Action::Verify { .. }
+                | Action::Challenge {
+                    verifier: Some(_),
+                    ..
+                }
+        );
         let acted = outbox.send(purpose, &instructions).await.inspect_err(|e| {
             metrics
                 .transaction_failures
                 .with_label_values(&[action_name, &failure_name(e)])
                 .inc();
+            if asks_verifier {
+                node.mark_verifier_broken(task, e);
+            }
         })?;
+        if let (true, Acted::Refused(e)) = (asks_verifier, &acted) {
+            node.mark_verifier_broken(task, e);
+        }
         match &acted {
             Acted::Confirmed(_) => metrics.transactions.with_label_values(&[action_name]).inc(),
             Acted::Refused(e) => metrics

@@ -64,6 +64,9 @@ pub(crate) struct Shared {
     /// Our token accounts known to exist (a token task's claim creates
     /// ours in its transaction until then).
     pub token_accounts: std::sync::Mutex<std::collections::HashSet<Pubkey>>,
+    /// Tasks whose verifier failed when asked: their challenges go to the
+    /// vote (for as long as the node runs).
+    pub broken_verifiers: std::sync::Mutex<std::collections::HashSet<Pubkey>>,
 }
 
 /// One piece of a round's off-chain work: (task, round, the audited node
@@ -129,6 +132,25 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         known.insert(account);
+    }
+
+    pub(crate) fn verifier_broken(&self, task: &Pubkey) -> bool {
+        let broken = self
+            .broken_verifiers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        broken.contains(task)
+    }
+
+    /// The task's verifier failed: decide its audits by vote from now on.
+    pub(crate) fn mark_verifier_broken(&self, task: &Pubkey, why: &dyn std::fmt::Display) {
+        let mut broken = self
+            .broken_verifiers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if broken.insert(*task) {
+            tracing::warn!(task = %task, "the task's verifier failed ({why}); its audits go to the vote");
+        }
     }
 
     pub(crate) fn is_skipped(&self, work: &WorkKey) -> bool {

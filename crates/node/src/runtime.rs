@@ -63,6 +63,7 @@ impl Node {
                 keypair,
                 skipped: Default::default(),
                 token_accounts: Default::default(),
+                broken_verifiers: Default::default(),
             },
             config,
         })

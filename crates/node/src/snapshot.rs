@@ -11,7 +11,7 @@ use std::future::Future;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Space};
-use tasknet::logic::{AuditSample, Phase};
+use tasknet::logic::{backup_depth, AuditSample, Phase};
 use tasknet::state::{Audit, AuditVerdict, Round, Stake, Submission, SubmissionStatus, Task};
 use tasknet_sdk::accounts::{filters, Memcmp};
 use tasknet_sdk::chain::{decode_account, ChainClient, ChainError};
@@ -191,6 +191,9 @@ pub struct RoundSnapshot<'a> {
     pub audits: Vec<(Pubkey, Audit)>,
     /// Votes of the round's resolved audits: (audit, voter).
     pub votes: Vec<(Pubkey, Pubkey)>,
+    /// The task's verifier program, while it answers (the host drops it
+    /// once a call failed: then challenges go to the vote).
+    pub verifier: Option<Pubkey>,
 }
 
 impl<'a> RoundSnapshot<'a> {
@@ -208,6 +211,7 @@ impl<'a> RoundSnapshot<'a> {
             voted: HashSet::new(),
             audits: Vec::new(),
             votes: Vec::new(),
+            verifier: view.task.verifier,
         }
     }
 
@@ -305,8 +309,12 @@ impl<'a> RoundSnapshot<'a> {
         Ok(())
     }
 
-    /// The submissions our audit sample assigns us: once per round, one
-    /// indexed lookup each, so the cost does not grow with the round.
+    /// The submissions our audit sample assigns us: once per round (once
+    /// the round's audit seed is recorded), one indexed lookup each, so the
+    /// cost does not grow with the round. When some submitters never
+    /// revealed, we may be a backup auditor for some of their targets: the
+    /// liveness of the few indices that decides it is looked up too, only
+    /// as far as the draw needs (`AuditSample::live_targets`).
     async fn locate_sample(
         &self,
         source: &impl AccountSource,
@@ -320,19 +328,52 @@ impl<'a> RoundSnapshot<'a> {
             memory.sampled = Some(Vec::new());
             return Ok(());
         };
+        if !round.seed_recorded() {
+            // No draw before the seed exists; located on a later tick.
+            return Ok(());
+        }
         let task = &self.view.task_key;
-        let sample = AuditSample::new(
+        let k = self.view.audits_per_round;
+        let backups = backup_depth(round.submissions, round.revealed, k);
+        let sample = AuditSample::with_backups(
             task,
             self.round,
+            &round.audit_seed,
             round.submissions,
-            self.view.audits_per_round,
+            k,
+            backups,
         );
-        let mut sampled = Vec::new();
-        for index in sample.targets(mine.index) {
-            let filters = filters::submission_at(task, self.round, index);
-            let found: Vec<(Pubkey, Submission)> = scan(source, &filters).await?;
-            sampled.extend(found.into_iter().map(|(key, _)| key));
-        }
+        // index → (address, live), filled as the draw asks.
+        let mut known: HashMap<u32, Option<(Pubkey, bool)>> = HashMap::new();
+        known.insert(mine.index, Some((self.mine_key(), !mine.value.is_empty())));
+        let targets = loop {
+            let missing = std::cell::RefCell::new(Vec::new());
+            let targets = sample.live_targets(mine.index, |index| match known.get(&index) {
+                Some(found) => found.is_some_and(|(_, live)| live),
+                None => {
+                    missing.borrow_mut().push(index);
+                    true // until looked up; the next pass corrects it
+                }
+            });
+            let missing = missing.into_inner();
+            if missing.is_empty() {
+                break targets;
+            }
+            for index in missing {
+                let filters = filters::submission_at(task, self.round, index);
+                let found: Vec<(Pubkey, Submission)> = scan(source, &filters).await?;
+                let entry = found
+                    .into_iter()
+                    .next()
+                    .map(|(key, s)| (key, !s.value.is_empty()));
+                known.insert(index, entry);
+            }
+        };
+        let sampled = targets
+            .into_iter()
+            .filter_map(|index| known.get(&index).copied().flatten())
+            .map(|(key, _)| key)
+            .collect();
         memory.sampled = Some(sampled);
         Ok(())
     }

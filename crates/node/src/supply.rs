@@ -405,6 +405,7 @@ mod tests {
             economics: tasknet_sdk::defaults::ECONOMICS,
             commit_reveal: true,
             accept_freeze_authority: false,
+            verifier: None,
         };
         Task::new(Pubkey::new_unique(), args, 0, 0)
     }

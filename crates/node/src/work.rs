@@ -8,6 +8,7 @@ use anchor_lang::prelude::Pubkey;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tasknet::state::{Stake, Submission};
+use tasknet_sdk::chain::ChainError;
 use tasknet_sdk::pda;
 
 use crate::code::{self, CodeError, RoundInput, TaskCode};
@@ -53,10 +54,17 @@ pub(crate) async fn execute(
     store.save_payload(&hash, &payload)?;
     let mut salt = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut salt);
-    let own = OwnSubmission {
-        value: hash.to_vec(),
-        salt,
+    // A verifier task's value is the result itself, for its verifier to
+    // check on-chain; any other task's is the payload's hash.
+    let value = if snapshot.view.task.verifier.is_some() {
+        if payload.len() > tasknet::constants::MAX_VALUE_LEN {
+            return Err(CodeError::PayloadLength(payload.len()).into());
+        }
+        payload
+    } else {
+        hash.to_vec()
     };
+    let own = OwnSubmission { value, salt };
     Ok(store.save_own_submission(&task, round, &own)?)
 }
 
@@ -71,7 +79,24 @@ pub(crate) async fn audit(
     let Some((_, submission)) = snapshot.submissions.iter().find(|(_, s)| s.node == *node) else {
         return Ok(());
     };
-    let Some(valid) = audit_value(shared, spec, snapshot, submission).await? else {
+    let verdict = match snapshot.verifier {
+        Some(verifier) => {
+            ask_verifier(
+                shared,
+                spec,
+                snapshot,
+                (key_of(snapshot, node), submission),
+                &verifier,
+            )
+            .await
+        }
+        None => None,
+    };
+    let verdict = match verdict {
+        Some(valid) => Some(valid),
+        None => audit_value(shared, spec, snapshot, submission).await?,
+    };
+    let Some(valid) = verdict else {
         return Ok(()); // unreachable for now: audited again next tick
     };
     if !valid {
@@ -81,6 +106,52 @@ pub(crate) async fn audit(
     let metrics = &shared.reporter.ops.metrics;
     metrics.audits.with_label_values(&[verdict]).inc();
     Ok(shared.store.save_audit_verdict(&task, round, node, valid)?)
+}
+
+fn key_of(snapshot: &RoundSnapshot<'_>, node: &Pubkey) -> Pubkey {
+    pda::submission(&snapshot.view.task_key, snapshot.round, node)
+}
+
+/// A verifier task's audit: what the task's verifier would answer about
+/// the submission, found by simulating its call (nothing is sent). `None`
+/// when the verifier fails or answers anything else: then the node audits
+/// with the task code and the task's challenges go to the vote.
+async fn ask_verifier(
+    shared: &Shared,
+    spec: &TaskSpec,
+    snapshot: &RoundSnapshot<'_>,
+    (key, submission): (Pubkey, &Submission),
+    verifier: &Pubkey,
+) -> Option<bool> {
+    use tasknet::verifier::{self, Answer, VerifyRequest};
+    let request = VerifyRequest {
+        task: submission.task,
+        round: submission.round,
+        node: submission.node,
+        value: submission.value.clone(),
+    };
+    let round = pda::round(&spec.task, snapshot.round);
+    let call = verifier::instruction(*verifier, spec.task, round, key, &request);
+    let returned = shared
+        .chain
+        .simulate_return_data(&[call], &shared.pubkey())
+        .await;
+    match returned.map(|r| verifier::answer(verifier, r)) {
+        Ok(Ok(answer)) => Some(answer == Answer::Valid),
+        Ok(Err(e)) => {
+            shared.mark_verifier_broken(&spec.task, &format!("{e:?}"));
+            None
+        }
+        // The endpoint did not answer: ask again on a later tick.
+        Err(e @ (ChainError::Transport { .. } | ChainError::Rpc(_))) => {
+            tracing::debug!(task = %spec.task, "verifier simulation: {e}");
+            None
+        }
+        Err(e) => {
+            shared.mark_verifier_broken(&spec.task, &e);
+            None
+        }
+    }
 }
 
 /// Fetches the submitter's payload from its endpoint, checks it against
@@ -105,6 +176,16 @@ async fn audit_value(
         .await?
         .map(|s| s.endpoint)
         .unwrap_or_default();
+    if view.task.verifier.is_some() {
+        // A verifier task's value is its payload (at most 256 bytes).
+        let (node, payload) = (submission.node, submission.value.clone());
+        let input = RoundInput::new(task, round, node);
+        return Ok(Some(
+            tokio::task::spawn_blocking(move || code.audit(&input, &node, &payload))
+                .await
+                .map_err(|e| NodeError::CodeTask(e.to_string()))??,
+        ));
+    }
     let schedule = &view.task.schedule;
     let deadline = schedule
         .reveal_end(round)

@@ -574,6 +574,42 @@ impl ChainClient {
         })
     }
 
+    /// Simulates `instructions` paid by `payer` (no signature checked)
+    /// and returns the return data the transaction left: what a program
+    /// such as a task's verifier would answer, without sending anything.
+    pub async fn simulate_return_data(
+        &self,
+        instructions: &[Instruction],
+        payer: &Pubkey,
+    ) -> Result<Option<(Pubkey, Vec<u8>)>, ChainError> {
+        let transaction = Transaction::new_with_payer(instructions, Some(payer));
+        let simulation = self
+            .retry(|| {
+                self.rpc.simulate_transaction_with_config(
+                    &transaction,
+                    RpcSimulateTransactionConfig {
+                        sig_verify: false,
+                        replace_recent_blockhash: true,
+                        commitment: Some(self.config.commitment),
+                        ..RpcSimulateTransactionConfig::default()
+                    },
+                )
+            })
+            .await?
+            .value;
+        if let Some(err) = simulation.err {
+            return Err(ChainError::from_transaction(err.into()));
+        }
+        Ok(simulation.return_data.and_then(|r| {
+            use base64::Engine;
+            let program: Pubkey = r.program_id.parse().ok()?;
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(&r.data.0)
+                .ok()?;
+            Some((program, data))
+        }))
+    }
+
     fn build(
         &self,
         instructions: &[Instruction],

@@ -320,8 +320,27 @@ pub fn reveal(
             node: *node,
             round_account: pda::round(task, round),
             submission: pda::submission(task, round, node),
+            // The first reveal after the seed slot's block records the
+            // round's audit seed.
+            slot_hashes: Some(SLOT_HASHES_SYSVAR),
         },
         ix::Reveal { value, salt },
+    )
+}
+
+/// The `SlotHashes` sysvar: where a round's audit seed comes from.
+pub const SLOT_HASHES_SYSVAR: Pubkey =
+    Pubkey::from_str_const("SysvarS1otHashes111111111111111111111111111");
+
+/// Records `round`'s audit seed (anyone, once the first block after its
+/// submit window exists; see `tasknet::logic::audit_seed`).
+pub fn record_audit_seed(task: &Pubkey, round: u64) -> Instruction {
+    instruction(
+        acc::RecordAuditSeed {
+            round_account: pda::round(task, round),
+            slot_hashes: SLOT_HASHES_SYSVAR,
+        },
+        ix::RecordAuditSeed {},
     )
 }
 
@@ -388,6 +407,35 @@ pub fn resolve_audit(
             node: *target,
         },
         ix::ResolveAudit {},
+    )
+}
+
+/// Decides the audit of `target`'s submission in `round` by the task's
+/// `verifier` program (anyone; at once, usually right after the challenge
+/// in the same transaction).
+pub fn verify_audit(
+    task: &Pubkey,
+    round: u64,
+    target: &Pubkey,
+    challenger: &Pubkey,
+    verifier: &Pubkey,
+) -> Instruction {
+    let submission = pda::submission(task, round, target);
+    instruction(
+        acc::VerifyAudit {
+            resolve: acc::ResolveAudit {
+                task: *task,
+                vault: pda::vault(task),
+                round_account: pda::round(task, round),
+                submission,
+                audit: pda::audit(&submission),
+                node_stake: pda::stake(task, target),
+                challenger: *challenger,
+                node: *target,
+            },
+            verifier: *verifier,
+        },
+        ix::VerifyAudit {},
     )
 }
 

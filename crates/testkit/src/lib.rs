@@ -54,6 +54,7 @@ pub fn task_args(task_id: u64, code_hash: [u8; 32], schedule: Schedule) -> Creat
         code_limits: Default::default(),
         commit_reveal: schedule.commit_reveal(),
         accept_freeze_authority: false,
+        verifier: None,
         schedule,
         economics: TEST_ECONOMICS,
     }

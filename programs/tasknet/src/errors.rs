@@ -186,6 +186,28 @@ pub enum TasknetError {
     WrongTokenOwner,
     #[msg("the token account does not exist or is not initialized: create the associated token account first")]
     TokenAccountMissing,
+    #[msg("the account is not the sysvar this instruction reads (SlotHashes)")]
+    WrongSysvar,
+    #[msg("the round's audit seed is already recorded")]
+    SeedAlreadyRecorded,
+    #[msg("no block after the round's submit window yet: its audit seed cannot be recorded before the window has closed")]
+    SeedNotYetAvailable,
+    #[msg("the round's seed slot left the SlotHashes sysvar (over 512 slots ago): its audit seed can no longer be recorded")]
+    SeedExpired,
+    #[msg("the verifier program cannot be the tasknet program itself")]
+    VerifierIsTasknet,
+    #[msg("the task names no verifier program: its audits are decided by vote")]
+    NoVerifier,
+    #[msg("the program is not the task's verifier")]
+    WrongVerifier,
+    #[msg("the verifier account is not an executable program")]
+    VerifierNotExecutable,
+    #[msg("the verifier returned no verdict (no return data of its own)")]
+    VerifierAnswerMissing,
+    #[msg("the verifier's return data is not a verdict (one byte: 0 invalid, 1 valid)")]
+    VerifierAnswerMalformed,
+    #[msg("the submission has no revealed value for the verifier to check")]
+    NothingToVerify,
 }
 
 impl From<ScheduleError> for TasknetError {

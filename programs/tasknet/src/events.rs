@@ -162,6 +162,26 @@ pub struct AuditResolved {
     pub to_challenger: u64,
 }
 
+/// A round's audit seed was recorded (by a reveal or the crank).
+#[event]
+pub struct AuditSeedRecorded {
+    pub task: Pubkey,
+    pub round: u64,
+    /// The block whose hash is the seed.
+    pub slot: u64,
+}
+
+/// An audit was decided by the task's verifier program (`AuditResolved`
+/// follows with the settlement).
+#[event]
+pub struct AuditVerified {
+    pub task: Pubkey,
+    pub round: u64,
+    pub submission: Pubkey,
+    pub verifier: Pubkey,
+    pub invalid: bool,
+}
+
 #[event]
 pub struct RewardClaimed {
     pub task: Pubkey,

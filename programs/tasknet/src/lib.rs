@@ -33,6 +33,7 @@ pub mod pda;
 pub mod state;
 pub mod tokens;
 mod utils;
+pub mod verifier;
 
 use instructions::*;
 use logic::SALT_LEN;
@@ -147,6 +148,16 @@ pub mod tasknet {
     #[access_control(ctx.accounts.validate())]
     pub fn resolve_audit(ctx: Context<ResolveAudit>) -> Result<()> {
         ResolveAudit::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn record_audit_seed(ctx: Context<RecordAuditSeed>) -> Result<()> {
+        RecordAuditSeed::handler(ctx)
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn verify_audit(ctx: Context<VerifyAudit>) -> Result<()> {
+        VerifyAudit::handler(ctx)
     }
 
     #[access_control(ctx.accounts.validate())]

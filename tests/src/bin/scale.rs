@@ -461,6 +461,7 @@ impl<'a> RoundHost for SimHost<'a> {
         Ok(Records {
             own: sim.own.get(&round).cloned(),
             verdicts: sim.verdicts(round),
+            verifier_broken: false,
         })
     }
 
@@ -525,7 +526,7 @@ impl NodeSim {
                 self.counts.earned += share;
                 self.counts.rent_returned += (delta as u64).saturating_sub(*share);
             }
-            (Action::Challenge { node } | Action::Vote { node, .. }, _) => {
+            (Action::Challenge { node, .. } | Action::Vote { node, .. }, _) => {
                 let me = self.keypair.pubkey();
                 let audit = pda::audit(&pda::submission(&bank.task, round, node));
                 let mut others = bank.others.lock().unwrap();

@@ -61,6 +61,8 @@ pub struct CreateOptions {
     /// A token task's mint; `None` pays in SOL.
     pub mint: Option<Pubkey>,
     pub accept_freeze_authority: bool,
+    /// A verifier program that decides challenges exactly (no vote).
+    pub verifier: Option<Pubkey>,
 }
 
 #[derive(Serialize)]
@@ -169,6 +171,7 @@ pub async fn create(ctx: &Ctx, mut o: CreateOptions) -> Result<Created, CliError
         economics: o.economics,
         commit_reveal,
         accept_freeze_authority: o.accept_freeze_authority,
+        verifier: o.verifier,
     };
     let asset = units.asset();
     let mut ixs = vec![sdk::create_task_in(&creator.pubkey(), args, asset.as_ref())];

@@ -82,6 +82,9 @@ struct TaskEntry {
     mint: Option<String>,
     #[serde(default)]
     accept_freeze_authority: bool,
+    /// A verifier program that decides challenges exactly (fixed at
+    /// creation).
+    verifier: Option<String>,
     bounty_target: Option<String>,
     min_stake: Option<String>,
     challenge_bond: Option<String>,
@@ -261,6 +264,12 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
         .map(|m| m.parse::<Pubkey>())
         .transpose()
         .map_err(|_| source.error(id, "mint", "not a base-58 address"))?;
+    let verifier = t
+        .verifier
+        .as_deref()
+        .map(|m| m.parse::<Pubkey>())
+        .transpose()
+        .map_err(|_| source.error(id, "verifier", "not a base-58 address"))?;
     let economics = Economics {
         // Set from `reward` once the asset's decimals are known.
         reward_per_round: 0,
@@ -297,6 +306,7 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
             fund: amount("bounty_target", "0")?,
             mint,
             accept_freeze_authority: t.accept_freeze_authority,
+            verifier,
         },
     })
 }

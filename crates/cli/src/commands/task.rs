@@ -192,6 +192,13 @@ pub struct CreateArgs {
     /// account, stopping every payout from or to it until thawed.
     #[arg(long, requires = "mint")]
     accept_freeze_authority: bool,
+    /// A verifier program (its address) that decides this task's
+    /// challenges exactly, by a call, with no vote: a wrong result is
+    /// slashed at once, a right one clears its challenger's bond to the
+    /// node. Fixed for the task's life. See docs/design.md "Verifier
+    /// programs" for the interface.
+    #[arg(long)]
+    verifier: Option<Pubkey>,
     /// Least stake, in SOL, that may submit and vote.
     #[arg(long, default_value_t = Sol(ECONOMICS.min_stake))]
     min_stake: Sol,
@@ -252,6 +259,7 @@ impl CreateArgs {
             fund: self.fund,
             mint: self.mint,
             accept_freeze_authority: self.accept_freeze_authority,
+            verifier: self.verifier,
         })
     }
 }

@@ -131,7 +131,10 @@ impl Trial {
             .iter()
             .map(|node| self.execute(code, RoundInput::new(task, round, *node)))
             .collect();
-        let sample = AuditSample::new(&task, round, nodes, audits);
+        // A simulated round's seed: on-chain, the first block after the
+        // submit window's hash.
+        let seed = Sha256::digest(round.to_le_bytes()).into();
+        let sample = AuditSample::new(&task, round, &seed, nodes, audits);
         for (auditor, node) in node_keys.iter().enumerate() {
             let Ok(auditor) = u32::try_from(auditor) else {
                 break;

@@ -25,6 +25,9 @@ pub struct CreateTaskArgs {
     /// For a token task: the creator accepts a mint whose freeze authority
     /// could freeze the task's tokens (and with them every payout).
     pub accept_freeze_authority: bool,
+    /// A program that decides the task's challenges exactly (the
+    /// `verifier` interface); `None`: challenges go to a stake vote.
+    pub verifier: Option<Pubkey>,
 }
 
 #[derive(Accounts)]
@@ -87,6 +90,10 @@ impl<'info> CreateTask<'info> {
             .validate(args.commit_reveal)
             .map_err(TasknetError::from)?;
         args.economics.validate()?;
+        require!(
+            args.verifier != Some(crate::ID),
+            TasknetError::VerifierIsTasknet
+        );
         if let Some(tokens) = self.token_setup()? {
             require!(
                 tokens::is_token_program(tokens.token_program.key)

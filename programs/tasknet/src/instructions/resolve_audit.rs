@@ -58,23 +58,29 @@ impl ResolveAudit<'_> {
 
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let accounts = ctx.accounts;
-        let vault = accounts.vault.to_account_info();
-        let task = &mut accounts.task;
-        let audit = &mut accounts.audit;
-        let stake = &mut accounts.node_stake;
-        let submission = &mut accounts.submission;
-        let round_account = &mut accounts.round_account;
-
         // The round's terms, fixed when it opened, judge it.
-        let terms = round_account.economics;
+        let terms = accounts.round_account.economics;
         let outcome = verdict(
-            audit.invalid_weight,
-            audit.valid_weight,
-            round_account.eligible_stake,
+            accounts.audit.invalid_weight,
+            accounts.audit.valid_weight,
+            accounts.round_account.eligible_stake,
             terms.vote_threshold_bps,
             terms.quorum_bps,
         );
-        let invalid = outcome == Verdict::Invalid;
+        accounts.settle(outcome == Verdict::Invalid)
+    }
+
+    /// Settles the audit on `invalid`, by vote (`resolve_audit`) or by the
+    /// task's verifier (`verify_audit`): the bond, the slash and the
+    /// counters.
+    pub(crate) fn settle(&mut self, invalid: bool) -> Result<()> {
+        let vault = self.vault.to_account_info();
+        let task = &mut self.task;
+        let audit = &mut self.audit;
+        let stake = &mut self.node_stake;
+        let submission = &mut self.submission;
+        let round_account = &mut self.round_account;
+        let terms = round_account.economics;
         audit.resolve(invalid)?;
         submission.resolve(audit.verdict)?;
         task.ledger.release_bond(audit.bond)?;
@@ -100,13 +106,13 @@ impl ResolveAudit<'_> {
             task.record_slash(slash.total())?;
             pay_out(
                 &vault,
-                &accounts.challenger,
+                &self.challenger,
                 checked_add(audit.bond, slash.to_challenger)?,
             )?;
             round_account.invalidated.increment()?;
         } else {
             // A failed challenge pays its bond to the node it accused.
-            pay_out(&vault, &accounts.node, audit.bond)?;
+            pay_out(&vault, &self.node, audit.bond)?;
         }
         round_account.open_audits.decrement()?;
         stake.open_audits.decrement()?;

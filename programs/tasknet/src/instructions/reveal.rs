@@ -1,8 +1,9 @@
+use anchor_lang::compat::solana_sysvar::slot_hashes;
 use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TasknetError;
-use crate::events::{emit, Revealed};
+use crate::events::{emit, AuditSeedRecorded, Revealed};
 use crate::logic::{commitment, Phase, SALT_LEN};
 use crate::state::*;
 
@@ -22,6 +23,12 @@ pub struct Reveal<'info> {
         has_one = node @ TasknetError::NotSubmissionOwner,
     )]
     pub submission: Box<Account<'info, Submission>>,
+    /// CHECK: the SlotHashes sysvar (address-checked), read in place: the
+    /// first reveal after the seed slot's block records the round's audit
+    /// seed, so no crank is needed. Optional: a reveal without it only
+    /// leaves the seed to the next one or to `record_audit_seed`.
+    #[account(address = slot_hashes::ID @ TasknetError::WrongSysvar)]
+    pub slot_hashes: Option<UncheckedAccount<'info>>,
 }
 
 impl Reveal<'_> {
@@ -50,6 +57,20 @@ impl Reveal<'_> {
         submission.reveal(value)?;
         let round_account = &mut ctx.accounts.round_account;
         round_account.revealed.increment()?;
+        if let (false, Some(slot_hashes)) =
+            (round_account.seed_recorded(), &ctx.accounts.slot_hashes)
+        {
+            // Not there yet (a reveal in the seed slot itself) or gone:
+            // a later reveal or the crank records it.
+            let data = slot_hashes.try_borrow_data()?;
+            if round_account.record_seed(&data).is_ok() {
+                emit(AuditSeedRecorded {
+                    task: round_account.task,
+                    round: round_account.round,
+                    slot: round_account.seed_slot,
+                });
+            }
+        }
         emit(Revealed {
             task: submission.task,
             round: submission.round,

@@ -158,6 +158,7 @@ mod tests {
             },
             commit_reveal: false,
             accept_freeze_authority: false,
+            verifier: None,
         };
         Task::new(creator, args, 0, 0)
     }

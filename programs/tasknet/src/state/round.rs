@@ -3,7 +3,7 @@ use anchor_spl::token_interface::TokenInterface;
 
 use crate::constants::ROUND_SEED;
 use crate::errors::TasknetError;
-use crate::logic::{reward_share, Schedule};
+use crate::logic::{find_seed, reward_share, seed_slot, Schedule, SeedLookup};
 use crate::state::{checked_add, checked_sub, Counter, Economics, Submission, Task};
 use crate::tokens::{self, TokenMove};
 use crate::utils::pay_out;
@@ -53,6 +53,13 @@ pub struct Round {
     /// equals `outstanding()`; the default key for a SOL round, which holds
     /// its pool in its own lamports.
     pub pool_tokens: Pubkey,
+    /// The hash of the first block at or after the seed slot (the first
+    /// slot after the submit window): the audit sample's seed, unknown to
+    /// every submitter while it could still choose when to land
+    /// (`logic::audit_seed`). Zero until recorded.
+    pub audit_seed: [u8; 32],
+    /// The slot of that block; 0 until recorded.
+    pub seed_slot: u64,
 }
 
 impl Round {
@@ -88,6 +95,30 @@ impl Round {
             rent_payer,
             bump,
             pool_tokens: Pubkey::default(),
+            audit_seed: [0; 32],
+            seed_slot: 0,
+        }
+    }
+
+    /// The audit seed is recorded (nodes may draw the sample).
+    pub fn seed_recorded(&self) -> bool {
+        self.seed_slot != 0
+    }
+
+    /// Records the audit seed from the `SlotHashes` sysvar's data: the
+    /// first block at or after the round's seed slot, whoever records it
+    /// and whenever (while that slot is in the sysvar).
+    pub fn record_seed(&mut self, slot_hashes: &[u8]) -> Result<()> {
+        require!(!self.seed_recorded(), TasknetError::SeedAlreadyRecorded);
+        match find_seed(slot_hashes, seed_slot(&self.schedule, self.round)) {
+            SeedLookup::Found { slot, hash } => {
+                self.audit_seed = hash;
+                self.seed_slot = slot;
+                Ok(())
+            }
+            SeedLookup::NotYet => err!(TasknetError::SeedNotYetAvailable),
+            SeedLookup::Expired => err!(TasknetError::SeedExpired),
+            SeedLookup::Malformed => err!(TasknetError::WrongSysvar),
         }
     }
 

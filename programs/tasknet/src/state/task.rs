@@ -241,6 +241,9 @@ pub struct Task {
     /// lamports that reach the vault outside rewards (slash remainders,
     /// donations), which return to the creator when the task closes.
     pub reward_token: Option<TokenReward>,
+    /// A program that decides this task's challenges exactly
+    /// (`verifier`), fixed at creation; `None`: stake votes decide.
+    pub verifier: Option<Pubkey>,
 }
 
 /// Checked arithmetic on ledger fields, mapped to the program's error.
@@ -280,6 +283,7 @@ impl Task {
             bump,
             vault_bump,
             reward_token: None,
+            verifier: args.verifier,
         }
     }
 
