@@ -26,6 +26,7 @@ use solana_program_test::ProgramTestContext;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use tasknet::errors::TasknetError;
+use tasknet::events::AuditSeedRecorded;
 use tasknet::instructions::{CreateTaskArgs, SubmissionPayload};
 use tasknet::logic::{commitment, Schedule, SALT_LEN};
 use tasknet::state::{Economics, Round, Task};
@@ -204,7 +205,7 @@ pub fn test_keypair(index: u32) -> Keypair {
 /// the compute-budget instruction included), over every test flow. Set from
 /// the measurement in docs/performance.md plus a margin; CU on SBF are
 /// deterministic, so growing past one is a real regression, not noise.
-pub const COMPUTE_UNIT_CEILINGS: [(&str, u64); 30] = [
+pub const COMPUTE_UNIT_CEILINGS: [(&str, u64); 34] = [
     ("create_task", 22_200),
     ("fund_task", 9_900),
     ("update_task", 6_000),
@@ -217,8 +218,12 @@ pub const COMPUTE_UNIT_CEILINGS: [(&str, u64); 30] = [
     ("withdraw_stake", 9_800),
     ("close_stake", 6_900),
     ("open_round", 15_800),
-    ("submit", 13_100),
-    ("reveal", 5_500),
+    ("record_audit_seed", 4_000),
+    ("reveal (recording the audit seed)", 6_650),
+    ("verify_audit", 26_200),
+    ("challenge + verify_audit", 55_400),
+    ("submit", 14_200),
+    ("reveal", 6_500),
     ("challenge", 33_400),
     ("vote", 12_700),
     ("claim", 5_600),
@@ -313,15 +318,18 @@ impl Harness {
         match &mut self.chain {
             Chain::Native(ctx) => ctx.warp_to_slot(slot).unwrap(),
             Chain::Sbf(svm) => {
-                // As program-test's warp: the new bank's SlotHashes gains
-                // its parent's (the slot we leave) hash.
+                // As program-test's warp: a bank at `slot - 1` whose
+                // parent is the bank we leave, then the bank at `slot`, so
+                // SlotHashes gains both their hashes.
                 let mut hashes: solana_slot_hashes::SlotHashes = svm.get_sysvar();
-                let hash: [u8; 32] = sha2::Sha256::new()
-                    .chain_update(b"tasknet-test-bank")
-                    .chain_update(now.to_le_bytes())
-                    .finalize()
-                    .into();
-                hashes.add(now, solana_hash_v4::Hash::new_from_array(hash));
+                for parent in [now, slot - 1] {
+                    let hash: [u8; 32] = sha2::Sha256::new()
+                        .chain_update(b"tasknet-test-bank")
+                        .chain_update(parent.to_le_bytes())
+                        .finalize()
+                        .into();
+                    hashes.add(parent, solana_hash_v4::Hash::new_from_array(hash));
+                }
                 svm.set_sysvar(&hashes);
                 svm.warp_to_slot(slot);
                 svm.expire_blockhash();
@@ -361,6 +369,15 @@ impl Harness {
         self.transactions += 1;
         // An instruction alone, or after the creation of an associated
         // token account (a node's first claim of a token task).
+        if let ([challenge, verify], Ok(())) = (instructions, &sent.result) {
+            let names = (
+                instruction_name(&challenge.data),
+                instruction_name(&verify.data),
+            );
+            if names == (Some("challenge"), Some("verify_audit")) {
+                self.record_compute_units("challenge + verify_audit", sent.compute_units);
+            }
+        }
         let (measured, creates_ata) = match instructions {
             [only] => (Some(only), false),
             [first, only] if first.program_id == sdk::tokens::ASSOCIATED_TOKEN_PROGRAM_ID => {
@@ -375,6 +392,9 @@ impl Harness {
                 let mut row = cu_row(name, only);
                 if creates_ata {
                     row = format!("{name} (token, creating the ATA)");
+                }
+                if name == "reveal" && !events::<AuditSeedRecorded>(&sent).is_empty() {
+                    row = format!("{row} (recording the audit seed)");
                 }
                 self.record_compute_units(&row, sent.compute_units);
             }

@@ -634,6 +634,87 @@ mod tests {
     }
 
     #[test]
+    fn the_first_submitter_records_the_audit_seed_then_anyone_after_a_grace() {
+        // A plain task: the audit window opens at the seed slot itself.
+        let seed_slot = SCHEDULE.submit_end(0);
+        let at = |slot: u64, index: Option<u32>| {
+            let mut v = view(slot);
+            v.task = task(false);
+            let mut s = RoundSnapshot::empty(&v, 0);
+            s.round_account = Some(round_account(Pubkey::new_unique(), 0, 3, 0));
+            s.mine = index.map(|i| {
+                let mut mine = submission(&v, v.me, SubmissionStatus::Revealed).1;
+                mine.index = i;
+                mine
+            });
+            decide(&s)
+        };
+        // Its block exists from the next slot on.
+        assert_eq!(at(seed_slot, Some(0)), vec![]);
+        assert_eq!(at(seed_slot + 1, Some(0)), vec![Action::RecordSeed]);
+        assert_eq!(at(seed_slot + 1, Some(2)), vec![]);
+        assert_eq!(
+            at(seed_slot + 1 + SEED_GRACE_SLOTS, Some(2)),
+            vec![Action::RecordSeed]
+        );
+        // Not a submitter: nothing to record.
+        assert_eq!(at(seed_slot + 10, None), vec![]);
+    }
+
+    #[test]
+    fn on_a_verifier_task_challenges_carry_the_verifier_and_nobody_votes() {
+        let mut v = view(SCHEDULE.reveal_end(0) + 1);
+        let verifier = Pubkey::new_unique();
+        v.task.verifier = Some(verifier);
+        let (liar, accused, challenger) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        let mut s = RoundSnapshot::empty(&v, 0);
+        assert_eq!(s.verifier, Some(verifier));
+        let mut round = round_account(Pubkey::new_unique(), 0, 3, 1);
+        round.seed_slot = 1;
+        s.round_account = Some(round);
+        s.submissions = vec![
+            submission(&v, liar, SubmissionStatus::Revealed),
+            submission(&v, accused, SubmissionStatus::Challenged),
+        ];
+        s.verdicts = [(liar, false), (accused, false)].into();
+        // Our own submission under a pending audit nobody had verified.
+        s.audits = vec![audit_of(&v, v.me, challenger)];
+        assert_eq!(
+            decide(&s),
+            vec![
+                Action::Challenge {
+                    node: liar,
+                    verifier: Some(verifier)
+                },
+                Action::Verify {
+                    node: v.me,
+                    challenger,
+                    verifier
+                },
+            ]
+        );
+        // Once the verifier failed, the vote decides, as on any task.
+        s.verifier = None;
+        assert_eq!(
+            decide(&s),
+            vec![
+                Action::Challenge {
+                    node: liar,
+                    verifier: None
+                },
+                Action::Vote {
+                    node: accused,
+                    invalid: true
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn settle_resolves_first_where_we_have_a_stake_then_claims() {
         let audit_end = SCHEDULE.audit_end(0);
         let v = view(audit_end);

@@ -234,7 +234,7 @@ pub fn task_module(name: &str) -> PathBuf {
 pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
     use anchor_lang::Discriminator;
     use tasknet::instruction as ix;
-    let names: [(&str, &[u8]); 21] = [
+    let names: [(&str, &[u8]); 23] = [
         ("create_task", ix::CreateTask::DISCRIMINATOR),
         ("fund_task", ix::FundTask::DISCRIMINATOR),
         ("update_task", ix::UpdateTask::DISCRIMINATOR),
@@ -256,6 +256,8 @@ pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
         ("close_round", ix::CloseRound::DISCRIMINATOR),
         ("close_submission", ix::CloseSubmission::DISCRIMINATOR),
         ("close_vote", ix::CloseVote::DISCRIMINATOR),
+        ("record_audit_seed", ix::RecordAuditSeed::DISCRIMINATOR),
+        ("verify_audit", ix::VerifyAudit::DISCRIMINATOR),
     ];
     names
         .into_iter()
