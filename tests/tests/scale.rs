@@ -33,7 +33,24 @@ fn the_scale_benchmark_plays_full_rounds_in_quick_mode() {
     for nodes in ["10", "100"] {
         assert!(stdout.contains(&format!("== {nodes} nodes")), "{stdout}");
     }
-    assert_eq!(stdout.matches("failed in all 0").count(), 2, "{stdout}");
+    // 10 and 100 nodes, then 100 nodes with 30 % offline after submitting.
+    assert_eq!(stdout.matches("failed in all 0").count(), 3, "{stdout}");
+    // Backup auditors: every revealed submission still has k auditors.
+    let coverage: Vec<f64> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("== coverage under offline nodes"))
+        .find(|l| l.split_whitespace().next() == Some("100"))
+        .unwrap_or_else(|| panic!("no coverage row:\n{stdout}"))
+        .split_whitespace()
+        .filter_map(|f| f.trim_end_matches('%').parse().ok())
+        .collect();
+    // Columns: nodes, offline %, min, mean, …
+    assert_eq!(coverage[1], 30.0, "{stdout}");
+    assert_eq!(
+        coverage[2],
+        f64::from(tasknet::logic::DEFAULT_AUDITS_PER_ROUND),
+        "min coverage: {stdout}"
+    );
     // Columns: nodes, txs, tx bytes, rent locked, RPC calls, bytes read, audits.
     let (small, large) = (summary_row(&stdout, "10"), summary_row(&stdout, "100"));
     // Submit, reveal, claim; the round's opener also opens and closes it.

@@ -12,6 +12,9 @@ pub struct RoundRow {
     pub submissions: u32,
     pub revealed: u32,
     pub challenges: u32,
+    /// Votes cast besides each challenger's own (none when a verifier
+    /// program decided every challenge).
+    pub votes: u32,
     pub invalid: u32,
     pub slashed: u64,
     pub pool: u64,
@@ -44,6 +47,8 @@ pub struct DemoReport {
     pub task: Pubkey,
     /// The mint a token scenario paid in; `None`: SOL.
     pub asset: Option<tasknet_sdk::tokens::TokenAsset>,
+    /// The verifier program that decided the task's challenges, if any.
+    pub verifier: Option<Pubkey>,
     pub economics: Economics,
     pub rounds: Vec<RoundRow>,
     pub nodes: Vec<NodeRow>,

@@ -14,7 +14,7 @@ use tasknet::instructions::CreateTaskArgs;
 use tasknet::logic::Schedule;
 use tasknet::state::{Audit, AuditVerdict, Round, Stake};
 use tasknet_localnet::{Cluster, LocalnetError};
-use tasknet_node::code::CodeError;
+use tasknet_node::code::{CodeError, ProofOfWork, TaskCode};
 use tasknet_node::wasm::WasmCode;
 use tasknet_node::{ModuleLibrary, Node, NodeConfig, NodeError, TaskSpec};
 use tasknet_sandbox::{Limits, Sandbox};
@@ -43,6 +43,9 @@ pub struct DemoConfig {
     pub url: Option<String>,
     /// Pay the bounty in a new Token-2022 mint instead of SOL.
     pub token: bool,
+    /// A proof-of-work task decided by the example verifier program: a
+    /// liar is slashed with no vote.
+    pub verifier: bool,
 }
 
 impl Default for DemoConfig {
@@ -54,6 +57,7 @@ impl Default for DemoConfig {
             slot_duration: Duration::from_millis(50),
             url: None,
             token: false,
+            verifier: false,
         }
     }
 }
@@ -93,6 +97,9 @@ pub struct Scenario {
     /// Pay the bounty in a new Token-2022 mint (`mint::create_demo_mint`)
     /// instead of SOL.
     pub token: bool,
+    /// Play a proof-of-work task whose challenges the example verifier
+    /// program (`tasknet-pow-verifier`) decides, instead of the WASM task.
+    pub verifier: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +127,7 @@ pub async fn run(config: DemoConfig) -> Result<DemoReport, DemoError> {
         },
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
         token: config.token,
+        verifier: config.verifier,
     })
     .await
 }
@@ -135,7 +143,7 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
     let state = StateDir::create()?;
     // Compiled before the task's clock starts: a round's first execution
     // then only loads it.
-    let code = DemoCode::load(&state)?;
+    let code = DemoCode::load(&state, scenario.verifier)?;
     let setup = Setup::create(&chain, scenario, code.hash).await?;
     let nodes = start_nodes(
         &chain,
@@ -170,6 +178,7 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
         embedded,
         task: setup.task,
         asset: setup.asset,
+        verifier: scenario.verifier.then_some(tasknet_pow_verifier::ID),
         economics: ECONOMICS,
         rounds: rounds?,
         problems: problems(&rows, scenario.rounds),
@@ -178,15 +187,17 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
 }
 
 /// The example module, kept (and compiled) in a library every demo node
-/// shares, and the same module for the liar to lie with.
+/// shares, and the same module for the liar to lie with; or, for the
+/// verifier scenario, the proof-of-work code.
 struct DemoCode {
     hash: [u8; 32],
     library: Arc<ModuleLibrary>,
     module: Arc<WasmCode>,
+    proof_of_work: bool,
 }
 
 impl DemoCode {
-    fn load(state: &StateDir) -> Result<Self, DemoError> {
+    fn load(state: &StateDir, proof_of_work: bool) -> Result<Self, DemoError> {
         let dir = state.0.join("code");
         let library =
             Arc::new(ModuleLibrary::new(dir.clone(), Limits::default()).map_err(NodeError::from)?);
@@ -203,10 +214,16 @@ impl DemoCode {
             Limits::default(),
         )
         .map_err(NodeError::from)?;
+        let hash = if proof_of_work {
+            ProofOfWork.code_hash()
+        } else {
+            hash
+        };
         Ok(Self {
             hash,
             library,
             module: Arc::new(module),
+            proof_of_work,
         })
     }
 }
@@ -262,10 +279,21 @@ impl Setup {
             start_slot: chain.slot().await? + 2 * FAST_SCHEDULE.round_slots,
             ..FAST_SCHEDULE
         };
+        let (name, metadata_uri) = if scenario.verifier {
+            (
+                "proof-of-work demo",
+                "https://example.org/tasknet/proof-of-work",
+            )
+        } else {
+            (
+                "iterated-hash demo",
+                "https://example.org/tasknet/iterated-hash",
+            )
+        };
         let args = CreateTaskArgs {
             task_id: 1,
-            name: "iterated-hash demo".into(),
-            metadata_uri: "https://example.org/tasknet/iterated-hash".into(),
+            name: name.into(),
+            metadata_uri: metadata_uri.into(),
             code_hash,
             code_uri: String::new(),
             code_limits: Default::default(),
@@ -273,7 +301,7 @@ impl Setup {
             economics: ECONOMICS,
             commit_reveal: true,
             accept_freeze_authority: false,
-            verifier: None,
+            verifier: scenario.verifier.then_some(tasknet_pow_verifier::ID),
         };
         let bounty = ECONOMICS.reward_per_round * scenario.rounds;
         let (task, asset) = if scenario.token {
@@ -309,6 +337,14 @@ struct DemoNode {
 
 impl DemoNode {
     fn spec(&self, task: Pubkey, code: &DemoCode) -> TaskSpec {
+        if code.proof_of_work {
+            let honest = TaskSpec::new(task, Arc::new(ProofOfWork));
+            return match self.role {
+                Role::Liar => TaskSpec::new(task, Arc::new(Lying(ProofOfWork))),
+                Role::Copier => honest.with_policy(Arc::new(Copier)),
+                _ => honest,
+            };
+        }
         let honest = TaskSpec::by_hash(task, code.library.clone());
         match self.role {
             Role::Liar => TaskSpec::new(task, Arc::new(Lying(code.module.clone()))),
@@ -401,6 +437,11 @@ impl Observer {
         if !audits.is_empty() {
             let row = self.rows.entry(round).or_default();
             row.challenges = row.challenges.max(audits.len() as u32);
+            let votes = audits
+                .iter()
+                .map(|(_, a)| a.voter_count.saturating_sub(1))
+                .sum();
+            row.votes = row.votes.max(votes);
         }
         for (key, audit) in &audits {
             if audit.verdict != AuditVerdict::Invalid || !self.attributed.insert(*key) {

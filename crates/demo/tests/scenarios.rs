@@ -17,7 +17,35 @@ fn scenario(roles: Vec<Role>, rounds: u64) -> Scenario {
         cluster: ClusterChoice::FromEnv,
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
         token: false,
+        verifier: false,
     }
+}
+
+/// A proof-of-work task decided by the example verifier program: the liar
+/// (and the copier, whose copied nonce is not its own work) are slashed in
+/// the challenge's own transaction, with no vote; the honest are paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_verifier_task_cheats_are_slashed_without_a_vote() {
+    let _serial = SERIAL.lock().await;
+    let roles = vec![Role::Honest, Role::Honest, Role::Honest, Role::Liar];
+    let report = run_scenario(&Scenario {
+        verifier: true,
+        ..scenario(roles, 2)
+    })
+    .await
+    .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    for row in &report.rounds {
+        assert_eq!(
+            (row.submissions, row.challenges, row.invalid),
+            (4, 1, 1),
+            "{row:?}"
+        );
+        assert_eq!(row.votes, 0, "a verifier decided it: {row:?}");
+        assert!(row.slashed > 0, "{row:?}");
+    }
+    let liar = report.nodes.iter().find(|n| n.role == Role::Liar).unwrap();
+    assert!(liar.slashed > 0 && liar.rounds_paid == 0, "{liar:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

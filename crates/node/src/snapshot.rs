@@ -96,9 +96,11 @@ pub struct RoundMemory {
     /// The submissions this node audits, found once per round.
     sampled: Option<Vec<Pubkey>>,
     /// The round's audits (address, audited submission) at the last scan,
-    /// with the round's `open_audits` then: scanned again only when that
-    /// count moves.
-    audits: Option<(u32, Vec<(Pubkey, Pubkey)>)>,
+    /// with the round's `open_audits` and the phase then: scanned again
+    /// only when that count moves or a new phase begins (an audit a
+    /// verifier decided in its challenge's transaction opens and resolves
+    /// without the count ever moving between two reads).
+    audits: Option<((u32, Phase), Vec<(Pubkey, Pubkey)>)>,
 }
 
 /// Where a snapshot's accounts come from: the RPC endpoint for the node,
@@ -295,17 +297,18 @@ impl<'a> RoundSnapshot<'a> {
         memory: &mut RoundMemory,
     ) -> Result<(), ChainError> {
         let open = self.round_account.as_ref().map_or(0, |r| r.open_audits);
+        let seen_at = (open, self.phase);
         if memory
             .audits
             .as_ref()
-            .is_some_and(|(seen, _)| *seen == open)
+            .is_some_and(|(seen, _)| *seen == seen_at)
         {
             return Ok(());
         }
         let filters = filters::round_audits(&self.view.task_key, self.round);
         let audits: Vec<(Pubkey, Audit)> = scan(source, &filters).await?;
         let located = audits.iter().map(|(key, a)| (*key, a.submission)).collect();
-        memory.audits = Some((open, located));
+        memory.audits = Some((seen_at, located));
         Ok(())
     }
 

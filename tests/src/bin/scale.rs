@@ -60,6 +60,25 @@ async fn main() {
     }
     summary(&results);
     reference_model(&results);
+    // Backup auditors: the same rounds with a share of the nodes offline
+    // after submitting (they never reveal, audit or claim).
+    let offline_runs: Vec<(usize, u32)> = if quick {
+        vec![(100, 30)]
+    } else {
+        sizes
+            .iter()
+            .filter(|&&n| n >= 1_000)
+            .flat_map(|&n| [(n, 10), (n, 30)])
+            .collect()
+    };
+    let mut offline = Vec::new();
+    for (n, pct) in offline_runs {
+        let result = run_with_offline(n, ROUNDS, pct).await;
+        result.print();
+        offline.push(result);
+    }
+    coverage_summary(&offline);
+    results.extend(offline);
     // Not a timing check: a run whose rounds did not all play out is no
     // measurement of them.
     let incomplete = results
@@ -89,6 +108,10 @@ struct Counts {
 
 struct SizeResult {
     nodes: usize,
+    /// Percent of the nodes offline after submitting.
+    offline_pct: u32,
+    /// Auditors per revealed submission, over every round: (min, mean).
+    coverage: (u32, f64),
     rounds: u64,
     total: Counts,
     /// The busiest node's transactions in one round (the opener/cranker).
@@ -107,8 +130,12 @@ impl SizeResult {
     fn print(&self) {
         let t = &self.total;
         println!(
-            "\n== {} nodes, {} round(s) (setup {:.1?})",
-            self.nodes, self.rounds, self.setup
+            "\n== {} nodes, {} round(s), {}% offline (setup {:.1?})",
+            self.nodes, self.rounds, self.offline_pct, self.setup
+        );
+        println!(
+            "auditors per revealed submission: min {}, mean {:.2} (k = {DEFAULT_AUDITS_PER_ROUND})",
+            self.coverage.0, self.coverage.1
         );
         println!("per node per round:");
         println!(
@@ -260,9 +287,15 @@ struct NodeSim {
     audited: HashMap<u64, HashSet<Pubkey>>,
     counts: Counts,
     per_round_tx: HashMap<u64, u64>,
+    /// Goes offline after submitting: never reveals, audits or claims.
+    offline: bool,
 }
 
 async fn run(nodes: usize, rounds: u64) -> SizeResult {
+    run_with_offline(nodes, rounds, 0).await
+}
+
+async fn run_with_offline(nodes: usize, rounds: u64, offline_pct: u32) -> SizeResult {
     let started = Instant::now();
     let stake = tasknet_tests::MIN_STAKE;
     let fixture = fixture(nodes, stake).await;
@@ -271,7 +304,11 @@ async fn run(nodes: usize, rounds: u64) -> SizeResult {
     let sims: Vec<NodeSim> = fixture
         .nodes
         .iter()
-        .map(|k| NodeSim {
+        .enumerate()
+        .map(|(i, k)| NodeSim {
+            // The last `offline_pct` of every ten (the round's opener, node
+            // 0, stays online).
+            offline: (i % 10) as u32 >= 10 - offline_pct / 10,
             keypair: k.insecure_clone(),
             own: HashMap::new(),
             memory: HashMap::new(),
@@ -346,8 +383,11 @@ async fn run(nodes: usize, rounds: u64) -> SizeResult {
             max_transactions.max(sim.per_round_tx.values().copied().max().unwrap_or(0));
     }
     let account_sizes = account_sizes(&bank, &task_key, &sims).await;
+    let coverage = coverage(&sims, rounds);
     SizeResult {
         nodes,
+        offline_pct,
+        coverage,
         rounds,
         total,
         max_transactions,
@@ -355,6 +395,45 @@ async fn run(nodes: usize, rounds: u64) -> SizeResult {
         close,
         setup,
         account_sizes,
+    }
+}
+
+/// How many nodes audited each revealed submission (the online nodes'),
+/// over every round: (min, mean).
+fn coverage(sims: &[NodeSim], rounds: u64) -> (u32, f64) {
+    let mut counts = Vec::new();
+    for round in 0..rounds {
+        for target in sims.iter().filter(|s| !s.offline) {
+            let key = target.keypair.pubkey();
+            let auditors = sims
+                .iter()
+                .filter(|s| s.audited.get(&round).is_some_and(|a| a.contains(&key)))
+                .count();
+            counts.push(auditors as u32);
+        }
+    }
+    let min = counts.iter().copied().min().unwrap_or(0);
+    let mean = counts.iter().map(|&c| f64::from(c)).sum::<f64>() / counts.len().max(1) as f64;
+    (min, mean)
+}
+
+fn coverage_summary(results: &[SizeResult]) {
+    println!("\n== coverage under offline nodes (auditors per revealed submission)");
+    println!(
+        "{:>7} {:>8} {:>5} {:>7} {:>9} {:>9} {:>12}",
+        "nodes", "offline", "min", "mean", "audits", "RPC calls", "bytes read"
+    );
+    for r in results {
+        println!(
+            "{:>7} {:>7}% {:>5} {:>7.2} {:>9.2} {:>9.2} {:>12.0}",
+            r.nodes,
+            r.offline_pct,
+            r.coverage.0,
+            r.coverage.1,
+            r.per_node_round(r.total.audits),
+            r.per_node_round(r.total.reads),
+            r.per_node_round(r.total.bytes_read),
+        );
     }
 }
 
@@ -481,11 +560,16 @@ impl<'a> RoundHost for SimHost<'a> {
             }
             Action::Audit { node } => {
                 let mut sim = self.sim();
+                if sim.offline {
+                    return Ok(false);
+                }
                 sim.counts.audits += 1;
                 sim.audited.entry(round).or_default().insert(node);
                 Ok(true)
             }
             Action::Finish | Action::Unrevealable => Ok(false),
+            // Gone after submitting.
+            _ if self.sim().offline && !matches!(action, Action::Submit { .. }) => Ok(false),
             on_chain => {
                 self.acted.store(true, Ordering::Relaxed);
                 let keypair = self.sim().keypair.insecure_clone();

@@ -37,6 +37,11 @@ pub struct DemoArgs {
     /// token accounts; stakes and slashes stay in SOL.
     #[arg(long)]
     mint: bool,
+    /// Play a proof-of-work task whose challenges the example verifier
+    /// program decides at once, by a call, instead of by a stake vote: the
+    /// liar is slashed in the challenge's own transaction with no vote.
+    #[arg(long)]
+    verifier: bool,
 }
 
 /// Runs the demo (on an embedded chain, or on the cluster at `url`) and
@@ -50,6 +55,7 @@ pub async fn run(args: DemoArgs, url: Option<String>, json: bool) -> Result<bool
         slot_duration: Duration::from_millis(args.slot_ms),
         url,
         token: args.mint,
+        verifier: args.verifier,
     };
     let report = tasknet_demo::run(config.clone()).await?;
     let text = if json {
@@ -75,6 +81,7 @@ fn json_report(report: &DemoReport) -> serde_json::Value {
                 "submitted": r.submissions,
                 "revealed": r.revealed,
                 "challenges": r.challenges,
+                "votes": r.votes,
                 "invalid": r.invalid,
                 "slashed_lamports": r.slashed,
                 "pool_lamports": r.pool,
@@ -105,6 +112,7 @@ fn json_report(report: &DemoReport) -> serde_json::Value {
         "embedded": report.embedded,
         "task": report.task.to_string(),
         "mint": report.asset.map(|a| a.mint.to_string()),
+        "verifier": report.verifier.map(|v| v.to_string()),
         "rounds": rounds,
         "nodes": nodes,
         "passed": report.problems.is_empty(),
@@ -162,12 +170,19 @@ fn render(report: &DemoReport, config: &DemoConfig) -> String {
             asset.mint
         );
     }
-    let module: [u8; 32] = sha2::Sha256::digest(tasknet_demo::EXAMPLE_MODULE).into();
-    out += &format!(
-        "task code: the example task as a WebAssembly module ({} bytes, sha256 {}), run in each node's sandbox\n\n",
-        tasknet_demo::EXAMPLE_MODULE.len(),
-        hex::encode(module)
-    );
+    if let Some(verifier) = report.verifier {
+        out += &format!(
+            "task code: proof of work (a nonce whose hash has {} leading zero bits); challenges decided at once by the verifier program {verifier}, with no vote\n\n",
+            tasknet_pow_verifier::pow::DIFFICULTY_BITS
+        );
+    } else {
+        let module: [u8; 32] = sha2::Sha256::digest(tasknet_demo::EXAMPLE_MODULE).into();
+        out += &format!(
+            "task code: the example task as a WebAssembly module ({} bytes, sha256 {}), run in each node's sandbox\n\n",
+            tasknet_demo::EXAMPLE_MODULE.len(),
+            hex::encode(module)
+        );
+    }
     out += &render_rounds(report);
     out += &render_nodes(report);
     out += &explain(report);
@@ -183,11 +198,12 @@ fn render(report: &DemoReport, config: &DemoConfig) -> String {
 
 fn render_rounds(report: &DemoReport) -> String {
     let mut out = format!(
-        "{:>5}  {:>9}  {:>8}  {:>10}  {:>7}  {:>12}  {:>10}  {:>10}\n",
+        "{:>5}  {:>9}  {:>8}  {:>10}  {:>5}  {:>7}  {:>12}  {:>10}  {:>10}\n",
         "round",
         "submitted",
         "revealed",
         "challenges",
+        "votes",
         "invalid",
         "slashed SOL",
         format!("pool {}", reward_unit(report)),
@@ -195,11 +211,12 @@ fn render_rounds(report: &DemoReport) -> String {
     );
     for r in &report.rounds {
         out += &format!(
-            "{:>5}  {:>9}  {:>8}  {:>10}  {:>7}  {:>12}  {:>10}  {:>10}\n",
+            "{:>5}  {:>9}  {:>8}  {:>10}  {:>5}  {:>7}  {:>12}  {:>10}  {:>10}\n",
             r.round,
             r.submissions,
             r.revealed,
             r.challenges,
+            r.votes,
             r.invalid,
             sol(r.slashed),
             reward(report, r.pool),
