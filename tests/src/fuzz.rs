@@ -186,6 +186,21 @@ pub enum Step {
         back: u8,
         payer: u8,
     },
+    /// The audit seed crank.
+    RecordSeed {
+        actor: u8,
+        task: u8,
+        back: u8,
+    },
+    /// Has the task's verifier decide an audit (the example verifier; a
+    /// task without one refuses).
+    Verify {
+        actor: u8,
+        task: u8,
+        back: u8,
+        target: u8,
+        challenger: u8,
+    },
     /// `inner`'s transaction with its `position`-th non-signer account
     /// replaced by the `source`-th key of the world's key pool.
     Substitute {
@@ -236,6 +251,9 @@ fn step_strategy() -> impl Strategy<Value = Step> {
         2 => (t.clone(), back.clone(), any::<u8>(), any::<u8>(), any::<bool>())
             .prop_map(|(task, back, target, challenger, with_audit)| Step::CloseSubmission { task, back, target, challenger, with_audit }),
         1 => (t.clone(), back.clone(), any::<u8>()).prop_map(|(task, back, payer)| Step::CloseRound { task, back, payer }),
+        1 => (any::<u8>(), t.clone(), back.clone()).prop_map(|(actor, task, back)| Step::RecordSeed { actor, task, back }),
+        2 => (any::<u8>(), t.clone(), back.clone(), any::<u8>(), any::<u8>())
+            .prop_map(|(actor, task, back, target, challenger)| Step::Verify { actor, task, back, target, challenger }),
     ];
     prop_oneof![
         6 => base.clone(),
@@ -376,6 +394,8 @@ impl World {
         let mut pool = vec![
             Pubkey::new_unique(),
             anchor_lang::system_program::ID,
+            tasknet_pow_verifier::ID,
+            sdk::SLOT_HASHES_SYSVAR,
             tasknet::ID,
         ];
         pool.extend(self.actors.iter().map(|a| a.pubkey()));
@@ -606,6 +626,26 @@ impl World {
                     vec![sdk::resolve_audit(&t.key, round, &target, &challenger)],
                     vec![a],
                 )
+            }
+            Step::RecordSeed { actor, task, back } => {
+                let (a, t) = (self.actor(*actor), self.task(*task)?);
+                let round = self.round(&t, *back).await;
+                (vec![sdk::record_audit_seed(&t.key, round)], vec![a])
+            }
+            Step::Verify {
+                actor,
+                task,
+                back,
+                target,
+                challenger,
+            } => {
+                let (a, t) = (self.actor(*actor), self.task(*task)?);
+                let round = self.round(&t, *back).await;
+                let target = self.key(self.node(*target));
+                let challenger = self.key(self.node(*challenger));
+                let verifier = tasknet_pow_verifier::ID;
+                let ix = sdk::verify_audit(&t.key, round, &target, &challenger, &verifier);
+                (vec![ix], vec![a])
             }
             Step::Claim { node, task, back } => {
                 let (n, t) = (self.node(*node), self.task(*task)?);
@@ -861,6 +901,11 @@ impl World {
         // Odd ids slash everything: stakes reach zero and must close.
         if id % 2 == 1 {
             args.economics.slash_bps = 10_000;
+        }
+        // Id 2 is a verifier task: the example verifier decides its
+        // challenges (the fuzzer's values are no proofs of work: invalid).
+        if id == 2 {
+            args.verifier = Some(tasknet_pow_verifier::ID);
         }
         args.schedule = Schedule {
             start_slot: slot + 5,

@@ -101,6 +101,7 @@ const args = {
   },
   commitReveal: false,
   acceptFreezeAuthority: false,
+  verifier: null,
 };
 
 // The default .rpc(): send, then confirm through a signature subscription.

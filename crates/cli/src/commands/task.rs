@@ -455,6 +455,8 @@ pub struct Shown {
     pub code_hash: String,
     pub code_uri: String,
     pub commit_reveal: bool,
+    /// The program that decides challenges (none: a stake vote does).
+    pub verifier: Option<String>,
     pub start_slot: u64,
     pub round_slots: u64,
     pub submit_slots: u64,
@@ -536,6 +538,7 @@ async fn show(ctx: &Ctx, task: Pubkey) -> Result<Shown, CliError> {
         code_hash: hex::encode(t.code_hash),
         code_uri: t.code_uri,
         commit_reveal: s.commit_reveal(),
+        verifier: t.verifier.map(|v| v.to_string()),
         start_slot: s.start_slot,
         round_slots: s.round_slots,
         submit_slots: s.submit_slots,
