@@ -38,12 +38,13 @@ fn demo_with_defaults_passes_its_own_check() {
     // Expected refusals are explained, not logged as warnings.
     let stderr = String::from_utf8_lossy(&output_stderr);
     assert!(!stderr.contains("WARN"), "{stderr}");
-    // One table row per round, one per node.
+    // One table row per round (round, submitted, revealed, challenges,
+    // votes, invalid, slashed, pool, paid), one per node.
     let rounds = stdout
         .lines()
         .filter(|l| {
             let cells: Vec<&str> = l.split_whitespace().collect();
-            cells.len() == 8 && cells[0].parse::<u64>().is_ok()
+            cells.len() == 9 && cells[0].parse::<u64>().is_ok()
         })
         .count();
     assert_eq!(rounds, 3, "{stdout}");

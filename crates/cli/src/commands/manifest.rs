@@ -258,18 +258,13 @@ fn desired(source: &Source, base: &Path, t: TaskEntry) -> Result<Desired, CliErr
         }
         text.parse().map_err(|e: String| source.error(id, field, e))
     };
-    let mint = t
-        .mint
-        .as_deref()
-        .map(|m| m.parse::<Pubkey>())
-        .transpose()
-        .map_err(|_| source.error(id, "mint", "not a base-58 address"))?;
-    let verifier = t
-        .verifier
-        .as_deref()
-        .map(|m| m.parse::<Pubkey>())
-        .transpose()
-        .map_err(|_| source.error(id, "verifier", "not a base-58 address"))?;
+    let address = |field: &str, text: Option<&str>| {
+        text.map(str::parse::<Pubkey>)
+            .transpose()
+            .map_err(|_| source.error(id, field, "not a base-58 address"))
+    };
+    let mint = address("mint", t.mint.as_deref())?;
+    let verifier = address("verifier", t.verifier.as_deref())?;
     let economics = Economics {
         // Set from `reward` once the asset's decimals are known.
         reward_per_round: 0,
