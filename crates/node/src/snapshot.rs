@@ -100,8 +100,11 @@ pub struct RoundMemory {
     /// only when that count moves or a new phase begins (an audit a
     /// verifier decided in its challenge's transaction opens and resolves
     /// without the count ever moving between two reads).
-    audits: Option<((u32, Phase), Vec<(Pubkey, Pubkey)>)>,
+    audits: Option<(AuditsSeenAt, Vec<(Pubkey, Pubkey)>)>,
 }
+
+/// When a round's audits were last scanned: its `open_audits` and phase.
+type AuditsSeenAt = (u32, Phase);
 
 /// Where a snapshot's accounts come from: the RPC endpoint for the node,
 /// an in-process bank for the scale benchmark (which counts the calls).
