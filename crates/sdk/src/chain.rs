@@ -549,15 +549,8 @@ impl ChainClient {
         );
         let simulation = self
             .retry(|| {
-                self.rpc.simulate_transaction_with_config(
-                    &probe,
-                    RpcSimulateTransactionConfig {
-                        sig_verify: false,
-                        replace_recent_blockhash: true,
-                        commitment: Some(self.config.commitment),
-                        ..RpcSimulateTransactionConfig::default()
-                    },
-                )
+                self.rpc
+                    .simulate_transaction_with_config(&probe, self.simulation_config())
             })
             .await?
             .value;
@@ -585,15 +578,8 @@ impl ChainClient {
         let transaction = Transaction::new_with_payer(instructions, Some(payer));
         let simulation = self
             .retry(|| {
-                self.rpc.simulate_transaction_with_config(
-                    &transaction,
-                    RpcSimulateTransactionConfig {
-                        sig_verify: false,
-                        replace_recent_blockhash: true,
-                        commitment: Some(self.config.commitment),
-                        ..RpcSimulateTransactionConfig::default()
-                    },
-                )
+                self.rpc
+                    .simulate_transaction_with_config(&transaction, self.simulation_config())
             })
             .await?
             .value;
@@ -608,6 +594,17 @@ impl ChainClient {
                 .ok()?;
             Some((program, data))
         }))
+    }
+
+    /// How every simulation runs: unsigned, against the latest blockhash,
+    /// at the client's commitment.
+    fn simulation_config(&self) -> RpcSimulateTransactionConfig {
+        RpcSimulateTransactionConfig {
+            sig_verify: false,
+            replace_recent_blockhash: true,
+            commitment: Some(self.config.commitment),
+            ..RpcSimulateTransactionConfig::default()
+        }
     }
 
     fn build(

@@ -394,20 +394,31 @@ pub fn resolve_audit(
     target: &Pubkey,
     challenger: &Pubkey,
 ) -> Instruction {
-    let submission = pda::submission(task, round, target);
     instruction(
-        acc::ResolveAudit {
-            task: *task,
-            vault: pda::vault(task),
-            round_account: pda::round(task, round),
-            submission,
-            audit: pda::audit(&submission),
-            node_stake: pda::stake(task, target),
-            challenger: *challenger,
-            node: *target,
-        },
+        resolve_accounts(task, round, target, challenger),
         ix::ResolveAudit {},
     )
+}
+
+/// The accounts that settle the audit of `target`'s submission in `round`
+/// (`resolve_audit`, and `verify_audit` around them).
+fn resolve_accounts(
+    task: &Pubkey,
+    round: u64,
+    target: &Pubkey,
+    challenger: &Pubkey,
+) -> acc::ResolveAudit {
+    let submission = pda::submission(task, round, target);
+    acc::ResolveAudit {
+        task: *task,
+        vault: pda::vault(task),
+        round_account: pda::round(task, round),
+        submission,
+        audit: pda::audit(&submission),
+        node_stake: pda::stake(task, target),
+        challenger: *challenger,
+        node: *target,
+    }
 }
 
 /// Decides the audit of `target`'s submission in `round` by the task's
@@ -420,19 +431,9 @@ pub fn verify_audit(
     challenger: &Pubkey,
     verifier: &Pubkey,
 ) -> Instruction {
-    let submission = pda::submission(task, round, target);
     instruction(
         acc::VerifyAudit {
-            resolve: acc::ResolveAudit {
-                task: *task,
-                vault: pda::vault(task),
-                round_account: pda::round(task, round),
-                submission,
-                audit: pda::audit(&submission),
-                node_stake: pda::stake(task, target),
-                challenger: *challenger,
-                node: *target,
-            },
+            resolve: resolve_accounts(task, round, target, challenger),
             verifier: *verifier,
         },
         ix::VerifyAudit {},
