@@ -341,6 +341,21 @@ impl Store {
         Ok(conn.last_insert_rowid())
     }
 
+    /// The distinct signatures of the node's confirmed transactions, by
+    /// round (a bundled transaction is recorded once per action it
+    /// carries, and counted here once).
+    pub fn confirmed_signatures(&self, task: &Pubkey) -> Result<Vec<(u64, String)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT MIN(round), signature FROM outbox
+             WHERE task = ?1 AND state = 'confirmed' GROUP BY signature ORDER BY MIN(id)",
+        )?;
+        let rows = stmt.query_map(params![task.to_string()], |row| {
+            Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn set_tx_state(&self, id: i64, state: TxState) -> Result<(), StoreError> {
         self.conn().execute(
             "UPDATE outbox SET state = ?1 WHERE id = ?2",

@@ -18,6 +18,8 @@ use tasknet_sdk::chain::{ChainClient, SendConfig};
 use tasknet_sdk::defaults::{ECONOMICS, FAST_SCHEDULE};
 use tasknet_sdk::keys::write_keypair;
 
+pub mod proxy;
+
 pub use tasknet_sdk::amount::LAMPORTS_PER_SOL as SOL;
 
 /// Slot length of the embedded chains tests start.

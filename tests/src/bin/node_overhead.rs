@@ -4,7 +4,11 @@
 //! submitters on an embedded chain over real RPC and websocket, while this
 //! process plays the other N − 1 submitters (commit, reveal, claim) and
 //! serves their payloads. Prints, per round, the node process's CPU time
-//! and resident memory (from /proc), and the audits it ran.
+//! and resident memory (from /proc), the audits it ran, and what its round
+//! cost: the RPC requests it made, counted by a proxy between it and the
+//! chain (JSON-RPC calls over HTTP, websocket messages each way, bytes
+//! received), its signatures and base fees, and the compute units its
+//! transactions used (from their metadata).
 //!
 //! ```sh
 //! cargo run --profile perf -p tasknet-tests --bin node_overhead            # 1,000 submitters, 3 rounds
@@ -32,9 +36,12 @@ use tasknet_node::{Node, NodeConfig, TaskSpec};
 use tasknet_sdk as sdk;
 use tasknet_sdk::chain::{ChainClient, SendConfig};
 use tasknet_sdk::keys::{read_keypair, write_keypair};
+use tasknet_testkit::proxy::{CountingProxy, Counts};
 use tasknet_testkit::{task_args, SOL};
 
 const SLOT: Duration = Duration::from_millis(100);
+/// 30-second rounds.
+const ROUND_SLOTS: u64 = 300;
 /// Transactions the submitters have in flight at once.
 const PARALLEL: usize = 48;
 
@@ -146,7 +153,7 @@ async fn measure(submitters: usize, rounds: u64) {
     let start_slot = chain.slot().await.unwrap() + 50 + submitters as u64 / 4;
     let schedule = Schedule {
         start_slot,
-        round_slots: 300,
+        round_slots: ROUND_SLOTS,
         submit_slots: 90,
         reveal_slots: 90,
         audit_slots: 60,
@@ -196,7 +203,12 @@ async fn measure(submitters: usize, rounds: u64) {
     let keypair_path = dir.path().join("node.json");
     write_keypair(&node, &keypair_path).unwrap();
     let db = dir.path().join("node.db");
-    let mut child = spawn_node(&net.url, &keypair_path, &task, &db, serve, dir.path());
+    // The node reaches the chain only through the counting proxy.
+    let upstream: SocketAddr = net.url.trim_start_matches("http://").parse().unwrap();
+    let proxy = CountingProxy::start(upstream)
+        .await
+        .expect("counting proxy");
+    let mut child = spawn_node(&proxy.url(), &keypair_path, &task, &db, serve, dir.path());
     let setup = started.elapsed();
     let now = chain.slot().await.unwrap();
     assert!(
@@ -215,6 +227,8 @@ async fn measure(submitters: usize, rounds: u64) {
         "round", "CPU (node)", "RSS MiB", "peak MiB", "audits", "earned"
     );
     let mut last = usage(child.id());
+    let mut rpc_rows = Vec::new();
+    let mut counted = proxy.counts();
     for round in 0..rounds {
         play_round(&chain, &task, &schedule, round, &peers).await;
         // The round's end for the node: its claim is in (it settles in the
@@ -243,10 +257,87 @@ async fn measure(submitters: usize, rounds: u64) {
             now.peak_kib as f64 / 1024.0,
         );
         last = now;
+        let counts = proxy.counts();
+        rpc_rows.push(counts.since(&counted));
+        counted = counts;
     }
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let _ = child.wait();
+    print_costs(&chain, &Store::open(&db).unwrap(), &task, &rpc_rows).await;
     net.stop().await;
+}
+
+/// Base fee per signature (no priority fee is set).
+const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+
+/// What each round cost the node: requests through the proxy (one row per
+/// round period, from one round's start to the next), and its signatures,
+/// fees and compute units (by the round the transaction acted on).
+async fn print_costs(chain: &ChainClient, store: &Store, task: &Pubkey, rows: &[Counts]) {
+    println!(
+        "\nRPC through the counting proxy, per round period ({} ms slots, {} slots a round):",
+        SLOT.as_millis(),
+        ROUND_SLOTS
+    );
+    println!(
+        "{:>6} {:>10} {:>10} {:>10} {:>14}  calls by method",
+        "round", "HTTP", "ws sent", "ws recv", "bytes recv"
+    );
+    for (round, c) in rows.iter().enumerate() {
+        let methods: Vec<String> = c
+            .http_calls
+            .iter()
+            .map(|(m, n)| format!("{m} {n}"))
+            .collect();
+        println!(
+            "{round:>6} {:>10} {:>10} {:>10} {:>14}  {}",
+            c.http_total(),
+            c.ws_sent,
+            c.ws_received,
+            c.bytes_received(),
+            methods.join(", ")
+        );
+    }
+    let signatures = store.confirmed_signatures(task).unwrap();
+    println!("\nthe node's transactions, by the round they acted on:");
+    println!(
+        "{:>6} {:>11} {:>15} {:>12}",
+        "round", "signatures", "base fee", "CU"
+    );
+    let rounds = rows.len() as u64;
+    for round in 0..rounds {
+        let mine: Vec<&String> = signatures
+            .iter()
+            .filter(|(r, _)| *r == round)
+            .map(|(_, s)| s)
+            .collect();
+        let mut units = 0;
+        for signature in &mine {
+            units += compute_units(chain, signature).await;
+        }
+        println!(
+            "{round:>6} {:>11} {:>15} {units:>12}",
+            mine.len(),
+            mine.len() as u64 * LAMPORTS_PER_SIGNATURE
+        );
+    }
+}
+
+/// The compute units a confirmed transaction consumed.
+async fn compute_units(chain: &ChainClient, signature: &str) -> u64 {
+    let signature = signature.parse().unwrap();
+    let config = solana_rpc_client_api::config::RpcTransactionConfig {
+        encoding: Some(solana_transaction_status_client_types::UiTransactionEncoding::Base64),
+        commitment: Some(solana_commitment_config::CommitmentConfig::confirmed()),
+        max_supported_transaction_version: Some(0),
+    };
+    let tx = chain
+        .rpc()
+        .get_transaction_with_config(&signature, config)
+        .await
+        .unwrap();
+    let meta = tx.transaction.meta.unwrap();
+    Option::<u64>::from(meta.compute_units_consumed).unwrap_or(0)
 }
 
 fn spawn_node(

@@ -38,6 +38,8 @@ use tokio::sync::Mutex;
 /// Rounds played at each size: the same at every size, so that a node's
 /// figures compare (rounds overlap, so the first and last differ a little).
 const ROUNDS: u64 = 3;
+/// Base fee per signature (no priority fee is set).
+const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -96,6 +98,8 @@ async fn main() {
 #[derive(Default, Clone, Debug)]
 struct Counts {
     transactions: u64,
+    /// Compute units the node's transactions used.
+    compute_units: u64,
     failed: u64,
     bytes_sent: u64,
     rent_locked: u64,
@@ -143,6 +147,14 @@ impl SizeResult {
             self.per_node_round(t.transactions),
             self.max_transactions,
             t.failed
+        );
+        println!(
+            "  base fee (lamports)    {:>10.0}  (one signature a transaction)",
+            self.per_node_round(t.transactions * LAMPORTS_PER_SIGNATURE)
+        );
+        println!(
+            "  compute units          {:>10.0}",
+            self.per_node_round(t.compute_units)
         );
         println!(
             "  bytes sent             {:>10.0}",
@@ -371,6 +383,7 @@ async fn run_with_offline(nodes: usize, rounds: u64, offline_pct: u32) -> SizeRe
     for sim in &sims {
         let c = &sim.counts;
         total.transactions += c.transactions;
+        total.compute_units += c.compute_units;
         total.failed += c.failed;
         total.bytes_sent += c.bytes_sent;
         total.rent_locked += c.rent_locked;
@@ -594,6 +607,7 @@ impl NodeSim {
     /// the node's balance; locates what it created for later lookups.
     fn book(&mut self, bank: &Bank, round: u64, action: &Action, sent: SentTx) {
         self.counts.transactions += 1;
+        self.counts.compute_units += sent.compute_units;
         *self.per_round_tx.entry(round).or_default() += 1;
         self.counts.bytes_sent += sent.size as u64;
         let Some(delta) = sent.balance_change else {
@@ -626,6 +640,7 @@ impl NodeSim {
 /// One transaction as the bank took it.
 struct SentTx {
     size: usize,
+    compute_units: u64,
     /// The sender's balance change; `None` if the transaction failed.
     balance_change: Option<i128>,
     /// A submission it created: its index in the round and address.
@@ -666,6 +681,7 @@ async fn send(
     }
     SentTx {
         size,
+        compute_units: sent.compute_units,
         balance_change: sent.result.is_ok().then(|| after as i128 - before as i128),
         created,
     }
@@ -702,9 +718,11 @@ async fn account_sizes(
 fn summary(results: &[SizeResult]) {
     println!("\n== summary (per node per round)");
     println!(
-        "{:>7} {:>6} {:>9} {:>11} {:>9} {:>12} {:>7} {:>12} {:>12}",
+        "{:>7} {:>6} {:>9} {:>8} {:>9} {:>11} {:>9} {:>12} {:>7} {:>12} {:>12}",
         "nodes",
         "txs",
+        "fee",
+        "CU",
         "tx bytes",
         "rent locked",
         "RPC calls",
@@ -717,9 +735,11 @@ fn summary(results: &[SizeResult]) {
         let t = &r.total;
         let mean = |d: &[Duration]| d.iter().sum::<Duration>() / d.len().max(1) as u32;
         println!(
-            "{:>7} {:>6.2} {:>9.0} {:>11.0} {:>9.2} {:>12.0} {:>7.2} {:>12.2?} {:>12.2?}",
+            "{:>7} {:>6.2} {:>9.0} {:>8.0} {:>9.0} {:>11.0} {:>9.2} {:>12.0} {:>7.2} {:>12.2?} {:>12.2?}",
             r.nodes,
             r.per_node_round(t.transactions),
+            r.per_node_round(t.transactions * LAMPORTS_PER_SIGNATURE),
+            r.per_node_round(t.compute_units),
             r.per_node_round(t.bytes_sent),
             r.per_node_round(t.rent_locked),
             r.per_node_round(t.reads),
