@@ -386,6 +386,7 @@ async fn start_nodes(
             poll_interval: Duration::from_millis(100),
             send: SendConfig::fast_polling(),
             audits_per_round,
+            follow: Default::default(),
         };
         let node = Arc::new(Node::new(keypair.insecure_clone(), config)?);
         nodes.push(DemoNode { node, role: *role });

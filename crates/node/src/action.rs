@@ -6,7 +6,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use tasknet::instructions::SubmissionPayload;
-use tasknet::logic::SALT_LEN;
+use tasknet::logic::{Schedule, SALT_LEN};
 use tasknet_sdk as sdk;
 use tasknet_sdk::tokens::TokenAsset;
 
@@ -106,6 +106,23 @@ pub enum OutboxKey {
 }
 
 impl OutboxKey {
+    /// The kind of action, without its subject (metrics' labels).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Submit => "submit",
+            Self::Reveal => "reveal",
+            Self::Challenge(_) => "challenge",
+            Self::Verify(_) => "verify",
+            Self::RecordSeed => "record_seed",
+            Self::Vote(_) => "vote",
+            Self::Resolve(_) => "resolve",
+            Self::Claim => "claim",
+            Self::CloseVote { .. } => "close_vote",
+            Self::CloseSubmission | Self::CloseSubmissionOf(_) => "close_submission",
+            Self::CloseRound => "close_round",
+        }
+    }
+
     /// The key as the store writes it (stable across versions: a node's
     /// database outlives its binary).
     pub fn stored(&self) -> String {
@@ -149,6 +166,25 @@ impl Action {
             Self::CloseRound { .. } => OutboxKey::CloseRound,
             Self::Execute | Self::Audit { .. } | Self::Unrevealable | Self::Finish => return None,
         })
+    }
+
+    /// Whether the action runs off-chain (the node's store only).
+    pub fn is_off_chain(&self) -> bool {
+        self.outbox_key().is_none()
+    }
+
+    /// The last slot to which sending this on-chain action of `round` may
+    /// wait to ride in the transaction of a later one (`None`: send it
+    /// now). A claim waits for our next submit or reveal, until a grace
+    /// before its deadline; closing the round we opened, until others may
+    /// sweep it. Everything else is due at once.
+    pub fn may_wait_until(&self, schedule: &Schedule, round: u64) -> Option<u64> {
+        let grace = schedule.crank_grace();
+        match self {
+            Self::Claim { .. } => Some(schedule.claim_deadline(round).saturating_sub(grace)),
+            Self::CloseRound { .. } => Some(schedule.sweep_from(round, 1)),
+            _ => None,
+        }
     }
 
     /// The instructions of the transaction `me` sends for this action on
@@ -240,9 +276,64 @@ impl Action {
     }
 }
 
+/// Whether a tick's on-chain actions (each of its round) go out now: yes
+/// when any is due at once, or any has waited as long as it may; else they
+/// all wait for a later tick, where they ride with what is due then. In the
+/// steady state a node's claim and round close so share the transaction of
+/// its next submit or reveal: two signatures a round.
+pub fn due_now(actions: &[(u64, Action)], schedule: &Schedule, slot: u64) -> bool {
+    actions.iter().any(|(round, action)| {
+        action
+            .may_wait_until(schedule, *round)
+            .is_none_or(|last| slot >= last)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claims_and_round_closes_wait_for_a_transaction_due_anyway() {
+        let schedule = Schedule {
+            start_slot: 100,
+            round_slots: 40,
+            submit_slots: 10,
+            reveal_slots: 10,
+            audit_slots: 10,
+            claim_rounds: 2,
+        };
+        let claim = (0, Action::Claim { share: 5 });
+        let close = (
+            0,
+            Action::CloseRound {
+                rent_payer: Pubkey::new_unique(),
+            },
+        );
+        let submit = (
+            2,
+            Action::Submit {
+                payload: SubmissionPayload::Commitment([1; 32]),
+                open_round: false,
+            },
+        );
+        let claimable = schedule.audit_end(0);
+        assert!(!due_now(&[], &schedule, claimable));
+        assert!(!due_now(&[claim.clone()], &schedule, claimable));
+        assert!(due_now(
+            &[claim.clone(), submit.clone()],
+            &schedule,
+            claimable
+        ));
+        // A grace before the deadline it goes alone.
+        let last = schedule.claim_deadline(0) - schedule.crank_grace();
+        assert!(!due_now(&[claim.clone()], &schedule, last - 1));
+        assert!(due_now(&[claim], &schedule, last));
+        let sweep = schedule.sweep_from(0, 1);
+        assert!(!due_now(&[close.clone()], &schedule, sweep - 1));
+        assert!(due_now(&[close], &schedule, sweep));
+        assert!(due_now(&[(2, Action::RecordSeed)], &schedule, 0));
+    }
 
     #[test]
     fn on_chain_actions_have_a_key_and_an_instruction() {

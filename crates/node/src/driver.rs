@@ -5,8 +5,10 @@
 //! TaskView ─▶ per live round, newest first:
 //!             RoundSnapshot::read_base ─▶ Policy::reads ─▶ read_more
 //!             + the host's records (our value and salt, our verdicts)
-//!             ─▶ Policy::decide ─▶ RoundHost::perform, each action
+//!             ─▶ Policy::decide ─▶ RoundHost::perform, each off-chain action
 //!             (after off-chain work the round is read and decided again)
+//!          ─▶ every round's on-chain actions, if any is due (`due_now`)
+//!             ─▶ RoundHost::send: one transaction for all that fit
 //! ```
 //!
 //! Generic over the host, so the node's runtime (RPC, SQLite, the outbox),
@@ -50,13 +52,21 @@ pub trait RoundHost: Sync {
     /// Our records of `round`; the verdicts only when `verdicts`.
     fn records(&self, round: u64, verdicts: bool) -> Result<Records, NodeError>;
 
-    /// Performs one action; `true` if it was off-chain work (running the
+    /// Performs one off-chain action; `true` if it was work (running the
     /// code, auditing a payload), after which the round is read again.
     fn perform(
         &self,
         snapshot: &RoundSnapshot<'_>,
         action: Action,
     ) -> impl Future<Output = Result<bool, NodeError>> + Send;
+
+    /// Sends on-chain actions, each of its round, in as few transactions
+    /// as they fit in.
+    fn send(
+        &self,
+        view: &TaskView,
+        actions: Vec<(u64, Action)>,
+    ) -> impl Future<Output = Result<(), NodeError>> + Send;
 
     /// Each live round's phase, before it is read (for logs and metrics).
     fn note_phase(&self, _round: u64, _phase: Phase) {}
@@ -68,8 +78,9 @@ pub type Memories = HashMap<u64, RoundMemory>;
 
 /// One tick of a task: every live round it has not finished, newest first
 /// (its submit and reveal windows are the short, time-critical ones; older
-/// rounds' cranks and closes can wait). A round that fails is logged and
-/// retried next tick; the others go on.
+/// rounds' cranks and closes can wait), then their on-chain actions
+/// together, in one transaction where they fit, when any is due. A round
+/// that fails to read is logged and retried next tick; the others go on.
 pub async fn drive_task<H: RoundHost>(
     host: &H,
     policy: &dyn Policy,
@@ -80,6 +91,7 @@ pub async fn drive_task<H: RoundHost>(
         return Ok(());
     };
     memories.retain(|round, _| live.contains(round));
+    let mut on_chain = Vec::new();
     for round in live.rev() {
         if host.round_done(round)? {
             continue;
@@ -90,15 +102,20 @@ pub async fn drive_task<H: RoundHost>(
             continue;
         }
         let memory = memories.entry(round).or_default();
-        if let Err(e) = drive_round(host, policy, view, round, memory).await {
-            tracing::warn!(task = %view.task_key, round, "{e}");
+        match decide_round(host, policy, view, round, memory).await {
+            Ok(actions) => on_chain.extend(actions.into_iter().map(|a| (round, a))),
+            Err(e) => tracing::warn!(task = %view.task_key, round, "{e}"),
         }
+    }
+    if crate::action::due_now(&on_chain, &view.task.schedule, view.slot) {
+        host.send(view, on_chain).await?;
     }
     Ok(())
 }
 
-/// Snapshot → decide → perform. Off-chain work feeds the next decision, so
-/// after it the round is read and decided once more in the same tick.
+/// Snapshot → decide → perform, for one round on its own: its on-chain
+/// actions are sent at once, in one transaction where they fit (the CLI's
+/// crank). Returns how many actions it performed or sent.
 pub async fn drive_round<H: RoundHost>(
     host: &H,
     policy: &dyn Policy,
@@ -106,19 +123,42 @@ pub async fn drive_round<H: RoundHost>(
     round: u64,
     memory: &mut RoundMemory,
 ) -> Result<usize, NodeError> {
-    let mut performed = 0;
+    let actions = decide_round(host, policy, view, round, memory).await?;
+    let sent = actions.len();
+    if sent > 0 {
+        host.send(view, actions.into_iter().map(|a| (round, a)).collect())
+            .await?;
+    }
+    Ok(sent)
+}
+
+/// Snapshot → decide → perform the off-chain work; returns the on-chain
+/// actions of the last decision. Off-chain work feeds the next decision, so
+/// after it the round is read and decided once more in the same tick.
+pub async fn decide_round<H: RoundHost>(
+    host: &H,
+    policy: &dyn Policy,
+    view: &TaskView,
+    round: u64,
+    memory: &mut RoundMemory,
+) -> Result<Vec<Action>, NodeError> {
+    let mut on_chain = Vec::new();
     for _pass in 0..2 {
         let snapshot = read_snapshot(host, policy, view, round, memory).await?;
         let mut worked_off_chain = false;
+        on_chain.clear();
         for action in policy.decide(&snapshot) {
-            worked_off_chain |= host.perform(&snapshot, action).await?;
-            performed += 1;
+            if action.is_off_chain() {
+                worked_off_chain |= host.perform(&snapshot, action).await?;
+            } else {
+                on_chain.push(action);
+            }
         }
         if !worked_off_chain {
             break;
         }
     }
-    Ok(performed)
+    Ok(on_chain)
 }
 
 /// One snapshot of `round`: the chain's part as the policy asks, and the

@@ -5,28 +5,31 @@
 use std::future::Future;
 
 use tasknet::logic::Phase;
-use tasknet_sdk::chain::{ChainClient, ChainError};
+use tasknet_sdk::chain::ChainError;
 use tasknet_sdk::tokens::TokenAsset;
 
-use crate::action::{Action, Payout};
+use crate::action::{Action, OutboxKey, Payout};
 use crate::code::CodeError;
 use crate::driver::{Records, RoundHost};
-use crate::outbox::{Acted, Outbox, Purpose};
+use crate::follow::Followed;
+use crate::outbox::{Acted, Outbox, Part, Purpose};
 use crate::parts::{Shared, TaskSpec, WorkKey};
-use crate::snapshot::RoundSnapshot;
+use crate::snapshot::{RoundSnapshot, TaskView};
 use crate::{work, NodeError};
 
 /// One task as this node runs it.
 pub(crate) struct TaskHost<'a> {
     pub shared: &'a Shared,
     pub spec: &'a TaskSpec,
+    /// Memory for followed accounts, the RPC for the rest.
+    pub source: Followed<'a>,
 }
 
-impl RoundHost for TaskHost<'_> {
-    type Source = ChainClient;
+impl<'a> RoundHost for TaskHost<'a> {
+    type Source = Followed<'a>;
 
-    fn source(&self) -> &ChainClient {
-        &self.shared.chain
+    fn source(&self) -> &Followed<'a> {
+        &self.source
     }
 
     fn round_done(&self, round: u64) -> Result<bool, NodeError> {
@@ -69,13 +72,14 @@ impl RoundHost for TaskHost<'_> {
                 self.shared.store.mark_round_done(task, round)?;
                 Ok(false)
             }
-            on_chain => {
-                let asset = TokenAsset::of(&snapshot.view.task);
-                self.send(round, on_chain, asset.as_ref())
-                    .await
-                    .map(|_| false)
-            }
+            // On-chain actions come through `send`.
+            _ => Ok(false),
         }
+    }
+
+    async fn send(&self, view: &TaskView, actions: Vec<(u64, Action)>) -> Result<(), NodeError> {
+        let asset = TokenAsset::of(&view.task);
+        self.send_all(actions, asset.as_ref()).await
     }
 
     fn note_phase(&self, round: u64, phase: Phase) {
@@ -123,12 +127,12 @@ impl TaskHost<'_> {
         }
     }
 
-    /// Sends an on-chain action through the outbox; records a claim's
-    /// earning once its transaction is confirmed.
-    async fn send(
+    /// Sends on-chain actions through the outbox, together where they
+    /// fit; then books each: metrics, a broken verifier, our token account,
+    /// a claim's earning once its transaction is confirmed.
+    async fn send_all(
         &self,
-        round: u64,
-        action: Action,
+        actions: Vec<(u64, Action)>,
         asset: Option<&TokenAsset>,
     ) -> Result<(), NodeError> {
         let (node, task) = (self.shared, &self.spec.task);
@@ -136,63 +140,105 @@ impl TaskHost<'_> {
             asset,
             account_exists: asset.is_some_and(|a| node.has_token_account(&a.ata(&node.pubkey()))),
         };
-        let instructions = action.instructions(&node.pubkey(), task, round, payout);
-        let Some(key) = action.outbox_key().filter(|_| !instructions.is_empty()) else {
+        let mut sent: Vec<(u64, Action, OutboxKey)> = Vec::new();
+        let mut instructions = Vec::new();
+        for (round, action) in actions {
+            let ixs = action.instructions(&node.pubkey(), task, round, payout);
+            if let Some(key) = action.outbox_key().filter(|_| !ixs.is_empty()) {
+                sent.push((round, action, key));
+                instructions.push(ixs);
+            }
+        }
+        let parts: Vec<Part<'_>> = sent
+            .iter()
+            .zip(instructions)
+            .map(|((round, _, key), instructions)| Part {
+                at: Purpose {
+                    task,
+                    round: *round,
+                    key,
+                },
+                instructions,
+            })
+            .collect();
+        if parts.is_empty() {
             return Ok(());
-        };
+        }
         let outbox = Outbox {
             chain: &node.chain,
             store: &node.store,
             keypair: &node.keypair,
         };
-        let purpose = Purpose {
-            task,
-            round,
-            key: &key,
-        };
-        let stored = key.stored();
-        let action_name = stored.split(':').next().unwrap_or_default();
         let metrics = &node.reporter.ops.metrics;
-        let asks_verifier = matches!(
-            action,
-            Action::Verify { .. }
-                | Action::Challenge {
-                    verifier: Some(_),
-                    ..
+        let acted = outbox.send_all(&parts).await.inspect_err(|e| {
+            for (_, action, key) in &sent {
+                metrics
+                    .transaction_failures
+                    .with_label_values(&[action_name(key), &failure_name(e)])
+                    .inc();
+                if asks_verifier(action) {
+                    node.mark_verifier_broken(task, e);
                 }
-        );
-        let acted = outbox.send(purpose, &instructions).await.inspect_err(|e| {
-            metrics
-                .transaction_failures
-                .with_label_values(&[action_name, &failure_name(e)])
-                .inc();
-            if asks_verifier {
-                node.mark_verifier_broken(task, e);
             }
         })?;
-        if let (true, Acted::Refused(e)) = (asks_verifier, &acted) {
+        for ((round, action, key), acted) in sent.iter().zip(acted) {
+            self.book(*round, action, key, &acted, asset).await?;
+        }
+        Ok(())
+    }
+
+    /// What one action's outcome means to the node.
+    async fn book(
+        &self,
+        round: u64,
+        action: &Action,
+        key: &OutboxKey,
+        acted: &Acted,
+        asset: Option<&TokenAsset>,
+    ) -> Result<(), NodeError> {
+        let (node, task) = (self.shared, &self.spec.task);
+        let metrics = &node.reporter.ops.metrics;
+        let name = action_name(key);
+        if let (true, Acted::Refused(e)) = (asks_verifier(action), acted) {
             node.mark_verifier_broken(task, e);
         }
-        match &acted {
-            Acted::Confirmed(_) => metrics.transactions.with_label_values(&[action_name]).inc(),
+        match acted {
+            Acted::Confirmed(_) => metrics.transactions.with_label_values(&[name]).inc(),
             Acted::Refused(e) => metrics
                 .transaction_failures
-                .with_label_values(&[action_name, &chain_failure_name(e)])
+                .with_label_values(&[name, &chain_failure_name(e)])
                 .inc(),
             Acted::AlreadyDone => {}
         }
-        if let (Some(asset), Acted::Confirmed(_) | Acted::AlreadyDone) = (asset, &acted) {
+        if let (Some(asset), Acted::Confirmed(_) | Acted::AlreadyDone) = (asset, acted) {
             if matches!(action, Action::Claim { .. }) {
                 node.note_token_account(asset.ata(&node.pubkey()));
             }
         }
-        if let (Action::Claim { share }, Acted::Confirmed(signature)) = (&action, &acted) {
+        if let (Action::Claim { share }, Acted::Confirmed(signature)) = (action, acted) {
             let mint = asset.map(|a| a.mint);
             node.record_earning(task, round, signature, Some(*share), mint.as_ref())
                 .await?;
         }
         Ok(())
     }
+}
+
+/// An action's name in the metrics: its outbox key's kind.
+fn action_name(key: &OutboxKey) -> &'static str {
+    key.kind()
+}
+
+/// Whether an action asks the task's verifier (which may be broken).
+fn asks_verifier(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::Verify { .. }
+            | Action::Challenge {
+                verifier: Some(_),
+                ..
+            }
+    )
 }
 
 /// A failure's label for the metrics: the program error's name, or the

@@ -25,6 +25,7 @@ pub mod action;
 pub mod code;
 pub mod decide;
 pub mod driver;
+pub mod follow;
 mod host;
 pub mod lock;
 pub mod metrics;

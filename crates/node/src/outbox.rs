@@ -1,13 +1,17 @@
 //! Sending through the outbox: every signed transaction is stored before
-//! its first broadcast, and a stored pending transaction is resumed (same
-//! signature) before anything new is signed, so a node killed at any moment
-//! and restarted never sends an action twice.
+//! its first broadcast, under the key of every action it carries, and a
+//! stored pending transaction is resumed (same signature) before anything
+//! new is signed for any of its actions, so a node killed at any moment and
+//! restarted never sends an action twice. Actions due together ride in one
+//! transaction while it fits the packet; a part the program refuses is
+//! taken out and the rest sent without it.
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signature::Signature;
+use solana_signer::Signer;
 use solana_transaction::Transaction;
 use tasknet::errors::TasknetError;
 use tasknet_sdk::chain::{ChainClient, ChainError, Outcome, PreparedTx};
@@ -53,6 +57,44 @@ pub struct Purpose<'a> {
     pub key: &'a OutboxKey,
 }
 
+/// One action's part of a transaction: its purpose and instructions.
+#[derive(Clone, Debug)]
+pub struct Part<'a> {
+    pub at: Purpose<'a>,
+    pub instructions: Vec<Instruction>,
+}
+
+/// Largest serialized transaction a validator accepts (the packet size).
+pub const MAX_TRANSACTION_BYTES: usize = 1_232;
+
+/// Groups parts, in order, into transactions that fit the packet with the
+/// compute-budget instructions the client adds (`budget`); a part too big
+/// for any bundle goes alone.
+pub fn bundle<'p, 'a>(
+    parts: &'p [Part<'a>],
+    payer: &Pubkey,
+    budget: &[Instruction],
+) -> Vec<Vec<&'p Part<'a>>> {
+    let fits = |group: &[&Part<'_>]| {
+        let mut all = budget.to_vec();
+        all.extend(group.iter().flat_map(|p| p.instructions.iter().cloned()));
+        let tx = Transaction::new_with_payer(&all, Some(payer));
+        bincode::serialized_size(&tx).is_ok_and(|n| n as usize <= MAX_TRANSACTION_BYTES)
+    };
+    let mut groups: Vec<Vec<&Part<'a>>> = Vec::new();
+    for part in parts {
+        if let Some(last) = groups.last_mut() {
+            last.push(part);
+            if fits(last) {
+                continue;
+            }
+            last.pop();
+        }
+        groups.push(vec![part]);
+    }
+    groups
+}
+
 pub struct Outbox<'a> {
     pub chain: &'a ChainClient,
     pub store: &'a Store,
@@ -60,20 +102,74 @@ pub struct Outbox<'a> {
 }
 
 impl Outbox<'_> {
-    /// Sends one action's transaction at most once: resumes a pending one
-    /// first; signs anew only if there is none or it provably expired.
+    /// Sends one action's transaction at most once (see [`Outbox::send_all`]).
     pub async fn send(
         &self,
         at: Purpose<'_>,
         instructions: &[Instruction],
     ) -> Result<Acted, NodeError> {
-        if let Some(entry) = self.store.last_tx(at.task, at.round, at.key)? {
+        let part = Part {
+            at,
+            instructions: instructions.to_vec(),
+        };
+        let mut acted = self.send_all(std::slice::from_ref(&part)).await?;
+        Ok(acted.pop().unwrap_or(Acted::Refused(ChainError::Expired)))
+    }
+
+    /// Sends each part's action at most once, in as few transactions as
+    /// they fit in: first resumes any pending transaction that carries one
+    /// of them; signs anew only for parts with none, or whose transaction
+    /// provably expired or failed. Returns what became of each part.
+    pub async fn send_all(&self, parts: &[Part<'_>]) -> Result<Vec<Acted>, NodeError> {
+        let mut acted: Vec<Option<Acted>> = parts.iter().map(|_| None).collect();
+        self.resume(parts, &mut acted).await?;
+        // Each pass sends what is left, without the parts the program
+        // refused in the pass before; a blockhash that expires ends it.
+        for _pass in 0..=parts.len() {
+            let left: Vec<Part<'_>> = parts
+                .iter()
+                .zip(&acted)
+                .filter(|(_, a)| a.is_none())
+                .map(|(p, _)| p.clone())
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            let budget = self.chain.budget_instructions();
+            for group in bundle(&left, &self.keypair.pubkey(), &budget) {
+                for (part, outcome) in self.sign_and_follow(&group).await? {
+                    if let Some(i) = parts.iter().position(|p| same_action(p.at, part.at)) {
+                        acted[i] = Some(outcome);
+                    }
+                }
+            }
+        }
+        Ok(acted
+            .into_iter()
+            .map(|a| a.unwrap_or(Acted::Refused(ChainError::Expired)))
+            .collect())
+    }
+
+    /// Follows every stored pending transaction that carries one of the
+    /// parts, and records what a confirmed one did for each part.
+    async fn resume(
+        &self,
+        parts: &[Part<'_>],
+        acted: &mut [Option<Acted>],
+    ) -> Result<(), NodeError> {
+        for i in 0..parts.len() {
+            if acted[i].is_some() {
+                continue;
+            }
+            let at = parts[i].at;
+            let Some(entry) = self.store.last_tx(at.task, at.round, at.key)? else {
+                continue;
+            };
             let signature: Signature = entry
                 .signature
                 .parse()
                 .map_err(|_| NodeError::CorruptStore(format!("signature {}", entry.signature)))?;
-            match entry.state {
-                TxState::Confirmed => return Ok(Acted::Confirmed(signature)),
+            let state = match entry.state {
                 TxState::Pending => {
                     let transaction: Transaction = bincode::deserialize(&entry.tx)
                         .map_err(|e| NodeError::CorruptStore(format!("transaction: {e}")))?;
@@ -81,57 +177,127 @@ impl Outbox<'_> {
                         transaction,
                         last_valid_block_height: entry.last_valid_block_height,
                     };
-                    if let Some(acted) = self.follow(at, entry.id, &prepared).await? {
-                        return Ok(acted);
-                    }
+                    let state = self.follow(at, &prepared).await?;
+                    self.store.set_signature_state(&entry.signature, state)?;
+                    state
                 }
-                TxState::Failed | TxState::Expired => {}
+                state => state,
+            };
+            if state != TxState::Confirmed {
+                continue;
+            }
+            // The same transaction carried every part recorded under it.
+            for (j, part) in parts.iter().enumerate() {
+                let carried = self
+                    .store
+                    .last_tx(part.at.task, part.at.round, part.at.key)?
+                    .is_some_and(|e| e.signature == entry.signature);
+                if carried && acted[j].is_none() {
+                    acted[j] = Some(Acted::Confirmed(signature));
+                }
             }
         }
-        let prepared = match self.chain.prepare(instructions, self.keypair, &[]).await {
+        Ok(())
+    }
+
+    /// Signs one transaction for `group`, stores it under every part's key
+    /// and follows it. A part the program refuses in simulation or
+    /// execution gets its refusal; the others get nothing when the
+    /// transaction did not land (they go in the next pass).
+    async fn sign_and_follow<'p, 'a>(
+        &self,
+        group: &[&'p Part<'a>],
+    ) -> Result<Vec<(&'p Part<'a>, Acted)>, NodeError> {
+        let instructions: Vec<Instruction> = group
+            .iter()
+            .flat_map(|p| p.instructions.iter().cloned())
+            .collect();
+        // Which part an instruction index of the signed transaction is in.
+        let offset = self.chain.budget_instructions().len();
+        let part_at = |index: u8| {
+            let mut end = offset;
+            group.iter().position(|p| {
+                end += p.instructions.len();
+                usize::from(index) < end
+            })
+        };
+        let culprit = |e: &ChainError| e.program_error().and_then(|p| part_at(p.instruction));
+        let prepared = match self.chain.prepare(&instructions, self.keypair, &[]).await {
             Ok(p) => p,
-            Err(e) => return refused(at, e),
+            Err(e) => {
+                return match culprit(&e) {
+                    Some(i) => Ok(vec![(group[i], refused(group[i].at, e)?)]),
+                    None if group.len() == 1 => Ok(vec![(group[0], refused(group[0].at, e)?)]),
+                    None => Err(e.into()),
+                };
+            }
         };
         let bytes = bincode::serialize(&prepared.transaction)
             .map_err(|e| NodeError::CorruptStore(format!("transaction: {e}")))?;
-        let id = self.store.record_tx(
-            at.task,
-            at.round,
-            at.key,
-            &prepared.signature().to_string(),
-            &bytes,
-            prepared.last_valid_block_height,
-        )?;
-        Ok(self
-            .follow(at, id, &prepared)
-            .await?
-            .unwrap_or(Acted::Refused(ChainError::Expired)))
+        let signature = prepared.signature().to_string();
+        for part in group {
+            let at = part.at;
+            self.store.record_tx(
+                at.task,
+                at.round,
+                at.key,
+                &signature,
+                &bytes,
+                prepared.last_valid_block_height,
+            )?;
+        }
+        let at = group[0].at;
+        let outcome = self.chain.submit(&prepared).await?;
+        let state = match &outcome {
+            Outcome::Confirmed(_) => TxState::Confirmed,
+            Outcome::Failed(..) => TxState::Failed,
+            Outcome::Expired => TxState::Expired,
+        };
+        self.store.set_signature_state(&signature, state)?;
+        log_outcome(at, group.len(), &outcome);
+        Ok(match outcome {
+            Outcome::Confirmed(signature) => group
+                .iter()
+                .map(|p| (*p, Acted::Confirmed(signature)))
+                .collect(),
+            Outcome::Failed(_, e) => match culprit(&e) {
+                Some(i) => vec![(group[i], refused(group[i].at, e)?)],
+                None => vec![(group[0], refused(at, e)?)],
+            },
+            Outcome::Expired => group
+                .iter()
+                .map(|p| (*p, Acted::Refused(ChainError::Expired)))
+                .collect(),
+        })
     }
 
-    /// Broadcasts and follows a stored transaction; `None` if it expired.
-    async fn follow(
-        &self,
-        at: Purpose<'_>,
-        id: i64,
-        prepared: &PreparedTx,
-    ) -> Result<Option<Acted>, NodeError> {
-        let (task, round, action) = (at.task, at.round, at.key.stored());
-        match self.chain.submit(prepared).await? {
-            Outcome::Confirmed(signature) => {
-                self.store.set_tx_state(id, TxState::Confirmed)?;
-                tracing::info!(task = %task, round, action, %signature, "confirmed");
-                Ok(Some(Acted::Confirmed(signature)))
-            }
-            Outcome::Failed(signature, e) => {
-                self.store.set_tx_state(id, TxState::Failed)?;
-                tracing::debug!(task = %task, round, action, %signature, "failed: {e}");
-                Ok(Some(refused(at, e)?))
-            }
-            Outcome::Expired => {
-                self.store.set_tx_state(id, TxState::Expired)?;
-                tracing::info!(task = %task, round, action, "blockhash expired unconfirmed; will re-sign");
-                Ok(None)
-            }
+    /// Broadcasts and follows a stored transaction to its end.
+    async fn follow(&self, at: Purpose<'_>, prepared: &PreparedTx) -> Result<TxState, NodeError> {
+        let outcome = self.chain.submit(prepared).await?;
+        log_outcome(at, 1, &outcome);
+        Ok(match outcome {
+            Outcome::Confirmed(_) => TxState::Confirmed,
+            Outcome::Failed(..) => TxState::Failed,
+            Outcome::Expired => TxState::Expired,
+        })
+    }
+}
+
+fn same_action(a: Purpose<'_>, b: Purpose<'_>) -> bool {
+    (a.task, a.round, a.key) == (b.task, b.round, b.key)
+}
+
+fn log_outcome(at: Purpose<'_>, parts: usize, outcome: &Outcome) {
+    let (task, round, action) = (at.task, at.round, at.key.stored());
+    match outcome {
+        Outcome::Confirmed(signature) => {
+            tracing::info!(task = %task, round, action, parts, %signature, "confirmed")
+        }
+        Outcome::Failed(signature, e) => {
+            tracing::debug!(task = %task, round, action, parts, %signature, "failed: {e}")
+        }
+        Outcome::Expired => {
+            tracing::info!(task = %task, round, action, parts, "blockhash expired unconfirmed; will re-sign")
         }
     }
 }

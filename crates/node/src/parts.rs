@@ -55,6 +55,8 @@ impl TaskSpec {
 pub(crate) struct Shared {
     pub reporter: Reporter,
     pub chain: ChainClient,
+    /// The accounts the node follows over the websocket.
+    pub follower: crate::follow::Follower,
     pub store: Arc<Store>,
     pub http: reqwest::Client,
     pub keypair: Keypair,

@@ -13,12 +13,13 @@ use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tasknet::state::{Stake, Task};
-use tasknet_sdk::chain::{ChainClient, Outcome, SendConfig, Watch};
+use tasknet_sdk::chain::{ChainClient, Outcome, SendConfig};
 use tasknet_sdk::pda;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 use crate::code::check_code_hash;
 use crate::driver::{drive_task, Memories};
+use crate::follow::{FollowConfig, Follower};
 use crate::host::TaskHost;
 use crate::lock::DbLock;
 use crate::metrics::Ops;
@@ -40,6 +41,9 @@ pub struct NodeConfig {
     /// Submissions to audit per round ([`tasknet::logic::AuditSample`]);
     /// more than the default audits a superset of it.
     pub audits_per_round: u32,
+    /// How reads fall back to polling when the websocket is quiet or gone
+    /// (`poll_interval` is the tick while there is none).
+    pub follow: FollowConfig,
 }
 
 pub struct Node {
@@ -61,6 +65,7 @@ impl Node {
                 store: Arc::new(Store::open(&config.db_path)?),
                 http: reqwest::Client::new(),
                 keypair,
+                follower: Follower::new(config.follow),
                 skipped: Default::default(),
                 token_accounts: Default::default(),
                 broken_verifiers: Default::default(),
@@ -134,7 +139,8 @@ impl Node {
         Ok(())
     }
 
-    /// Runs every task's pipeline until `shutdown` turns true.
+    /// Runs every task's pipeline until `shutdown` turns true, following
+    /// the chain over its websocket meanwhile.
     pub async fn run(
         &self,
         tasks: Vec<TaskSpec>,
@@ -143,12 +149,17 @@ impl Node {
         self.bind_chain().await?;
         self.check(&tasks).await?;
         self.reconcile_outbox().await?;
-        let runs = tasks
-            .iter()
-            .map(|spec| self.run_task(spec, shutdown.clone()));
+        let runs = tasks.iter().map(|spec| self.poll(spec, shutdown.clone()));
+        let following = async {
+            self.shared.follower.run(&self.shared.chain).await;
+            // No websocket URL: every read polls.
+            std::future::pending::<()>().await
+        };
         // A fatal error in one pipeline (the chain was replaced) stops all.
-        futures::future::try_join_all(runs).await?;
-        Ok(())
+        tokio::select! {
+            outcome = futures::future::try_join_all(runs) => outcome.map(|_| ()),
+            _ = following => Ok(()),
+        }
     }
 
     /// Records which chain the database belongs to, or refuses another
@@ -205,44 +216,26 @@ impl Node {
         Ok(())
     }
 
-    /// A task's pipeline: a tick every poll interval, and at once when the
-    /// task or its audits change (account notifications, where the
-    /// endpoint serves a websocket).
-    async fn run_task(
-        &self,
-        spec: &TaskSpec,
-        shutdown: watch::Receiver<bool>,
-    ) -> Result<(), NodeError> {
-        let wake = Notify::new();
-        let notifications = async {
-            match self.shared.chain.watch_task(&spec.task, &wake).await {
-                Watch::Unavailable => {}
-                Watch::Closed => {
-                    tracing::warn!(task = %spec.task, "the websocket closed: polling only")
-                }
-            }
-            // Polling goes on without it.
-            std::future::pending::<()>().await
-        };
-        tokio::select! {
-            _ = notifications => Ok(()),
-            outcome = self.poll(spec, shutdown, &wake) => outcome,
-        }
-    }
-
+    /// A task's pipeline: a tick at every new slot and followed account
+    /// change while the websocket is up (reads from memory), else every
+    /// poll interval (reads over RPC); the refresh interval at the latest.
     async fn poll(
         &self,
         spec: &TaskSpec,
         mut shutdown: watch::Receiver<bool>,
-        wake: &Notify,
     ) -> Result<(), NodeError> {
-        let mut interval = tokio::time::interval(self.config.poll_interval);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let follower = &self.shared.follower;
+        let mut changes = follower.changes();
         let mut memories = Memories::new();
         loop {
+            let wait = if follower.is_live() {
+                self.config.follow.refresh
+            } else {
+                self.config.poll_interval
+            };
             tokio::select! {
-                _ = interval.tick() => {}
-                _ = wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = changes.changed() => {}
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {
@@ -271,8 +264,9 @@ impl Node {
     /// drive every round that is still live.
     async fn tick(&self, spec: &TaskSpec, memories: &mut Memories) -> Result<(), NodeError> {
         let reading = std::time::Instant::now();
+        let source = self.shared.follower.source(&self.shared.chain);
         let view = TaskView::read(
-            &self.shared.chain,
+            &source,
             self.pubkey(),
             spec.task,
             self.config.audits_per_round,
@@ -284,6 +278,7 @@ impl Node {
         let host = TaskHost {
             shared: &self.shared,
             spec,
+            source,
         };
         drive_task(&host, spec.policy.as_ref(), &view, memories).await
     }

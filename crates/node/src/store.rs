@@ -117,6 +117,7 @@ impl Store {
                  tx BLOB NOT NULL, last_valid INTEGER NOT NULL,
                  state TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS outbox_action ON outbox (task, round, action);
+             CREATE INDEX IF NOT EXISTS outbox_signature ON outbox (signature);
              CREATE TABLE IF NOT EXISTS payloads (
                  hash BLOB PRIMARY KEY, data BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS meta (
@@ -354,6 +355,16 @@ impl Store {
             Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sets the state of a signed transaction under every action it
+    /// carries.
+    pub fn set_signature_state(&self, signature: &str, state: TxState) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE outbox SET state = ?1 WHERE signature = ?2",
+            params![state.as_str(), signature],
+        )?;
+        Ok(())
     }
 
     pub fn set_tx_state(&self, id: i64, state: TxState) -> Result<(), StoreError> {

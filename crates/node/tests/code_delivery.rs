@@ -49,6 +49,7 @@ async fn start_node(
         poll_interval: Duration::from_millis(100),
         send: SendConfig::fast_polling(),
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+        follow: Default::default(),
     };
     let node = Arc::new(Node::new(keypair.insecure_clone(), config).unwrap());
     let dir = cluster.dir.path().join(format!("{name}-code"));

@@ -9,11 +9,12 @@ use std::time::Duration;
 use solana_signer::Signer;
 use tasknet::instructions::CreateTaskArgs;
 use tasknet::logic::Schedule;
-use tasknet::state::{Economics, Submission};
+use tasknet::state::{Economics, Submission, SubmissionStatus};
 use tasknet_node::code::{IteratedHash, TaskCode};
 use tasknet_node::{Node, NodeConfig, TaskSpec};
 use tasknet_sdk::chain::SendConfig;
 use tasknet_sdk::{self as sdk, pda};
+use tasknet_testkit::proxy::CountingProxy;
 use tasknet_testkit::{
     open_plain_task, schedule_from, task_args, wait_for_slot, TestCluster, SOL, TEST_ECONOMICS,
 };
@@ -49,6 +50,7 @@ async fn one_node_runs_several_tasks() {
         poll_interval: Duration::from_millis(100),
         send: SendConfig::fast_polling(),
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+        follow: Default::default(),
     };
     let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
     let specs = tasks
@@ -101,6 +103,7 @@ async fn a_resumed_task_wakes_the_node_at_once() {
         poll_interval: Duration::from_secs(3600),
         send: SendConfig::fast_polling(),
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+        follow: Default::default(),
     };
     let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -188,6 +191,7 @@ async fn a_claim_that_landed_while_down_is_recorded_from_the_chain() {
         poll_interval: Duration::from_millis(100),
         send: SendConfig::fast_polling(),
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+        follow: Default::default(),
     };
     let earned = run_until_earned(&cluster, &node, task, config.clone()).await;
 
@@ -208,5 +212,79 @@ async fn a_claim_that_landed_while_down_is_recorded_from_the_chain() {
     let again = run_until_earned(&cluster, &node, task, config).await;
     assert_eq!(again, earned, "the same earning, read back from the chain");
     assert_eq!(count(&sql), 1, "the claim was not sent again");
+    cluster.stop().await;
+}
+
+/// Reads follow the websocket, and a dropped websocket loses no phase:
+/// the node, reaching the chain through a proxy that cuts every websocket
+/// once it has submitted and again once it has revealed, still reveals,
+/// claims the whole pool and closes nothing twice — the outcome of an
+/// undisturbed round — and reconnects each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_websocket_loses_no_phase() {
+    let cluster = TestCluster::start().await;
+    let chain = &cluster.chain;
+    let creator = cluster.funded(10 * SOL).await;
+    let node = cluster.funded(10 * SOL).await;
+    let schedule = Schedule {
+        reveal_slots: 20,
+        audit_slots: 10,
+        ..schedule_from(chain.slot().await.unwrap() + 40)
+    };
+    let args = task_args(1, IteratedHash.code_hash(), schedule);
+    let task = chain.create_task(&creator, args, SOL).await.unwrap();
+    let stake = sdk::stake(&node.pubkey(), &task, SOL, None);
+    chain.send(&[stake], &node, &[]).await.unwrap();
+    let proxy = CountingProxy::for_url(cluster.url()).await.unwrap();
+    let config = NodeConfig {
+        rpc_url: proxy.url(),
+        db_path: cluster.dir.path().join("node.db"),
+        poll_interval: Duration::from_millis(100),
+        send: SendConfig::fast_polling(),
+        audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+        follow: Default::default(),
+    };
+    let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn({
+        let runner = runner.clone();
+        let specs = vec![TaskSpec::new(task, Arc::new(IteratedHash))];
+        async move { runner.run(specs, stopped).await }
+    });
+    let submission = pda::submission(&task, 0, &node.pubkey());
+    let status = || async {
+        chain
+            .account::<Submission>(&submission)
+            .await
+            .unwrap()
+            .map(|s| s.status)
+    };
+    cluster
+        .wait_for("the node's submission", 400, || async {
+            status().await.is_some()
+        })
+        .await;
+    let connections = proxy.counts().ws_connections;
+    proxy.drop_websockets();
+    cluster
+        .wait_for("the node's reveal after the drop", 600, || async {
+            status().await == Some(SubmissionStatus::Revealed)
+        })
+        .await;
+    proxy.drop_websockets();
+    let store = runner.store().clone();
+    cluster
+        .wait_for("the claim after the second drop", 1_200, || async {
+            !store.earnings(&task).unwrap().is_empty()
+        })
+        .await;
+    stop.send(true).unwrap();
+    handle.await.unwrap().unwrap();
+    assert_eq!(store.earnings(&task).unwrap(), vec![(0, 1_000_000)]);
+    assert!(
+        proxy.counts().ws_connections > connections,
+        "the node reconnected: {:?}",
+        proxy.counts()
+    );
     cluster.stop().await;
 }

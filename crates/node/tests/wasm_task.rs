@@ -84,6 +84,7 @@ async fn two_nodes_run_a_wasm_task_and_are_paid() {
             poll_interval: Duration::from_millis(100),
             send: SendConfig::fast_polling(),
             audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+            follow: Default::default(),
         };
         let node = Arc::new(Node::new(keypair.insecure_clone(), config).unwrap());
         let served = node

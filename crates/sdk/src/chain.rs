@@ -154,16 +154,6 @@ pub enum Outcome {
     Expired,
 }
 
-/// How [`ChainClient::watch_task`] ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Watch {
-    /// The endpoint serves no PubSub websocket (or refused the
-    /// subscriptions).
-    Unavailable,
-    /// The websocket closed after following the task.
-    Closed,
-}
-
 pub struct ChainClient {
     rpc: RpcClient,
     pub config: SendConfig,
@@ -248,65 +238,6 @@ impl ChainClient {
             }
         }
         tokio::time::sleep(self.config.poll_interval).await;
-    }
-
-    /// Follows what a node of `task` must react to at once, over the
-    /// endpoint's websocket: the task account (paused, resumed, funded,
-    /// updated) and the task's audits (a challenge opens a vote). Each
-    /// change at the client's commitment wakes `wake`; a burst of changes
-    /// leaves one wake-up. Returns when the websocket closes, with
-    /// [`Watch::Closed`], or at once with [`Watch::Unavailable`] when the
-    /// endpoint serves no PubSub; the caller polls either way, the
-    /// notifications only cut its wait.
-    pub async fn watch_task(&self, task: &Pubkey, wake: &tokio::sync::Notify) -> Watch {
-        let Some(pubsub) = self.pubsub().await else {
-            return Watch::Unavailable;
-        };
-        // Only that something changed matters, not the data.
-        let account_config = RpcAccountInfoConfig {
-            encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
-            data_slice: Some(solana_account_decoder_client_types::UiDataSliceConfig {
-                offset: 0,
-                length: 0,
-            }),
-            commitment: Some(self.config.commitment),
-            min_context_slot: None,
-        };
-        let mut filters = vec![RpcFilterType::DataSize(
-            (8 + <tasknet::state::Audit as anchor_lang::Space>::INIT_SPACE) as u64,
-        )];
-        filters.extend(
-            crate::accounts::filters::task_audits(task)
-                .into_iter()
-                .map(|(offset, bytes)| RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, bytes))),
-        );
-        let audits_config = RpcProgramAccountsConfig {
-            filters: Some(filters),
-            account_config: account_config.clone(),
-            ..RpcProgramAccountsConfig::default()
-        };
-        let subscribed = futures::future::try_join(
-            pubsub.account_subscribe(task, Some(account_config)),
-            pubsub.program_subscribe(&PROGRAM_ID, Some(audits_config)),
-        )
-        .await;
-        let ((task_changes, unsubscribe_task), (audit_changes, unsubscribe_audits)) =
-            match subscribed {
-                Ok(streams) => streams,
-                Err(e) => {
-                    tracing::info!(%task, "account notifications refused ({e}): polling only");
-                    return Watch::Unavailable;
-                }
-            };
-        let mut changes =
-            futures::stream::select(task_changes.map(|_| ()), audit_changes.map(|_| ()));
-        while changes.next().await.is_some() {
-            wake.notify_one();
-        }
-        drop(changes);
-        unsubscribe_task().await;
-        unsubscribe_audits().await;
-        Watch::Closed
     }
 
     /// Runs an RPC call, retrying transport failures with exponential backoff.
@@ -441,7 +372,17 @@ impl ChainClient {
         &self,
         addresses: &[Pubkey],
     ) -> Result<Vec<Option<Account>>, ChainError> {
+        Ok(self.raw_accounts_at(addresses).await?.1)
+    }
+
+    /// Like [`ChainClient::raw_accounts`], with the slot the answer is
+    /// from (the oldest of its calls').
+    pub async fn raw_accounts_at(
+        &self,
+        addresses: &[Pubkey],
+    ) -> Result<(u64, Vec<Option<Account>>), ChainError> {
         let mut accounts = Vec::with_capacity(addresses.len());
+        let mut slot = u64::MAX;
         for chunk in addresses.chunks(MAX_MULTIPLE_ACCOUNTS) {
             let response = self
                 .retry(|| {
@@ -449,9 +390,10 @@ impl ChainClient {
                         .get_multiple_accounts_with_commitment(chunk, self.config.commitment)
                 })
                 .await?;
+            slot = slot.min(response.context.slot);
             accounts.extend(response.value);
         }
-        Ok(accounts)
+        Ok((slot, accounts))
     }
 
     /// Reads and decodes an Anchor account; `None` if it does not exist.
@@ -607,6 +549,23 @@ impl ChainClient {
         }
     }
 
+    /// The compute-budget instructions every transaction this client
+    /// signs starts with (their count is where a caller's instructions
+    /// begin; the limit here is a placeholder of the same size).
+    pub fn budget_instructions(&self) -> Vec<Instruction> {
+        self.budget_instructions_with(MAX_COMPUTE_UNITS)
+    }
+
+    fn budget_instructions_with(&self, compute_limit: u32) -> Vec<Instruction> {
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            compute_limit,
+        )];
+        if let Some(price) = self.config.priority_fee {
+            all.push(ComputeBudgetInstruction::set_compute_unit_price(price));
+        }
+        all
+    }
+
     fn build(
         &self,
         instructions: &[Instruction],
@@ -615,12 +574,7 @@ impl ChainClient {
         signers: &[&Keypair],
         blockhash: solana_hash::Hash,
     ) -> Transaction {
-        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
-            compute_limit,
-        )];
-        if let Some(price) = self.config.priority_fee {
-            all.push(ComputeBudgetInstruction::set_compute_unit_price(price));
-        }
+        let mut all = self.budget_instructions_with(compute_limit);
         all.extend_from_slice(instructions);
         Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), signers, blockhash)
     }

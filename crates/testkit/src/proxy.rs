@@ -75,6 +75,19 @@ impl Drop for CountingProxy {
 }
 
 impl CountingProxy {
+    /// A proxy for the endpoint at `url` (`http://host:port`).
+    pub async fn for_url(url: &str) -> std::io::Result<Self> {
+        let authority = url
+            .split_once("://")
+            .map_or(url, |(_, rest)| rest)
+            .trim_end_matches('/');
+        let upstream = tokio::net::lookup_host(authority)
+            .await?
+            .next()
+            .ok_or_else(|| std::io::Error::other(format!("{url} resolves to nothing")))?;
+        Self::start(upstream).await
+    }
+
     /// Relays `127.0.0.1:P` to `upstream` and `P + 1` to `upstream + 1`.
     pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
         let (http, ws) = bind_pair().await?;

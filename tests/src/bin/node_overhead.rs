@@ -68,6 +68,7 @@ async fn as_node(args: &[String]) {
         poll_interval: Duration::from_millis(200),
         send: SendConfig::default(),
         audits_per_round: DEFAULT_AUDITS_PER_ROUND,
+        follow: Default::default(),
     };
     let node = Node::new(keypair, config).expect("node starts");
     node.serve_payloads(serve.parse().expect("serve address"))

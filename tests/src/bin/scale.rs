@@ -26,9 +26,10 @@ use solana_signer::Signer;
 use tasknet::logic::{plain_value_hash, Schedule, DEFAULT_AUDITS_PER_ROUND};
 use tasknet::state::{Audit, Round, Submission, Vote};
 use tasknet_node::driver::{drive_task, Memories, Records, RoundHost};
+use tasknet_node::outbox::{bundle, Part, Purpose};
 use tasknet_node::snapshot::{AccountSource, RoundSnapshot, TaskView};
 use tasknet_node::store::OwnSubmission;
-use tasknet_node::{Action, Honest, NodeError};
+use tasknet_node::{Action, Honest, NodeError, OutboxKey};
 use tasknet_sdk::accounts::Memcmp;
 use tasknet_sdk::chain::ChainError;
 use tasknet_sdk::pda;
@@ -471,6 +472,8 @@ fn event_slots(schedule: &Schedule, rounds: u64) -> Vec<u64> {
                 schedule.submit_end(r),
                 schedule.reveal_end(r),
                 schedule.audit_end(r),
+                // Where a claim that found no transaction to ride in goes alone.
+                schedule.claim_deadline(r) - grace,
                 schedule.claim_deadline(r),
                 schedule.claim_deadline(r) + grace,
                 schedule.claim_deadline(r) + 2 * grace,
@@ -580,17 +583,26 @@ impl<'a> RoundHost for SimHost<'a> {
                 sim.audited.entry(round).or_default().insert(node);
                 Ok(true)
             }
-            Action::Finish | Action::Unrevealable => Ok(false),
-            // Gone after submitting.
-            _ if self.sim().offline && !matches!(action, Action::Submit { .. }) => Ok(false),
-            on_chain => {
-                self.acted.store(true, Ordering::Relaxed);
-                let keypair = self.sim().keypair.insecure_clone();
-                let sent = send(self.bank, task_key, round, &keypair, &on_chain).await;
-                self.sim().book(self.bank, round, &on_chain, sent);
-                Ok(false)
-            }
+            _ => Ok(false),
         }
+    }
+
+    async fn send(&self, _view: &TaskView, actions: Vec<(u64, Action)>) -> Result<(), NodeError> {
+        // Gone after submitting.
+        let offline = self.sim().offline;
+        let actions: Vec<(u64, Action)> = actions
+            .into_iter()
+            .filter(|(_, a)| !offline || matches!(a, Action::Submit { .. }))
+            .collect();
+        if actions.is_empty() {
+            return Ok(());
+        }
+        self.acted.store(true, Ordering::Relaxed);
+        let keypair = self.sim().keypair.insecure_clone();
+        for sent in send(self.bank, &self.task_key, &keypair, actions).await {
+            self.sim().book(self.bank, &sent);
+        }
+        Ok(())
     }
 }
 
@@ -605,62 +617,130 @@ impl NodeSim {
 
     /// Books one sent transaction: its count and size, and its effect on
     /// the node's balance; locates what it created for later lookups.
-    fn book(&mut self, bank: &Bank, round: u64, action: &Action, sent: SentTx) {
-        self.counts.transactions += 1;
-        self.counts.compute_units += sent.compute_units;
-        *self.per_round_tx.entry(round).or_default() += 1;
-        self.counts.bytes_sent += sent.size as u64;
+    /// A failed attempt is counted as a failure only (the node's
+    /// simulation finds it before signing).
+    fn book(&mut self, bank: &Bank, sent: &SentTx) {
         let Some(delta) = sent.balance_change else {
             self.counts.failed += 1;
             return;
         };
-        match (action, sent.created) {
-            (Action::Submit { .. }, Some((index, key))) => {
-                self.counts.rent_locked += (-delta) as u64;
-                bank.submissions.lock().unwrap().insert((round, index), key);
+        self.counts.transactions += 1;
+        self.counts.compute_units += sent.compute_units;
+        for round in sent.actions.iter().map(|(r, _)| *r).collect::<HashSet<_>>() {
+            *self.per_round_tx.entry(round).or_default() += 1;
+        }
+        self.counts.bytes_sent += sent.size as u64;
+        let mut earned = 0;
+        for (round, action) in &sent.actions {
+            match action {
+                Action::Claim { share } => earned += share,
+                Action::Challenge { node, .. } | Action::Vote { node, .. } => {
+                    let me = self.keypair.pubkey();
+                    let audit = pda::audit(&pda::submission(&bank.task, *round, node));
+                    let mut others = bank.others.lock().unwrap();
+                    others.push(audit);
+                    others.push(pda::vote(&audit, &me));
+                }
+                _ => {}
             }
-            // The claim pays the share and, closing the submission, its rent.
-            (Action::Claim { share }, _) => {
-                self.counts.earned += share;
-                self.counts.rent_returned += (delta as u64).saturating_sub(*share);
-            }
-            (Action::Challenge { node, .. } | Action::Vote { node, .. }, _) => {
-                let me = self.keypair.pubkey();
-                let audit = pda::audit(&pda::submission(&bank.task, round, node));
-                let mut others = bank.others.lock().unwrap();
-                others.push(audit);
-                others.push(pda::vote(&audit, &me));
-                self.counts.rent_locked += (-delta).max(0) as u64;
-            }
-            _ => self.counts.rent_returned += delta.max(0) as u64,
+        }
+        if let Some((round, index, key)) = sent.created {
+            bank.submissions.lock().unwrap().insert((round, index), key);
+        }
+        // The claim pays the share and, closing the submission, its rent;
+        // what else moved is rent locked or returned.
+        self.counts.earned += earned;
+        let rent = delta - earned as i128;
+        if rent < 0 {
+            self.counts.rent_locked += (-rent) as u64;
+        } else {
+            self.counts.rent_returned += rent as u64;
         }
     }
 }
 
 /// One transaction as the bank took it.
 struct SentTx {
+    /// The actions it carried, each of its round.
+    actions: Vec<(u64, Action)>,
     size: usize,
     compute_units: u64,
     /// The sender's balance change; `None` if the transaction failed.
     balance_change: Option<i128>,
-    /// A submission it created: its index in the round and address.
-    created: Option<(u32, Pubkey)>,
+    /// A submission it created: its round, index in the round and address.
+    created: Option<(u64, u32, Pubkey)>,
 }
 
-/// Sends one action's transaction as the node would (its own fee payer and
-/// a compute-unit limit).
+/// Sends a tick's actions as the node does: grouped into transactions that
+/// fit the packet (`tasknet_node::outbox::bundle`), its own fee payer and
+/// a compute-unit limit; a part the program refuses is taken out and the
+/// rest sent again (the node learns it from simulation, which costs no
+/// fee; here the failed attempt is not counted either).
 async fn send(
     bank: &Bank,
     task_key: &Pubkey,
-    round: u64,
     keypair: &Keypair,
-    action: &Action,
-) -> SentTx {
+    actions: Vec<(u64, Action)>,
+) -> Vec<SentTx> {
+    let me = keypair.pubkey();
+    let keys: Vec<OutboxKey> = actions
+        .iter()
+        .map(|(_, a)| a.outbox_key().expect("on-chain"))
+        .collect();
+    let parts: Vec<Part<'_>> = actions
+        .iter()
+        .zip(&keys)
+        .map(|((round, action), key)| Part {
+            at: Purpose {
+                task: task_key,
+                round: *round,
+                key,
+            },
+            instructions: action.instructions(&me, task_key, *round, Default::default()),
+        })
+        .collect();
+    let budget = [
+        solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(200_000),
+    ];
+    let mut sent = Vec::new();
+    for group in bundle(&parts, &me, &budget) {
+        let mut group: Vec<usize> = group
+            .iter()
+            .map(|p| parts.iter().position(|q| std::ptr::eq(*p, q)).unwrap())
+            .collect();
+        while !group.is_empty() {
+            let carried: Vec<(u64, Action)> = group.iter().map(|&i| actions[i].clone()).collect();
+            let (tx, failed_part) =
+                send_one(bank, task_key, keypair, &parts, &group, carried).await;
+            sent.push(tx);
+            match failed_part {
+                Some(i) => group.remove(i),
+                None => break,
+            };
+        }
+    }
+    sent
+}
+
+/// One transaction of the parts at `group`; on failure, also which of
+/// them the program refused.
+async fn send_one(
+    bank: &Bank,
+    task_key: &Pubkey,
+    keypair: &Keypair,
+    parts: &[Part<'_>],
+    group: &[usize],
+    carried: Vec<(u64, Action)>,
+) -> (SentTx, Option<usize>) {
     let me = keypair.pubkey();
     let mut instructions = vec![
         solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(200_000),
     ];
-    instructions.extend(action.instructions(&me, task_key, round, Default::default()));
+    let mut ends = Vec::new();
+    for &i in group {
+        instructions.extend(parts[i].instructions.iter().cloned());
+        ends.push(instructions.len());
+    }
     let message = solana_transaction::Transaction::new_with_payer(&instructions, Some(&me));
     let size = bincode::serialize(&message).unwrap().len();
     let mut fixture = bank.fixture.lock().await;
@@ -671,20 +751,38 @@ async fn send(
         .flat_map(|ix| &ix.accounts)
         .any(|a| a.is_signer && a.pubkey == me);
     let signers: &[&Keypair] = if signs { &[keypair] } else { &[] };
-    let sent = fixture.h.send(&instructions[1..], signers).await;
+    let result = fixture.h.send(&instructions[1..], signers).await;
     let after = fixture.h.balance(&me).await;
+    let failed_part = match &result.result {
+        Ok(()) => None,
+        // The harness's own budget instruction comes first, as ours does.
+        Err(solana_transaction_error::TransactionError::InstructionError(index, _)) => Some(
+            ends.iter()
+                .position(|&end| usize::from(*index) < end)
+                .unwrap_or(0),
+        ),
+        Err(_) => Some(0),
+    };
     let mut created = None;
-    if sent.result.is_ok() && matches!(action, Action::Submit { .. }) {
-        let key = pda::submission(task_key, round, &me);
+    let submitted = carried
+        .iter()
+        .find(|(_, a)| matches!(a, Action::Submit { .. }));
+    if let (None, Some((round, _))) = (failed_part, submitted) {
+        let key = pda::submission(task_key, *round, &me);
         let submission: Submission = fixture.h.account(&key).await.unwrap();
-        created = Some((submission.index, key));
+        created = Some((*round, submission.index, key));
     }
-    SentTx {
+    let tx = SentTx {
+        actions: carried,
         size,
-        compute_units: sent.compute_units,
-        balance_change: sent.result.is_ok().then(|| after as i128 - before as i128),
+        compute_units: result.compute_units,
+        balance_change: result
+            .result
+            .is_ok()
+            .then(|| after as i128 - before as i128),
         created,
-    }
+    };
+    (tx, failed_part)
 }
 
 /// The data size of every kind of account the run touched.

@@ -113,27 +113,37 @@ impl RoundHost for CrankHost<'_> {
         Ok(Records::default())
     }
 
-    async fn perform(&self, s: &RoundSnapshot<'_>, action: Action) -> Result<bool, NodeError> {
+    /// The crank does no off-chain work.
+    async fn perform(&self, _s: &RoundSnapshot<'_>, _action: Action) -> Result<bool, NodeError> {
+        Ok(false)
+    }
+
+    /// One transaction per action: a crank another crank beat to it fails
+    /// alone, not with the rest.
+    async fn send(&self, view: &TaskView, actions: Vec<(u64, Action)>) -> Result<(), NodeError> {
         // A crank pays other nodes' unclaimed shares: in a token task, into
         // their token accounts, which it creates when missing.
-        let asset = tasknet_sdk::tokens::TokenAsset::of(&s.view.task);
+        let asset = tasknet_sdk::tokens::TokenAsset::of(&view.task);
         let payout = tasknet_node::action::Payout {
             asset: asset.as_ref(),
             account_exists: false,
         };
-        let instructions = action.instructions(&self.signer.pubkey(), &self.task, s.round, payout);
-        if instructions.is_empty() {
-            return Ok(false);
+        for (round, action) in actions {
+            let instructions =
+                action.instructions(&self.signer.pubkey(), &self.task, round, payout);
+            if instructions.is_empty() {
+                continue;
+            }
+            self.chain.send(&instructions, self.signer, &[]).await?;
+            let mut done = self.lock();
+            match action {
+                Action::Resolve { .. } => done.audits_resolved += 1,
+                Action::CloseVote { .. } => done.votes_closed += 1,
+                Action::CloseSubmission { .. } => done.submissions_closed += 1,
+                Action::CloseRound { .. } => done.rounds_closed += 1,
+                _ => {}
+            }
         }
-        self.chain.send(&instructions, self.signer, &[]).await?;
-        let mut done = self.lock();
-        match action {
-            Action::Resolve { .. } => done.audits_resolved += 1,
-            Action::CloseVote { .. } => done.votes_closed += 1,
-            Action::CloseSubmission { .. } => done.submissions_closed += 1,
-            Action::CloseRound { .. } => done.rounds_closed += 1,
-            _ => {}
-        }
-        Ok(false)
+        Ok(())
     }
 }

@@ -293,6 +293,7 @@ async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
             ..ctx.chain.config.clone()
         },
         audits_per_round: args.audits_per_round,
+        follow: Default::default(),
     };
     let node = Node::new(keypair, config)?;
     let specs = args
