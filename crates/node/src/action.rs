@@ -319,7 +319,7 @@ mod tests {
         );
         let claimable = schedule.audit_end(0);
         assert!(!due_now(&[], &schedule, claimable));
-        assert!(!due_now(&[claim.clone()], &schedule, claimable));
+        assert!(!due_now(std::slice::from_ref(&claim), &schedule, claimable));
         assert!(due_now(
             &[claim.clone(), submit.clone()],
             &schedule,
@@ -327,10 +327,10 @@ mod tests {
         ));
         // A grace before the deadline it goes alone.
         let last = schedule.claim_deadline(0) - schedule.crank_grace();
-        assert!(!due_now(&[claim.clone()], &schedule, last - 1));
+        assert!(!due_now(std::slice::from_ref(&claim), &schedule, last - 1));
         assert!(due_now(&[claim], &schedule, last));
         let sweep = schedule.sweep_from(0, 1);
-        assert!(!due_now(&[close.clone()], &schedule, sweep - 1));
+        assert!(!due_now(std::slice::from_ref(&close), &schedule, sweep - 1));
         assert!(due_now(&[close], &schedule, sweep));
         assert!(due_now(&[(2, Action::RecordSeed)], &schedule, 0));
     }

@@ -342,19 +342,33 @@ impl Store {
         Ok(conn.last_insert_rowid())
     }
 
-    /// The distinct signatures of the node's confirmed transactions, by
-    /// round (a bundled transaction is recorded once per action it
-    /// carries, and counted here once).
-    pub fn confirmed_signatures(&self, task: &Pubkey) -> Result<Vec<(u64, String)>, StoreError> {
+    /// The node's confirmed transactions, in the order they were signed:
+    /// each signature with the actions it carried, as (round, action).
+    pub fn confirmed_transactions(
+        &self,
+        task: &Pubkey,
+    ) -> Result<Vec<(String, Vec<(u64, String)>)>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT MIN(round), signature FROM outbox
-             WHERE task = ?1 AND state = 'confirmed' GROUP BY signature ORDER BY MIN(id)",
+            "SELECT signature, round, action FROM outbox
+             WHERE task = ?1 AND state = 'confirmed' ORDER BY id",
         )?;
         let rows = stmt.query_map(params![task.to_string()], |row| {
-            Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)? as u64,
+                row.get::<_, String>(2)?,
+            ))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut transactions: Vec<(String, Vec<(u64, String)>)> = Vec::new();
+        for row in rows {
+            let (signature, round, action) = row?;
+            match transactions.iter_mut().find(|(s, _)| *s == signature) {
+                Some((_, actions)) => actions.push((round, action)),
+                None => transactions.push((signature, vec![(round, action)])),
+            }
+        }
+        Ok(transactions)
     }
 
     /// Sets the state of a signed transaction under every action it

@@ -264,17 +264,24 @@ async fn measure(submitters: usize, rounds: u64) {
     }
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let _ = child.wait();
-    print_costs(&chain, &Store::open(&db).unwrap(), &task, &rpc_rows).await;
+    print_costs(&chain, &Store::open(&db).unwrap(), &task, &schedule, &rpc_rows).await;
     net.stop().await;
 }
 
 /// Base fee per signature (no priority fee is set).
 const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
 
-/// What each round cost the node: requests through the proxy (one row per
-/// round period, from one round's start to the next), and its signatures,
-/// fees and compute units (by the round the transaction acted on).
-async fn print_costs(chain: &ChainClient, store: &Store, task: &Pubkey, rows: &[Counts]) {
+/// What each round cost the node: requests through the proxy, and its
+/// signatures, fees and compute units, per round period (from one round's
+/// start to the next: a period holds one round's submit and reveal and an
+/// older round's claim).
+async fn print_costs(
+    chain: &ChainClient,
+    store: &Store,
+    task: &Pubkey,
+    schedule: &Schedule,
+    rows: &[Counts],
+) {
     println!(
         "\nRPC through the counting proxy, per round period ({} ms slots, {} slots a round):",
         SLOT.as_millis(),
@@ -299,33 +306,37 @@ async fn print_costs(chain: &ChainClient, store: &Store, task: &Pubkey, rows: &[
             methods.join(", ")
         );
     }
-    let signatures = store.confirmed_signatures(task).unwrap();
-    println!("\nthe node's transactions, by the round they acted on:");
+    // Each transaction in the round period its slot is in, as the requests.
+    let mut per_round = vec![(0u64, 0u64); rows.len()];
+    println!("\nthe node's transactions (slot: actions as round:action):");
+    for (signature, actions) in store.confirmed_transactions(task).unwrap() {
+        let (slot, units) = landed(chain, &signature).await;
+        let carried: Vec<String> = actions.iter().map(|(r, a)| format!("{r}:{a}")).collect();
+        println!("  {slot:>6}: {}", carried.join(" + "));
+        let period = schedule.round_at(slot).map(|r| r as usize);
+        if let Some(counts) = period.and_then(|r| per_round.get_mut(r)) {
+            counts.0 += 1;
+            counts.1 += units;
+        }
+    }
+    println!("per round period:");
     println!(
         "{:>6} {:>11} {:>15} {:>12}",
         "round", "signatures", "base fee", "CU"
     );
-    let rounds = rows.len() as u64;
-    for round in 0..rounds {
-        let mine: Vec<&String> = signatures
-            .iter()
-            .filter(|(r, _)| *r == round)
-            .map(|(_, s)| s)
-            .collect();
-        let mut units = 0;
-        for signature in &mine {
-            units += compute_units(chain, signature).await;
-        }
+    for (round, (signatures, units)) in per_round.iter().enumerate() {
         println!(
-            "{round:>6} {:>11} {:>15} {units:>12}",
-            mine.len(),
-            mine.len() as u64 * LAMPORTS_PER_SIGNATURE
+            "{round:>6} {signatures:>11} {:>15} {units:>12}",
+            signatures * LAMPORTS_PER_SIGNATURE
         );
     }
+    let earnings = store.earnings(task).unwrap();
+    println!("earned, by round: {earnings:?}");
 }
 
-/// The compute units a confirmed transaction consumed.
-async fn compute_units(chain: &ChainClient, signature: &str) -> u64 {
+/// The slot a confirmed transaction landed in and the compute units it
+/// consumed.
+async fn landed(chain: &ChainClient, signature: &str) -> (u64, u64) {
     let signature = signature.parse().unwrap();
     let config = solana_rpc_client_api::config::RpcTransactionConfig {
         encoding: Some(solana_transaction_status_client_types::UiTransactionEncoding::Base64),
@@ -338,7 +349,8 @@ async fn compute_units(chain: &ChainClient, signature: &str) -> u64 {
         .await
         .unwrap();
     let meta = tx.transaction.meta.unwrap();
-    Option::<u64>::from(meta.compute_units_consumed).unwrap_or(0)
+    let units = Option::<u64>::from(meta.compute_units_consumed).unwrap_or(0);
+    (tx.slot, units)
 }
 
 fn spawn_node(

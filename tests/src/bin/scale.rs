@@ -41,6 +41,16 @@ use tokio::sync::Mutex;
 const ROUNDS: u64 = 3;
 /// Base fee per signature (no priority fee is set).
 const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+/// A websocket notification's JSON around the account's base64 data.
+const NOTIFICATION_BYTES: u64 = 250;
+/// What sending one transaction costs in requests, as `ChainClient` sends:
+/// getLatestBlockhash, simulateTransaction, sendTransaction and (at least)
+/// one getSignatureStatuses over HTTP; a signatureSubscribe and its
+/// unsubscribe over the websocket (an answer each, and the notification).
+const SEND_HTTP_CALLS: u64 = 4;
+const SEND_WS_SENT: u64 = 2;
+const SEND_WS_RECEIVED: u64 = 3;
+const SLOT_NOTIFICATION_BYTES: u64 = 120;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -106,8 +116,15 @@ struct Counts {
     rent_locked: u64,
     rent_returned: u64,
     earned: u64,
+    /// Claims made (each is read back: its receipt).
+    claims: u64,
     reads: u64,
     bytes_read: u64,
+    /// Websocket messages: sent (subscriptions), received (their answers
+    /// and notifications), and the bytes received.
+    ws_sent: u64,
+    ws_received: u64,
+    ws_bytes: u64,
     audits: u64,
 }
 
@@ -118,6 +135,7 @@ struct SizeResult {
     /// Auditors per revealed submission, over every round: (min, mean).
     coverage: (u32, f64),
     rounds: u64,
+    round_slots: u64,
     total: Counts,
     /// The busiest node's transactions in one round (the opener/cranker).
     max_transactions: u64,
@@ -130,6 +148,36 @@ struct SizeResult {
 impl SizeResult {
     fn per_node_round(&self, value: u64) -> f64 {
         value as f64 / (self.nodes as f64 * self.rounds as f64)
+    }
+
+    fn node_rounds(&self) -> u64 {
+        self.nodes as u64 * self.rounds
+    }
+
+    /// HTTP requests: the reads the follower could not answer, the send
+    /// path of every transaction, a claim's receipt (getTransaction), and
+    /// one refresh of the followed accounts a round (every 10 s; a round
+    /// here is 20 slots, 8 s at 400 ms).
+    fn http_requests(&self) -> u64 {
+        let t = &self.total;
+        t.reads + t.transactions * SEND_HTTP_CALLS + t.claims + self.node_rounds()
+    }
+
+    /// Websocket messages received: answers, account notifications, the
+    /// send path's, and one slot notification per slot.
+    fn ws_received(&self) -> u64 {
+        let t = &self.total;
+        t.ws_received + t.transactions * SEND_WS_RECEIVED + self.node_rounds() * self.round_slots
+    }
+
+    fn ws_sent(&self) -> u64 {
+        self.total.ws_sent + self.total.transactions * SEND_WS_SENT
+    }
+
+    /// Bytes received: account data read and notified, slot notifications.
+    fn bytes_received(&self) -> u64 {
+        let t = &self.total;
+        t.bytes_read + t.ws_bytes + self.node_rounds() * self.round_slots * SLOT_NOTIFICATION_BYTES
     }
 
     fn print(&self) {
@@ -174,8 +222,21 @@ impl SizeResult {
             self.per_node_round(t.earned)
         );
         println!(
-            "  RPC calls              {:>10.2}",
+            "  RPC reads (not followed) {:>8.2}",
             self.per_node_round(t.reads)
+        );
+        println!(
+            "  HTTP requests          {:>10.2}  (reads, sends, receipts, refresh)",
+            self.per_node_round(self.http_requests())
+        );
+        println!(
+            "  websocket sent / recv  {:>10.2} / {:.2}",
+            self.per_node_round(self.ws_sent()),
+            self.per_node_round(self.ws_received())
+        );
+        println!(
+            "  bytes received         {:>10.0}",
+            self.per_node_round(self.bytes_received())
         );
         println!(
             "  account bytes read     {:>10.0}",
@@ -208,11 +269,20 @@ struct Bank {
     others: std::sync::Mutex<Vec<Pubkey>>,
 }
 
-/// One node's reads, counted.
+/// One node's reads, counted as the event-driven node makes them
+/// (`tasknet_node::follow`): an account it follows is answered from memory
+/// — the notifications that kept it current are counted as websocket
+/// messages received when its data changed since the last look — and the
+/// first read of an account is one call plus its subscription.
 struct Reader<'a> {
     bank: &'a Bank,
     calls: AtomicU64,
     bytes: AtomicU64,
+    /// Followed accounts and their data as last seen.
+    followed: std::sync::Mutex<HashMap<Pubkey, Option<Vec<u8>>>>,
+    ws_sent: AtomicU64,
+    ws_received: AtomicU64,
+    ws_bytes: AtomicU64,
 }
 
 impl Reader<'_> {
@@ -223,9 +293,8 @@ impl Reader<'_> {
 }
 
 impl AccountSource for Reader<'_> {
-    /// getSlot.
+    /// The slot subscription's (its notifications are counted per slot).
     async fn slot(&self) -> Result<u64, ChainError> {
-        self.count(8);
         Ok(self.bank.fixture.lock().await.h.current_slot().await)
     }
 
@@ -235,9 +304,46 @@ impl AccountSource for Reader<'_> {
         for address in addresses {
             found.push(fixture.h.raw_account(address).await.map(|(_, data)| data));
         }
+        drop(fixture);
+        let mut missed = Vec::new();
+        let mut followed = self.followed.lock().unwrap();
+        for (address, data) in addresses.iter().zip(&found) {
+            let data = data.clone();
+            match followed.get_mut(address) {
+                Some(seen) if *seen != data => {
+                    // The notification that brought the change.
+                    self.ws_received.fetch_add(1, Ordering::Relaxed);
+                    let len = data.as_ref().map_or(0, Vec::len);
+                    self.ws_bytes
+                        .fetch_add(NOTIFICATION_BYTES + len as u64 * 4 / 3, Ordering::Relaxed);
+                    seen.clone_from(&data);
+                }
+                Some(_) => {}
+                None if !missed.contains(address) => {
+                    missed.push(*address);
+                    followed.insert(*address, data.clone());
+                }
+                None => {}
+            }
+        }
+        drop(followed);
+        if missed.is_empty() {
+            return Ok(found);
+        }
+        // Subscribe (and, once idle, unsubscribe) each; then
         // getMultipleAccounts: one call per 100 addresses.
-        let bytes = found.iter().flatten().map(Vec::len).sum();
-        for _ in 1..addresses.len().div_ceil(100) {
+        self.ws_sent
+            .fetch_add(2 * missed.len() as u64, Ordering::Relaxed);
+        self.ws_received
+            .fetch_add(2 * missed.len() as u64, Ordering::Relaxed);
+        let bytes = addresses
+            .iter()
+            .zip(&found)
+            .filter(|(a, _)| missed.contains(a))
+            .filter_map(|(_, d)| d.as_ref())
+            .map(Vec::len)
+            .sum();
+        for _ in 1..missed.len().div_ceil(100) {
             self.count(0);
         }
         self.count(bytes);
@@ -302,6 +408,8 @@ struct NodeSim {
     per_round_tx: HashMap<u64, u64>,
     /// Goes offline after submitting: never reveals, audits or claims.
     offline: bool,
+    /// The accounts it follows, as last seen (see [`Reader`]).
+    followed: HashMap<Pubkey, Option<Vec<u8>>>,
 }
 
 async fn run(nodes: usize, rounds: u64) -> SizeResult {
@@ -328,6 +436,7 @@ async fn run_with_offline(nodes: usize, rounds: u64, offline_pct: u32) -> SizeRe
             audited: HashMap::new(),
             counts: Counts::default(),
             per_round_tx: HashMap::new(),
+            followed: HashMap::new(),
         })
         .collect();
     let bank = Bank {
@@ -390,8 +499,12 @@ async fn run_with_offline(nodes: usize, rounds: u64, offline_pct: u32) -> SizeRe
         total.rent_locked += c.rent_locked;
         total.rent_returned += c.rent_returned;
         total.earned += c.earned;
+        total.claims += c.claims;
         total.reads += c.reads;
         total.bytes_read += c.bytes_read;
+        total.ws_sent += c.ws_sent;
+        total.ws_received += c.ws_received;
+        total.ws_bytes += c.ws_bytes;
         total.audits += c.audits;
         max_transactions =
             max_transactions.max(sim.per_round_tx.values().copied().max().unwrap_or(0));
@@ -403,6 +516,7 @@ async fn run_with_offline(nodes: usize, rounds: u64, offline_pct: u32) -> SizeRe
         offline_pct,
         coverage,
         rounds,
+        round_slots: schedule.round_slots,
         total,
         max_transactions,
         settle,
@@ -498,6 +612,10 @@ async fn tick(bank: &Bank, task_key: &Pubkey, rounds: u64, sim: &mut NodeSim) ->
             bank,
             calls: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            followed: std::sync::Mutex::new(std::mem::take(&mut sim.followed)),
+            ws_sent: AtomicU64::new(0),
+            ws_received: AtomicU64::new(0),
+            ws_bytes: AtomicU64::new(0),
         },
         task_key: *task_key,
         rounds,
@@ -515,10 +633,15 @@ async fn tick(bank: &Bank, task_key: &Pubkey, rounds: u64, sim: &mut NodeSim) ->
         host.reader.calls.load(Ordering::Relaxed),
         host.reader.bytes.load(Ordering::Relaxed),
     );
+    let reader = host.reader;
     let sim = host.sim.into_inner().unwrap();
     sim.memory = memories;
     sim.counts.reads += calls;
     sim.counts.bytes_read += bytes;
+    sim.counts.ws_sent += reader.ws_sent.load(Ordering::Relaxed);
+    sim.counts.ws_received += reader.ws_received.load(Ordering::Relaxed);
+    sim.counts.ws_bytes += reader.ws_bytes.load(Ordering::Relaxed);
+    sim.followed = reader.followed.into_inner().unwrap();
     acted
 }
 
@@ -633,7 +756,10 @@ impl NodeSim {
         let mut earned = 0;
         for (round, action) in &sent.actions {
             match action {
-                Action::Claim { share } => earned += share,
+                Action::Claim { share } => {
+                    earned += share;
+                    self.counts.claims += 1;
+                }
                 Action::Challenge { node, .. } | Action::Vote { node, .. } => {
                     let me = self.keypair.pubkey();
                     let audit = pda::audit(&pda::submission(&bank.task, *round, node));
@@ -816,15 +942,17 @@ async fn account_sizes(
 fn summary(results: &[SizeResult]) {
     println!("\n== summary (per node per round)");
     println!(
-        "{:>7} {:>6} {:>9} {:>8} {:>9} {:>11} {:>9} {:>12} {:>7} {:>12} {:>12}",
+        "{:>7} {:>6} {:>9} {:>8} {:>9} {:>11} {:>9} {:>7} {:>7} {:>12} {:>7} {:>12} {:>12}",
         "nodes",
-        "txs",
+        "sigs",
         "fee",
         "CU",
         "tx bytes",
         "rent locked",
-        "RPC calls",
-        "bytes read",
+        "HTTP",
+        "ws sent",
+        "ws recv",
+        "bytes recv",
         "audits",
         "settle",
         "close"
@@ -833,15 +961,17 @@ fn summary(results: &[SizeResult]) {
         let t = &r.total;
         let mean = |d: &[Duration]| d.iter().sum::<Duration>() / d.len().max(1) as u32;
         println!(
-            "{:>7} {:>6.2} {:>9.0} {:>8.0} {:>9.0} {:>11.0} {:>9.2} {:>12.0} {:>7.2} {:>12.2?} {:>12.2?}",
+            "{:>7} {:>6.2} {:>9.0} {:>8.0} {:>9.0} {:>11.0} {:>9.2} {:>7.2} {:>7.2} {:>12.0} {:>7.2} {:>12.2?} {:>12.2?}",
             r.nodes,
             r.per_node_round(t.transactions),
             r.per_node_round(t.transactions * LAMPORTS_PER_SIGNATURE),
             r.per_node_round(t.compute_units),
             r.per_node_round(t.bytes_sent),
             r.per_node_round(t.rent_locked),
-            r.per_node_round(t.reads),
-            r.per_node_round(t.bytes_read),
+            r.per_node_round(r.http_requests()),
+            r.per_node_round(r.ws_sent()),
+            r.per_node_round(r.ws_received()),
+            r.per_node_round(r.bytes_received()),
             r.per_node_round(t.audits),
             mean(&r.settle),
             mean(&r.close),
