@@ -244,7 +244,9 @@ pub struct RunArgs {
     /// The node's state database (SQLite; one running node per file).
     #[arg(long, default_value = "tasknet-node.db")]
     db: PathBuf,
-    /// Milliseconds between looks at the clock.
+    /// Milliseconds between looks at the clock while the endpoint's
+    /// websocket is down (with it, slot and account notifications drive
+    /// the node and reads come from memory).
     #[arg(long, default_value_t = 200)]
     poll_ms: u64,
     /// Priority fee, in micro-lamports per compute unit.
