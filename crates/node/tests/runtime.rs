@@ -159,12 +159,13 @@ async fn run_until_earned(
     store.earnings(&task).unwrap()
 }
 
-/// A claim that landed while the node was down (its outbox entry still
-/// pending, no earning recorded) is found on restart: marked confirmed,
-/// its earning recorded from the chain's `RewardClaimed` event, and
-/// nothing sent again.
+/// A bundled transaction that landed while the node was down — the claim
+/// of round 0 riding with the submit of round 1, killed between send and
+/// confirm: both outbox entries still pending, no earning recorded — is
+/// found on restart: marked confirmed, its earning recorded from the
+/// chain's `RewardClaimed` event, and neither action sent again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_claim_that_landed_while_down_is_recorded_from_the_chain() {
+async fn a_bundle_that_landed_while_down_is_recorded_from_the_chain() {
     let cluster = TestCluster::start().await;
     let chain = &cluster.chain;
     let creator = cluster.funded(10 * SOL).await;
@@ -202,9 +203,30 @@ async fn a_claim_that_landed_while_down_is_recorded_from_the_chain() {
     let count =
         |sql: &rusqlite::Connection| -> i64 { sql.query_row(claims, [], |r| r.get(0)).unwrap() };
     assert_eq!(count(&sql), 1);
+    // The claim rode in the transaction of the next round's submit: the
+    // outbox holds that one signature under both actions.
+    let signature: String = sql
+        .query_row(
+            "SELECT signature FROM outbox WHERE action = 'claim'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let carried: Vec<(i64, String)> = {
+        let mut stmt = sql
+            .prepare("SELECT round, action FROM outbox WHERE signature = ?1 ORDER BY round")
+            .unwrap();
+        let rows = stmt.query_map([&signature], |r| Ok((r.get(0)?, r.get(1)?)));
+        rows.unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(
+        carried,
+        [(0, "claim".to_string()), (1, "submit".to_string())],
+        "one transaction, keyed by both of its actions"
+    );
     sql.execute(
-        "UPDATE outbox SET state = 'pending' WHERE action = 'claim'",
-        [],
+        "UPDATE outbox SET state = 'pending' WHERE signature = ?1",
+        [&signature],
     )
     .unwrap();
     sql.execute("DELETE FROM earnings", []).unwrap();
@@ -212,6 +234,10 @@ async fn a_claim_that_landed_while_down_is_recorded_from_the_chain() {
     let again = run_until_earned(&cluster, &node, task, config).await;
     assert_eq!(again, earned, "the same earning, read back from the chain");
     assert_eq!(count(&sql), 1, "the claim was not sent again");
+    let resent = "SELECT COUNT(*) FROM outbox WHERE round <= 1 AND action IN ('claim', 'submit')";
+    let rows_now: i64 = sql.query_row(resent, [], |r| r.get(0)).unwrap();
+    assert_eq!(rows_now, 3, "the bundle's submit was not sent again either");
+
     cluster.stop().await;
 }
 

@@ -264,7 +264,14 @@ async fn measure(submitters: usize, rounds: u64) {
     }
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let _ = child.wait();
-    print_costs(&chain, &Store::open(&db).unwrap(), &task, &schedule, &rpc_rows).await;
+    print_costs(
+        &chain,
+        &Store::open(&db).unwrap(),
+        &task,
+        &schedule,
+        &rpc_rows,
+    )
+    .await;
     net.stop().await;
 }
 
