@@ -343,22 +343,13 @@ impl Follower {
         )
     }
 
-    /// Subscribes to `keys`; true once they are followed.
-    async fn follow(&self, keys: Vec<Pubkey>) -> bool {
+    /// Subscribes to `keys` (waits at most 5 s for the websocket); what
+    /// is not subscribed after that is read without being kept.
+    async fn follow(&self, keys: Vec<Pubkey>) {
         let (done, answered) = oneshot::channel();
-        if self
-            .requests
-            .send(Follow {
-                keys: keys.clone(),
-                done,
-            })
-            .is_err()
-        {
-            return false;
+        if self.requests.send(Follow { keys, done }).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), answered).await;
         }
-        let _ = tokio::time::timeout(Duration::from_secs(5), answered).await;
-        let state = self.state();
-        state.live && keys.iter().all(|k| state.subscribed.contains_key(k))
     }
 }
 
@@ -407,13 +398,14 @@ impl AccountSource for Followed<'_> {
             return Ok(cached.into_iter().map(Option::flatten).collect());
         }
         // Subscribed first, then read: a change after the read is notified.
-        let followed = self.follower.follow(missing.clone()).await;
+        // (What could not be subscribed is read all the same, not kept.)
+        self.follower.follow(missing.clone()).await;
         let (slot, found) = self.chain.raw_accounts_at(&missing).await?;
         let found: HashMap<Pubkey, Option<Vec<u8>>> = missing
             .into_iter()
             .zip(found.into_iter().map(|a| a.map(|a| a.data)))
             .collect();
-        if followed {
+        {
             let mut state = self.follower.state();
             for (key, data) in &found {
                 state.offer(*key, data.clone(), slot);

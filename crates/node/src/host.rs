@@ -12,7 +12,7 @@ use crate::action::{Action, OutboxKey, Payout};
 use crate::code::CodeError;
 use crate::driver::{Records, RoundHost};
 use crate::follow::Followed;
-use crate::outbox::{Acted, Outbox, Part, Purpose};
+use crate::outbox::{Acted, Outbox, Part};
 use crate::parts::{Shared, TaskSpec, WorkKey};
 use crate::snapshot::{RoundSnapshot, TaskView};
 use crate::{work, NodeError};
@@ -140,27 +140,14 @@ impl TaskHost<'_> {
             asset,
             account_exists: asset.is_some_and(|a| node.has_token_account(&a.ata(&node.pubkey()))),
         };
-        let mut sent: Vec<(u64, Action, OutboxKey)> = Vec::new();
-        let mut instructions = Vec::new();
-        for (round, action) in actions {
-            let ixs = action.instructions(&node.pubkey(), task, round, payout);
-            if let Some(key) = action.outbox_key().filter(|_| !ixs.is_empty()) {
-                sent.push((round, action, key));
-                instructions.push(ixs);
-            }
-        }
-        let parts: Vec<Part<'_>> = sent
-            .iter()
-            .zip(instructions)
-            .map(|((round, _, key), instructions)| Part {
-                at: Purpose {
-                    task,
-                    round: *round,
-                    key,
-                },
-                instructions,
+        let me = node.pubkey();
+        let (actions, parts): (Vec<Action>, Vec<Part<'_>>) = actions
+            .into_iter()
+            .filter_map(|(round, action)| {
+                let part = Part::of(&action, &me, task, round, payout)?;
+                Some((action, part))
             })
-            .collect();
+            .unzip();
         if parts.is_empty() {
             return Ok(());
         }
@@ -171,18 +158,19 @@ impl TaskHost<'_> {
         };
         let metrics = &node.reporter.ops.metrics;
         let acted = outbox.send_all(&parts).await.inspect_err(|e| {
-            for (_, action, key) in &sent {
+            for (action, part) in actions.iter().zip(&parts) {
                 metrics
                     .transaction_failures
-                    .with_label_values(&[action_name(key), &failure_name(e)])
+                    .with_label_values(&[part.key.kind(), &failure_name(e)])
                     .inc();
                 if asks_verifier(action) {
                     node.mark_verifier_broken(task, e);
                 }
             }
         })?;
-        for ((round, action, key), acted) in sent.iter().zip(acted) {
-            self.book(*round, action, key, &acted, asset).await?;
+        for ((action, part), acted) in actions.iter().zip(&parts).zip(acted) {
+            self.book(part.round, action, &part.key, &acted, asset)
+                .await?;
         }
         Ok(())
     }
@@ -198,7 +186,7 @@ impl TaskHost<'_> {
     ) -> Result<(), NodeError> {
         let (node, task) = (self.shared, &self.spec.task);
         let metrics = &node.reporter.ops.metrics;
-        let name = action_name(key);
+        let name = key.kind();
         if let (true, Acted::Refused(e)) = (asks_verifier(action), acted) {
             node.mark_verifier_broken(task, e);
         }
@@ -222,11 +210,6 @@ impl TaskHost<'_> {
         }
         Ok(())
     }
-}
-
-/// An action's name in the metrics: its outbox key's kind.
-fn action_name(key: &OutboxKey) -> &'static str {
-    key.kind()
 }
 
 /// Whether an action asks the task's verifier (which may be broken).

@@ -28,6 +28,9 @@ pub struct OutboxEntry {
     pub state: TxState,
 }
 
+/// The actions one transaction carried: (round, stored action key).
+pub type CarriedActions = Vec<(u64, String)>;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxState {
     Pending,
@@ -347,7 +350,7 @@ impl Store {
     pub fn confirmed_transactions(
         &self,
         task: &Pubkey,
-    ) -> Result<Vec<(String, Vec<(u64, String)>)>, StoreError> {
+    ) -> Result<Vec<(String, CarriedActions)>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT signature, round, action FROM outbox
@@ -360,7 +363,7 @@ impl Store {
                 row.get::<_, String>(2)?,
             ))
         })?;
-        let mut transactions: Vec<(String, Vec<(u64, String)>)> = Vec::new();
+        let mut transactions: Vec<(String, CarriedActions)> = Vec::new();
         for row in rows {
             let (signature, round, action) = row?;
             match transactions.iter_mut().find(|(s, _)| *s == signature) {

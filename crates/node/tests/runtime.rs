@@ -52,24 +52,14 @@ async fn one_node_runs_several_tasks() {
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
         follow: Default::default(),
     };
-    let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
-    let specs = tasks
-        .iter()
-        .map(|task| TaskSpec::new(*task, Arc::new(IteratedHash)))
-        .collect();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let handle = tokio::spawn({
-        let runner = runner.clone();
-        async move { runner.run(specs, stopped).await }
-    });
-    let store = runner.store().clone();
+    let running = Running::start(&node, config, tasks.clone());
+    let store = running.node.store().clone();
     cluster
         .wait_for("the node to claim on both tasks", 1_200, || async {
             tasks.iter().all(|t| !store.earnings(t).unwrap().is_empty())
         })
         .await;
-    stop.send(true).unwrap();
-    handle.await.unwrap().unwrap();
+    running.stop().await;
     // Alone in each round, the node earns each task's whole pool.
     assert_eq!(store.earnings(&tasks[0]).unwrap()[0], (0, 1_000_000));
     assert_eq!(store.earnings(&tasks[1]).unwrap()[0], (0, 2_000_000));
@@ -105,13 +95,7 @@ async fn a_resumed_task_wakes_the_node_at_once() {
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
         follow: Default::default(),
     };
-    let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let handle = tokio::spawn({
-        let runner = runner.clone();
-        let specs = vec![TaskSpec::new(task, Arc::new(IteratedHash))];
-        async move { runner.run(specs, stopped).await }
-    });
+    let running = Running::start(&node, config, vec![task]);
     let submission = pda::submission(&task, 0, &node.pubkey());
     let submitted = || async {
         chain
@@ -129,9 +113,40 @@ async fn a_resumed_task_wakes_the_node_at_once() {
     cluster
         .wait_for("the woken node's submission", 200, submitted)
         .await;
-    stop.send(true).unwrap();
-    handle.await.unwrap().unwrap();
+    running.stop().await;
     cluster.stop().await;
+}
+
+/// A node running the example code on some tasks, until stopped.
+struct Running {
+    node: Arc<Node>,
+    stop: tokio::sync::watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<Result<(), tasknet_node::NodeError>>,
+}
+
+impl Running {
+    fn start(
+        keypair: &solana_keypair::Keypair,
+        config: NodeConfig,
+        tasks: Vec<anchor_lang::prelude::Pubkey>,
+    ) -> Self {
+        let node = Arc::new(Node::new(keypair.insecure_clone(), config).unwrap());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let specs = tasks
+            .into_iter()
+            .map(|task| TaskSpec::new(task, Arc::new(IteratedHash)))
+            .collect();
+        let handle = tokio::spawn({
+            let node = node.clone();
+            async move { node.run(specs, stopped).await }
+        });
+        Self { node, stop, handle }
+    }
+
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        self.handle.await.unwrap().unwrap();
+    }
 }
 
 /// Runs the node on `task` until it has an earning; its earnings.
@@ -141,21 +156,14 @@ async fn run_until_earned(
     task: anchor_lang::prelude::Pubkey,
     config: NodeConfig,
 ) -> Vec<(u64, u64)> {
-    let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let handle = tokio::spawn({
-        let runner = runner.clone();
-        let specs = vec![TaskSpec::new(task, Arc::new(IteratedHash))];
-        async move { runner.run(specs, stopped).await }
-    });
-    let store = runner.store().clone();
+    let running = Running::start(node, config, vec![task]);
+    let store = running.node.store().clone();
     cluster
         .wait_for("an earning", 1_200, || async {
             !store.earnings(&task).unwrap().is_empty()
         })
         .await;
-    stop.send(true).unwrap();
-    handle.await.unwrap().unwrap();
+    running.stop().await;
     store.earnings(&task).unwrap()
 }
 
@@ -270,13 +278,8 @@ async fn a_dropped_websocket_loses_no_phase() {
         audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
         follow: Default::default(),
     };
-    let runner = Arc::new(Node::new(node.insecure_clone(), config).unwrap());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let handle = tokio::spawn({
-        let runner = runner.clone();
-        let specs = vec![TaskSpec::new(task, Arc::new(IteratedHash))];
-        async move { runner.run(specs, stopped).await }
-    });
+    let running = Running::start(&node, config, vec![task]);
+    let runner = &running.node;
     let submission = pda::submission(&task, 0, &node.pubkey());
     let status = || async {
         chain
@@ -304,8 +307,7 @@ async fn a_dropped_websocket_loses_no_phase() {
             !store.earnings(&task).unwrap().is_empty()
         })
         .await;
-    stop.send(true).unwrap();
-    handle.await.unwrap().unwrap();
+    running.stop().await;
     assert_eq!(store.earnings(&task).unwrap(), vec![(0, 1_000_000)]);
     assert!(
         proxy.counts().ws_connections > connections,

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -161,35 +162,31 @@ async fn accept(
 }
 
 async fn relay_http(client: TcpStream, server: TcpStream, counts: Arc<Mutex<Counts>>) {
-    let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
-    let requests = {
-        let counts = counts.clone();
-        async move {
-            let mut methods = MethodScanner::default();
-            let mut buf = vec![0u8; 64 * 1024];
-            while let Ok(n @ 1..) = client_read.read(&mut buf).await {
-                for method in methods.feed(&buf[..n]) {
-                    *counts.lock().unwrap().http_calls.entry(method).or_default() += 1;
-                }
-                if server_write.write_all(&buf[..n]).await.is_err() {
-                    break;
-                }
-            }
-            let _ = server_write.shutdown().await;
+    let (client_read, client_write) = client.into_split();
+    let (server_read, server_write) = server.into_split();
+    let mut methods = MethodScanner::default();
+    let requests = pump(client_read, server_write, |chunk| {
+        for method in methods.feed(chunk) {
+            *counts.lock().unwrap().http_calls.entry(method).or_default() += 1;
         }
-    };
-    let responses = async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        while let Ok(n @ 1..) = server_read.read(&mut buf).await {
-            counts.lock().unwrap().http_bytes_received += n as u64;
-            if client_write.write_all(&buf[..n]).await.is_err() {
-                break;
-            }
-        }
-        let _ = client_write.shutdown().await;
-    };
+    });
+    let responses = pump(server_read, client_write, |chunk| {
+        counts.lock().unwrap().http_bytes_received += chunk.len() as u64;
+    });
     tokio::join!(requests, responses);
+}
+
+/// Copies `from` into `to`, showing each chunk to `look` first, until
+/// either side closes; then closes `to`.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut look: impl FnMut(&[u8])) {
+    let mut buf = vec![0u8; 64 * 1024];
+    while let Ok(n @ 1..) = from.read(&mut buf).await {
+        look(&buf[..n]);
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 /// Finds `"method":"…"` in a byte stream cut anywhere.
@@ -234,35 +231,17 @@ async fn relay_ws(
     mut cut: watch::Receiver<u64>,
 ) {
     counts.lock().unwrap().ws_connections += 1;
-    let (mut client_read, mut client_write) = client.into_split();
-    let (mut server_read, mut server_write) = server.into_split();
-    let sent = {
-        let counts = counts.clone();
-        async move {
-            let mut frames = FrameCounter::default();
-            let mut buf = vec![0u8; 64 * 1024];
-            while let Ok(n @ 1..) = client_read.read(&mut buf).await {
-                counts.lock().unwrap().ws_sent += frames.feed(&buf[..n]);
-                if server_write.write_all(&buf[..n]).await.is_err() {
-                    break;
-                }
-            }
-        }
-    };
-    let received = async move {
-        let mut frames = FrameCounter::default();
-        let mut buf = vec![0u8; 64 * 1024];
-        while let Ok(n @ 1..) = server_read.read(&mut buf).await {
-            {
-                let mut counts = counts.lock().unwrap();
-                counts.ws_received += frames.feed(&buf[..n]);
-                counts.ws_bytes_received += n as u64;
-            }
-            if client_write.write_all(&buf[..n]).await.is_err() {
-                break;
-            }
-        }
-    };
+    let (client_read, client_write) = client.into_split();
+    let (server_read, server_write) = server.into_split();
+    let (mut sent_frames, mut received_frames) = (FrameCounter::default(), FrameCounter::default());
+    let sent = pump(client_read, server_write, |chunk| {
+        counts.lock().unwrap().ws_sent += sent_frames.feed(chunk);
+    });
+    let received = pump(server_read, client_write, |chunk| {
+        let mut counts = counts.lock().unwrap();
+        counts.ws_received += received_frames.feed(chunk);
+        counts.ws_bytes_received += chunk.len() as u64;
+    });
     // Either side closing, or a cut, ends both directions.
     tokio::select! {
         _ = sent => {}

@@ -26,10 +26,10 @@ use solana_signer::Signer;
 use tasknet::logic::{plain_value_hash, Schedule, DEFAULT_AUDITS_PER_ROUND};
 use tasknet::state::{Audit, Round, Submission, Vote};
 use tasknet_node::driver::{drive_task, Memories, Records, RoundHost};
-use tasknet_node::outbox::{bundle, Part, Purpose};
+use tasknet_node::outbox::{bundle, Part};
 use tasknet_node::snapshot::{AccountSource, RoundSnapshot, TaskView};
 use tasknet_node::store::OwnSubmission;
-use tasknet_node::{Action, Honest, NodeError, OutboxKey};
+use tasknet_node::{Action, Honest, NodeError};
 use tasknet_sdk::accounts::Memcmp;
 use tasknet_sdk::chain::ChainError;
 use tasknet_sdk::pda;
@@ -809,31 +809,17 @@ async fn send(
     actions: Vec<(u64, Action)>,
 ) -> Vec<SentTx> {
     let me = keypair.pubkey();
-    let keys: Vec<OutboxKey> = actions
-        .iter()
-        .map(|(_, a)| a.outbox_key().expect("on-chain"))
-        .collect();
     let parts: Vec<Part<'_>> = actions
         .iter()
-        .zip(&keys)
-        .map(|((round, action), key)| Part {
-            at: Purpose {
-                task: task_key,
-                round: *round,
-                key,
-            },
-            instructions: action.instructions(&me, task_key, *round, Default::default()),
-        })
+        .map(|(round, action)| Part::of(action, &me, task_key, *round, Default::default()))
+        .map(|part| part.expect("an on-chain action"))
         .collect();
     let budget = [
         solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(200_000),
     ];
     let mut sent = Vec::new();
-    for group in bundle(&parts, &me, &budget) {
-        let mut group: Vec<usize> = group
-            .iter()
-            .map(|p| parts.iter().position(|q| std::ptr::eq(*p, q)).unwrap())
-            .collect();
+    for run in bundle(&parts, &me, &budget) {
+        let mut group: Vec<usize> = run.collect();
         while !group.is_empty() {
             let carried: Vec<(u64, Action)> = group.iter().map(|&i| actions[i].clone()).collect();
             let (tx, failed_part) =
