@@ -218,30 +218,30 @@ pub const COMPUTE_UNIT_CEILINGS: [(&str, u64); 34] = [
     ("withdraw_stake", 9_800),
     ("close_stake", 6_900),
     ("open_round", 15_800),
-    ("record_audit_seed", 4_000),
-    ("reveal (recording the audit seed)", 6_650),
+    ("record_audit_seed", 1_900),
+    ("reveal (recording the audit seed)", 4_400),
     ("verify_audit", 26_200),
     ("challenge + verify_audit", 55_400),
-    ("submit", 14_200),
-    ("reveal", 6_500),
+    ("submit", 8_800),
+    ("reveal", 4_300),
     ("challenge", 33_400),
-    ("vote", 12_700),
-    ("claim", 5_600),
+    ("vote", 9_000),
+    ("claim", 3_700),
     ("resolve_audit", 18_000),
     ("close_round", 9_800),
-    ("close_submission", 8_900),
+    ("close_submission", 7_400),
     ("close_vote", 3_700),
     // A token task's variants (" (token)": the instruction carries a token
     // program).
     ("create_task (token)", 37_900),
     ("fund_task (token)", 17_100),
     ("open_round (token)", 48_300),
-    ("claim (token)", 10_600),
+    ("claim (token)", 8_800),
     ("close_round (token)", 21_100),
     // A node's first claim creates its associated token account in the
     // same transaction (as does a crank paying a node that never claimed).
-    ("claim (token, creating the ATA)", 31_000),
-    ("close_submission (token, creating the ATA)", 32_200),
+    ("claim (token, creating the ATA)", 29_300),
+    ("close_submission (token, creating the ATA)", 31_000),
     ("withdraw_bounty (token)", 16_700),
     ("close_task (token)", 16_900),
 ];
@@ -455,7 +455,18 @@ impl Harness {
                 let bytes = bincode::serialize(&tx).expect("transactions serialize");
                 let tx: solana_transaction_v4::Transaction =
                     bincode::deserialize(&bytes).expect("same wire format");
-                match svm.send_transaction(tx) {
+                let outcome = svm.send_transaction(tx);
+                // TASKNET_SBF_LOGS=1 (with --nocapture) prints every
+                // transaction's program logs: where compute goes, by
+                // `sol_log_compute_units` markers (docs/performance.md).
+                if std::env::var_os("TASKNET_SBF_LOGS").is_some() {
+                    let logs = match &outcome {
+                        Ok(meta) => &meta.logs,
+                        Err(failed) => &failed.meta.logs,
+                    };
+                    eprintln!("transaction\n{}", logs.join("\n"));
+                }
+                match outcome {
                     Ok(meta) => Sent {
                         result: Ok(()),
                         logs: meta.logs,

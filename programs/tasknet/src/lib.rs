@@ -113,7 +113,9 @@ pub mod tasknet {
         OpenRound::handler(ctx, round)
     }
 
-    #[access_control(ctx.accounts.validate(round, &payload))]
+    // submit, reveal, claim, vote and close_submission run their
+    // `validate` in the handler: it loads the accounts in place
+    // (`state::in_place`) once for both.
     pub fn submit(
         ctx: Context<Submit>,
         round: u64,
@@ -123,7 +125,6 @@ pub mod tasknet {
         Submit::handler(ctx, round, payload, submission_bump)
     }
 
-    #[access_control(ctx.accounts.validate(&value, &salt))]
     pub fn reveal(ctx: Context<Reveal>, value: Vec<u8>, salt: [u8; SALT_LEN]) -> Result<()> {
         Reveal::handler(ctx, value, salt)
     }
@@ -133,12 +134,10 @@ pub mod tasknet {
         Challenge::handler(ctx)
     }
 
-    #[access_control(ctx.accounts.validate())]
     pub fn vote(ctx: Context<CastVote>, invalid: bool, vote_bump: u8) -> Result<()> {
         CastVote::handler(ctx, invalid, vote_bump)
     }
 
-    #[access_control(ctx.accounts.validate())]
     pub fn claim(ctx: Context<Claim>) -> Result<()> {
         Claim::handler(ctx)
     }
@@ -165,7 +164,6 @@ pub mod tasknet {
         CloseRound::handler(ctx)
     }
 
-    #[access_control(ctx.accounts.validate())]
     pub fn close_submission(ctx: Context<CloseSubmission>) -> Result<()> {
         CloseSubmission::handler(ctx)
     }

@@ -19,23 +19,56 @@ use crate::errors::TasknetError;
 
 const PDA_MARKER: &[u8] = b"ProgramDerivedAddress";
 
-/// The address `seeds` and `bump` derive under `program_id`, whether or not
-/// it is off the curve.
-fn derive(seeds: &[&[u8]], bump: u8, program_id: &Pubkey) -> [u8; 32] {
-    let bump = [bump];
-    let mut parts: [&[u8]; 8] = [&[]; 8];
-    let mut n = 0;
-    for part in seeds
-        .iter()
-        .copied()
-        .chain([&bump[..], program_id.as_ref(), PDA_MARKER])
-    {
-        if let Some(slot) = parts.get_mut(n) {
-            *slot = part;
-            n = n.saturating_add(1);
-        }
+/// Every byte value: a bump tried is a one-byte slice of it, so the hash
+/// input is built once per check and only its bump slot changes.
+const BYTES: [u8; 256] = {
+    let mut bytes = [0u8; 256];
+    let mut i = 0;
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    while i < 256 {
+        // Evaluated at compile time: an index out of range cannot build.
+        bytes[i] = i as u8;
+        i += 1;
     }
-    hashv(parts.get(..n).unwrap_or(&[])).to_bytes()
+    bytes
+};
+
+/// The hash input of `seeds` under a program: `seeds ‖ bump ‖ program_id
+/// ‖ "ProgramDerivedAddress"`, at most five seeds.
+struct Derivation<'a> {
+    parts: [&'a [u8]; 8],
+    seeds: usize,
+}
+
+impl<'a> Derivation<'a> {
+    fn new(seeds: &[&'a [u8]], program_id: &'a Pubkey) -> Option<Self> {
+        let mut parts: [&[u8]; 8] = [&[]; 8];
+        let tail: [&'a [u8]; 3] = [&[], program_id.as_ref(), PDA_MARKER];
+        let count = seeds.len().checked_add(tail.len())?;
+        if count > parts.len() {
+            return None;
+        }
+        for (slot, part) in parts.iter_mut().zip(seeds.iter().chain(tail.iter())) {
+            *slot = part;
+        }
+        Some(Self {
+            parts,
+            seeds: seeds.len(),
+        })
+    }
+
+    /// The address with `bump`, whether or not it is off the curve.
+    fn address(&mut self, bump: u8) -> [u8; 32] {
+        let at = usize::from(bump);
+        if let (Some(slot), Some(byte)) = (
+            self.parts.get_mut(self.seeds),
+            BYTES.get(at..at.saturating_add(1)),
+        ) {
+            *slot = byte;
+        }
+        let used = self.seeds.saturating_add(3);
+        hashv(self.parts.get(..used).unwrap_or(&[])).to_bytes()
+    }
 }
 
 fn on_curve(bytes: [u8; 32]) -> bool {
@@ -46,15 +79,15 @@ fn on_curve(bytes: [u8; 32]) -> bool {
 /// from them, off the curve, and every higher bump's address on it. Seeds
 /// are at most five parts (ours are at most four).
 pub fn is_canonical(seeds: &[&[u8]], bump: u8, program_id: &Pubkey, address: &Pubkey) -> bool {
-    if seeds.len() > 5 {
+    let Some(mut derivation) = Derivation::new(seeds, program_id) else {
         return false;
-    }
-    let derived = derive(seeds, bump, program_id);
+    };
+    let derived = derivation.address(bump);
     if derived != address.to_bytes() || on_curve(derived) {
         return false;
     }
     match bump.checked_add(1) {
-        Some(next) => (next..=u8::MAX).all(|higher| on_curve(derive(seeds, higher, program_id))),
+        Some(next) => (next..=u8::MAX).all(|higher| on_curve(derivation.address(higher))),
         None => true,
     }
 }
@@ -194,7 +227,8 @@ mod tests {
             prop_assert!(is_canonical(&seeds, bump, &program, &address));
             // Any other bump is refused, whether its address is valid or not.
             for other in (0..=u8::MAX).filter(|x| *x != bump) {
-                let other_address = Pubkey::new_from_array(derive(&seeds, other, &program));
+                let other_address =
+                    Pubkey::new_from_array(Derivation::new(&seeds, &program).unwrap().address(other));
                 prop_assert!(!is_canonical(&seeds, other, &program, &other_address));
                 prop_assert!(!is_canonical(&seeds, other, &program, &address));
             }

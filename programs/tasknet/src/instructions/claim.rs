@@ -1,29 +1,29 @@
+use std::cell::RefMut;
+
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenInterface;
 
 use crate::errors::TasknetError;
 use crate::events::{emit, RewardClaimed};
+use crate::state::in_place;
 use crate::state::*;
 
 /// A valid submitter pulls its share out of the round account, which holds
 /// the pool: O(1), no list, and no task-wide account read or written (the
 /// round holds the schedule). An unaudited submission closes in the same
-/// instruction, so a second claim finds no submission account.
+/// instruction, so a second claim finds no submission account. The round
+/// and the submission are read and written in place (`state::in_place`),
+/// with `Account<T>`'s checks.
 #[derive(Accounts)]
 pub struct Claim<'info> {
     #[account(mut)]
     pub node: Signer<'info>,
-    #[account(
-        mut,
-        constraint = round_account.round == submission.round @ TasknetError::WrongRound,
-    )]
-    pub round_account: Box<Account<'info, Round>>,
-    #[account(
-        mut,
-        constraint = submission.task == round_account.task @ TasknetError::WrongTask,
-        has_one = node @ TasknetError::NotSubmissionOwner,
-    )]
-    pub submission: Box<Account<'info, Submission>>,
+    /// CHECK: the submission's `Round` (`RoundData::check_is`).
+    #[account(mut)]
+    pub round_account: UncheckedAccount<'info>,
+    /// CHECK: the node's `Submission` (`SubmissionView`).
+    #[account(mut)]
+    pub submission: UncheckedAccount<'info>,
     // A token round's accounts (see `PoolAccounts`): the share moves from
     // the round's pool into the node's token account (its associated token
     // account, which the node's transaction creates when missing).
@@ -49,46 +49,48 @@ impl<'info> Claim<'info> {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<()> {
-        self.submission.check_claimable()?;
+    /// Checks the claim and hands the handler the accounts it checked,
+    /// loaded once.
+    pub(crate) fn validate(&self) -> Result<(RefMut<'_, RoundData>, SubmissionView<'_>)> {
+        let round = in_place::load_mut::<RoundData>(&self.round_account)?;
+        let mut submission = SubmissionView::load_mut(&self.submission)?;
+        let head = submission.head;
+        round.check_is(&head.task, head.round)?;
+        require_keys_eq!(head.node, self.node.key(), TasknetError::NotSubmissionOwner);
+        submission.status()?.check_claimable()?;
+        let schedule = round.schedule;
         require!(
-            Clock::get()?.slot >= self.round_account.schedule.audit_end(self.submission.round),
+            Clock::get()?.slot >= schedule.audit_end(head.round),
             TasknetError::AuditWindowOpen
         );
-        require!(
-            self.round_account.open_audits == 0,
-            TasknetError::AuditsPending
-        );
-        self.pool_accounts()
-            .check(&self.round_account, &self.node.key())
+        require!(round.open_audits == 0, TasknetError::AuditsPending);
+        self.pool_accounts().check(&round, &self.node.key())?;
+        Ok((round, submission))
     }
 
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let accounts = ctx.accounts;
+        let (mut round, mut submission) = accounts.validate()?;
         let node = accounts.node.to_account_info();
-        let pool = PoolAccounts {
-            pool: accounts.pool_tokens.as_ref(),
-            to: accounts.node_tokens.as_ref(),
-            mint: accounts.mint.as_ref(),
-            token_program: accounts.token_program.as_ref(),
-        };
-        let share = pay_share(
-            &mut accounts.round_account,
-            &mut accounts.submission,
-            pool.payee(&node)?,
-        )?;
         // Nothing more can happen to a paid, unaudited submission: it closes
         // now, its rent back to the node, so a node's round costs three
         // transactions, not four. An audited one closes later, together
         // with its audit (after the audit's votes), through close_submission.
-        if !accounts.submission.audited {
-            accounts.round_account.submissions_open.decrement()?;
-            accounts.submission.close(accounts.node.to_account_info())?;
+        let closes = !submission.audited()?;
+        if closes {
+            round.submissions_open = round.submissions_open.minus_one()?;
+        }
+        let payee = accounts.pool_accounts().payee(&node)?;
+        let share = pay_share(round, &accounts.round_account, &mut submission, payee)?;
+        let head = submission.head;
+        drop(submission);
+        if closes {
+            in_place::close(&accounts.submission, &node)?;
         }
         emit(RewardClaimed {
-            task: accounts.round_account.task,
-            round: accounts.round_account.round,
-            node: accounts.node.key(),
+            task: head.task,
+            round: head.round,
+            node: head.node,
             amount: share,
         });
         Ok(())

@@ -1,30 +1,27 @@
+use std::cell::RefMut;
+
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenInterface;
 
 use crate::errors::TasknetError;
 use crate::events::{emit, SubmissionClosed};
+use crate::state::in_place;
 use crate::state::*;
 
 /// After the claim deadline anyone may close a submission (and its audit,
 /// once the audit's votes are closed); rent returns to who paid it. A
 /// reward the node earned and has not claimed is paid to it first: nobody
-/// but the node can make it lose a reward.
+/// but the node can make it lose a reward. The round and the submission
+/// are read and written in place (`state::in_place`), as `claim` does.
 #[derive(Accounts)]
 pub struct CloseSubmission<'info> {
     pub task: Box<Account<'info, Task>>,
-    #[account(
-        mut,
-        has_one = task @ TasknetError::WrongTask,
-        constraint = round_account.round == submission.round @ TasknetError::WrongRound,
-    )]
-    pub round_account: Box<Account<'info, Round>>,
-    #[account(
-        mut,
-        close = node,
-        has_one = task @ TasknetError::WrongTask,
-        has_one = node @ TasknetError::WrongPayoutAccount,
-    )]
-    pub submission: Box<Account<'info, Submission>>,
+    /// CHECK: the submission's `Round` (`RoundData::check_is`).
+    #[account(mut)]
+    pub round_account: UncheckedAccount<'info>,
+    /// CHECK: a `Submission` of the task (`SubmissionView`).
+    #[account(mut)]
+    pub submission: UncheckedAccount<'info>,
     /// CHECK: receives the submission's rent and any unclaimed reward; must
     /// be the submitting node.
     #[account(mut)]
@@ -50,27 +47,34 @@ pub struct CloseSubmission<'info> {
 }
 
 impl<'info> CloseSubmission<'info> {
-    pub(crate) fn validate(&self) -> Result<()> {
-        let submission = &self.submission;
+    fn pool_accounts(&self) -> PoolAccounts<'_, 'info> {
+        PoolAccounts {
+            pool: self.pool_tokens.as_ref(),
+            to: self.node_tokens.as_ref(),
+            mint: self.mint.as_ref(),
+            token_program: self.token_program.as_ref(),
+        }
+    }
+
+    /// Checks the close and hands the handler the accounts it checked,
+    /// loaded once.
+    pub(crate) fn validate(&self) -> Result<(RefMut<'_, RoundData>, SubmissionView<'_>)> {
+        let round = in_place::load_mut::<RoundData>(&self.round_account)?;
+        let mut submission = SubmissionView::load_mut(&self.submission)?;
+        let head = submission.head;
+        require_keys_eq!(head.task, self.task.key(), TasknetError::WrongTask);
+        round.check_is(&head.task, head.round)?;
+        require_keys_eq!(head.node, self.node.key(), TasknetError::WrongPayoutAccount);
         require!(
-            Clock::get()?.slot >= self.task.schedule.claim_deadline(submission.round),
+            Clock::get()?.slot >= self.task.schedule.claim_deadline(head.round),
             TasknetError::ClaimDeadlineNotReached
         );
-        if submission.claimable() {
+        if submission.status()?.claimable() {
             // Its share is final only once the round's audits are done.
-            require!(
-                self.round_account.open_audits == 0,
-                TasknetError::AuditsPending
-            );
-            PoolAccounts {
-                pool: self.pool_tokens.as_ref(),
-                to: self.node_tokens.as_ref(),
-                mint: self.mint.as_ref(),
-                token_program: self.token_program.as_ref(),
-            }
-            .check(&self.round_account, &self.node.key())?;
+            require!(round.open_audits == 0, TasknetError::AuditsPending);
+            self.pool_accounts().check(&round, &self.node.key())?;
         }
-        if submission.audited {
+        if submission.audited()? {
             let audit = self
                 .audit
                 .as_ref()
@@ -90,38 +94,33 @@ impl<'info> CloseSubmission<'info> {
             );
             require!(audit.votes_open == 0, TasknetError::VotesOutstanding);
         }
-        Ok(())
+        Ok((round, submission))
     }
 
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let accounts = ctx.accounts;
+        let (mut round, mut submission) = accounts.validate()?;
         let node = accounts.node.to_account_info();
-        let reward_paid = if accounts.submission.claimable() {
-            let pool = PoolAccounts {
-                pool: accounts.pool_tokens.as_ref(),
-                to: accounts.node_tokens.as_ref(),
-                mint: accounts.mint.as_ref(),
-                token_program: accounts.token_program.as_ref(),
-            };
-            pay_share(
-                &mut accounts.round_account,
-                &mut accounts.submission,
-                pool.payee(&node)?,
-            )?
+        round.submissions_open = round.submissions_open.minus_one()?;
+        let reward_paid = if submission.status()?.claimable() {
+            let payee = accounts.pool_accounts().payee(&node)?;
+            pay_share(round, &accounts.round_account, &mut submission, payee)?
         } else {
+            drop(round);
             0
         };
-        accounts.round_account.submissions_open.decrement()?;
-        if let (Some(audit), Some(challenger)) = (&accounts.audit, &accounts.challenger) {
-            if accounts.submission.audited {
-                audit.close(challenger.to_account_info())?;
-            }
+        let (head, audited) = (submission.head, submission.audited()?);
+        drop(submission);
+        if let (Some(audit), Some(challenger), true) =
+            (&accounts.audit, &accounts.challenger, audited)
+        {
+            audit.close(challenger.to_account_info())?;
         }
-        let submission = &accounts.submission;
+        in_place::close(&accounts.submission, &node)?;
         emit(SubmissionClosed {
-            task: submission.task,
-            round: submission.round,
-            node: submission.node,
+            task: head.task,
+            round: head.round,
+            node: head.node,
             reward_paid,
         });
         Ok(())

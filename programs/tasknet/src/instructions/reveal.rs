@@ -1,28 +1,27 @@
 use anchor_lang::compat::solana_sysvar::slot_hashes;
+use std::cell::RefMut;
+
 use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::errors::TasknetError;
 use crate::events::{emit, AuditSeedRecorded, Revealed};
 use crate::logic::{commitment, Phase, SALT_LEN};
+use crate::state::in_place;
 use crate::state::*;
 
 /// Reveals a committed value. Reads no task-wide account: the round holds
-/// the schedule.
+/// the schedule. The round and the submission are read and written in
+/// place (`state::in_place`), with `Account<T>`'s checks.
 #[derive(Accounts)]
 pub struct Reveal<'info> {
     pub node: Signer<'info>,
-    #[account(
-        mut,
-        constraint = round_account.round == submission.round @ TasknetError::WrongRound,
-    )]
-    pub round_account: Box<Account<'info, Round>>,
-    #[account(
-        mut,
-        constraint = submission.task == round_account.task @ TasknetError::WrongTask,
-        has_one = node @ TasknetError::NotSubmissionOwner,
-    )]
-    pub submission: Box<Account<'info, Submission>>,
+    /// CHECK: the submission's `Round` (`RoundData::check_is`).
+    #[account(mut)]
+    pub round_account: UncheckedAccount<'info>,
+    /// CHECK: the node's `Submission` (`SubmissionView`).
+    #[account(mut)]
+    pub submission: UncheckedAccount<'info>,
     /// CHECK: the SlotHashes sysvar (address-checked), read in place: the
     /// first reveal after the seed slot's block records the round's audit
     /// seed, so no crank is needed. Optional: a reveal without it only
@@ -32,13 +31,23 @@ pub struct Reveal<'info> {
 }
 
 impl Reveal<'_> {
-    pub(crate) fn validate(&self, value: &[u8], salt: &[u8; SALT_LEN]) -> Result<()> {
-        let schedule = &self.round_account.schedule;
-        let submission = &self.submission;
+    /// Checks the reveal and hands the handler the accounts it checked,
+    /// loaded once.
+    pub(crate) fn validate(
+        &self,
+        value: &[u8],
+        salt: &[u8; SALT_LEN],
+    ) -> Result<(RefMut<'_, RoundData>, SubmissionView<'_>)> {
+        let round = in_place::load_mut::<RoundData>(&self.round_account)?;
+        let mut submission = SubmissionView::load_mut(&self.submission)?;
+        let head = submission.head;
+        round.check_is(&head.task, head.round)?;
+        require_keys_eq!(head.node, self.node.key(), TasknetError::NotSubmissionOwner);
+        let schedule = round.schedule;
         require!(schedule.commit_reveal(), TasknetError::ValueRequired);
-        submission.check_revealable()?;
+        submission.status()?.check_revealable()?;
         require!(
-            schedule.phase(submission.round, Clock::get()?.slot) == Phase::Reveal,
+            schedule.phase(head.round, Clock::get()?.slot) == Phase::Reveal,
             TasknetError::OutsideRevealWindow
         );
         require!(
@@ -46,35 +55,34 @@ impl Reveal<'_> {
             TasknetError::InvalidValueLength
         );
         require!(
-            commitment(value, salt, &submission.node) == submission.commitment,
+            commitment(value, salt, &head.node) == head.commitment,
             TasknetError::RevealMismatch
         );
-        Ok(())
+        Ok((round, submission))
     }
 
-    pub(crate) fn handler(ctx: Context<Self>, value: Vec<u8>, _salt: [u8; SALT_LEN]) -> Result<()> {
-        let submission = &mut ctx.accounts.submission;
-        submission.reveal(value)?;
-        let round_account = &mut ctx.accounts.round_account;
-        round_account.revealed.increment()?;
-        if let (false, Some(slot_hashes)) =
-            (round_account.seed_recorded(), &ctx.accounts.slot_hashes)
-        {
+    pub(crate) fn handler(ctx: Context<Self>, value: Vec<u8>, salt: [u8; SALT_LEN]) -> Result<()> {
+        let accounts = ctx.accounts;
+        let (mut round, mut submission) = accounts.validate(&value, &salt)?;
+        submission.reveal(&value)?;
+        round.revealed = round.revealed.plus_one()?;
+        if let (false, Some(slot_hashes)) = (round.seed_recorded(), &accounts.slot_hashes) {
             // Not there yet (a reveal in the seed slot itself) or gone:
             // a later reveal or the crank records it.
             let data = slot_hashes.try_borrow_data()?;
-            if round_account.record_seed(&data).is_ok() {
+            if round.record_seed(&data).is_ok() {
                 emit(AuditSeedRecorded {
-                    task: round_account.task,
-                    round: round_account.round,
-                    slot: round_account.seed_slot,
+                    task: round.task,
+                    round: round.round,
+                    slot: round.seed_slot,
                 });
             }
         }
+        let head = submission.head;
         emit(Revealed {
-            task: submission.task,
-            round: submission.round,
-            node: submission.node,
+            task: head.task,
+            round: head.round,
+            node: head.node,
         });
         Ok(())
     }

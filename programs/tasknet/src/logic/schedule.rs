@@ -10,8 +10,19 @@ use anchor_lang::prelude::*;
 /// The timing of a task. Fixed at creation; `update_task` never changes it,
 /// so every round of a task has the same shape.
 #[derive(
-    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
 )]
+#[repr(C)]
 pub struct Schedule {
     /// Slot at which round 0 starts.
     pub start_slot: u64,

@@ -9,8 +9,19 @@ use anchor_lang::prelude::*;
 
 /// Active plus not-yet-active stake, for one node or for a whole task.
 #[derive(
-    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
 )]
+#[repr(C)]
 pub struct Bonded {
     /// Stake active since before the start of every round that can still be
     /// submitted to or voted on.

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::TasknetError;
+use crate::state::in_place::InPlace;
 use crate::state::{checked_add, Counter, Economics, Submission};
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,17 +71,6 @@ impl Audit {
 
     /// Counts one vote of `weight`; its `Vote` account stays open until
     /// `close_vote`.
-    pub fn tally(&mut self, weight: u64, invalid: bool) -> Result<()> {
-        if invalid {
-            self.invalid_weight = checked_add(self.invalid_weight, weight)?;
-        } else {
-            self.valid_weight = checked_add(self.valid_weight, weight)?;
-        }
-        self.voter_count.increment()?;
-        self.votes_open.increment()
-    }
-
-    /// Records the verdict; an audit resolves once.
     pub fn resolve(&mut self, invalid: bool) -> Result<()> {
         require!(
             self.verdict == AuditVerdict::Pending,
@@ -91,6 +81,48 @@ impl Audit {
         } else {
             AuditVerdict::Valid
         };
+        Ok(())
+    }
+}
+
+/// `Audit` where it lies in its account (`state::in_place`): the view
+/// `vote` reads and tallies into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, packed)]
+pub struct AuditData {
+    pub task: Pubkey,
+    pub round: u64,
+    pub submission: Pubkey,
+    pub node: Pubkey,
+    pub challenger: Pubkey,
+    pub bond: u64,
+    pub invalid_weight: u64,
+    pub valid_weight: u64,
+    pub voter_count: u32,
+    pub min_stake: u64,
+    pub votes_open: u32,
+    /// `AuditVerdict`'s Borsh byte.
+    pub verdict: u8,
+    pub bump: u8,
+}
+
+impl InPlace for AuditData {
+    const DISCRIMINATOR: &'static [u8] = Audit::DISCRIMINATOR;
+}
+
+impl AuditData {
+    pub fn is_pending(&self) -> bool {
+        self.verdict == AuditVerdict::Pending as u8
+    }
+
+    pub fn tally(&mut self, weight: u64, invalid: bool) -> Result<()> {
+        if invalid {
+            self.invalid_weight = checked_add(self.invalid_weight, weight)?;
+        } else {
+            self.valid_weight = checked_add(self.valid_weight, weight)?;
+        }
+        self.voter_count = self.voter_count.plus_one()?;
+        self.votes_open = self.votes_open.plus_one()?;
         Ok(())
     }
 }

@@ -4,7 +4,10 @@ use anchor_spl::token_interface::TokenInterface;
 use crate::constants::ROUND_SEED;
 use crate::errors::TasknetError;
 use crate::logic::{find_seed, reward_share, seed_slot, Schedule, SeedLookup};
-use crate::state::{checked_add, checked_sub, Counter, Economics, Submission, Task};
+use std::cell::RefMut;
+
+use crate::state::in_place::InPlace;
+use crate::state::{checked_add, checked_sub, Counter, Economics, SubmissionView, Task};
 use crate::tokens::{self, TokenMove};
 use crate::utils::pay_out;
 
@@ -100,7 +103,104 @@ impl Round {
         }
     }
 
+    /// The round as it lies in its account (the rules below are written
+    /// once, on the view the per-node instructions use).
+    pub fn data(&self) -> RoundData {
+        RoundData::from(self)
+    }
+
     /// The audit seed is recorded (nodes may draw the sample).
+    pub fn seed_recorded(&self) -> bool {
+        self.data().seed_recorded()
+    }
+
+    /// The round holds its pool in a token account (a token task's round).
+    pub fn is_token_round(&self) -> bool {
+        self.data().is_token_round()
+    }
+
+    /// Submissions that earn a share: revealed and not invalidated.
+    pub fn valid_count(&self) -> u64 {
+        self.data().valid_count()
+    }
+
+    /// One valid submitter's share of the pool.
+    pub fn share(&self) -> Result<u64> {
+        self.data().share()
+    }
+
+    /// The part of the pool not yet paid: what this account holds above
+    /// rent, and what returns to the bounty when the round closes.
+    pub fn outstanding(&self) -> Result<u64> {
+        self.data().outstanding()
+    }
+}
+
+/// `Round` where it lies in its account: a packed mirror of its Borsh
+/// layout (`state::in_place`), the view `submit`, `reveal`, `claim`,
+/// `close_submission` and `record_audit_seed` read and write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, packed)]
+pub struct RoundData {
+    pub task: Pubkey,
+    pub round: u64,
+    pub schedule: Schedule,
+    pub economics: Economics,
+    pub code_hash: [u8; 32],
+    pub reward_pool: u64,
+    pub eligible_stake: u64,
+    pub submissions: u32,
+    pub submissions_open: u32,
+    pub revealed: u32,
+    pub invalidated: u32,
+    pub open_audits: u32,
+    pub claimed_count: u32,
+    pub claimed_sum: u64,
+    pub rent_payer: Pubkey,
+    pub bump: u8,
+    pub pool_tokens: Pubkey,
+    pub audit_seed: [u8; 32],
+    pub seed_slot: u64,
+}
+
+impl InPlace for RoundData {
+    const DISCRIMINATOR: &'static [u8] = Round::DISCRIMINATOR;
+}
+
+impl From<&Round> for RoundData {
+    fn from(round: &Round) -> Self {
+        Self {
+            task: round.task,
+            round: round.round,
+            schedule: round.schedule,
+            economics: round.economics,
+            code_hash: round.code_hash,
+            reward_pool: round.reward_pool,
+            eligible_stake: round.eligible_stake,
+            submissions: round.submissions,
+            submissions_open: round.submissions_open,
+            revealed: round.revealed,
+            invalidated: round.invalidated,
+            open_audits: round.open_audits,
+            claimed_count: round.claimed_count,
+            claimed_sum: round.claimed_sum,
+            rent_payer: round.rent_payer,
+            bump: round.bump,
+            pool_tokens: round.pool_tokens,
+            audit_seed: round.audit_seed,
+            seed_slot: round.seed_slot,
+        }
+    }
+}
+
+impl RoundData {
+    /// Refuses a round that is not `round` of `task`.
+    pub fn check_is(&self, task: &Pubkey, round: u64) -> Result<()> {
+        require_keys_eq!(self.task, *task, TasknetError::WrongTask);
+        require!(self.round == round, TasknetError::WrongRound);
+        Ok(())
+    }
+
     pub fn seed_recorded(&self) -> bool {
         self.seed_slot != 0
     }
@@ -110,7 +210,8 @@ impl Round {
     /// and whenever (while that slot is in the sysvar).
     pub fn record_seed(&mut self, slot_hashes: &[u8]) -> Result<()> {
         require!(!self.seed_recorded(), TasknetError::SeedAlreadyRecorded);
-        match find_seed(slot_hashes, seed_slot(&self.schedule, self.round)) {
+        let schedule = self.schedule;
+        match find_seed(slot_hashes, seed_slot(&schedule, self.round)) {
             SeedLookup::Found { slot, hash } => {
                 self.audit_seed = hash;
                 self.seed_slot = slot;
@@ -122,17 +223,14 @@ impl Round {
         }
     }
 
-    /// The round holds its pool in a token account (a token task's round).
     pub fn is_token_round(&self) -> bool {
         self.pool_tokens != Pubkey::default()
     }
 
-    /// Submissions that earn a share: revealed and not invalidated.
     pub fn valid_count(&self) -> u64 {
         u64::from(self.revealed.saturating_sub(self.invalidated))
     }
 
-    /// One valid submitter's share of the pool.
     pub fn share(&self) -> Result<u64> {
         Ok(reward_share(self.reward_pool, self.valid_count())
             .ok_or(TasknetError::NotClaimable)?
@@ -140,10 +238,10 @@ impl Round {
     }
 
     pub fn record_submission(&mut self, revealed: bool) -> Result<()> {
-        self.submissions.increment()?;
-        self.submissions_open.increment()?;
+        self.submissions = self.submissions.plus_one()?;
+        self.submissions_open = self.submissions_open.plus_one()?;
         if revealed {
-            self.revealed.increment()?;
+            self.revealed = self.revealed.plus_one()?;
         }
         Ok(())
     }
@@ -153,13 +251,11 @@ impl Round {
     pub fn record_claim(&mut self, share: u64) -> Result<()> {
         let claimed_sum = checked_add(self.claimed_sum, share)?;
         require!(claimed_sum <= self.reward_pool, TasknetError::PoolExhausted);
-        self.claimed_count.increment()?;
+        self.claimed_count = self.claimed_count.plus_one()?;
         self.claimed_sum = claimed_sum;
         Ok(())
     }
 
-    /// The part of the pool not yet paid: what this account holds above
-    /// rent, and what returns to the bounty when the round closes.
     pub fn outstanding(&self) -> Result<u64> {
         checked_sub(self.reward_pool, self.claimed_sum)
     }
@@ -180,7 +276,7 @@ impl<'a, 'info> PoolAccounts<'a, 'info> {
     /// Refuses token accounts on a SOL round, missing ones on a token
     /// round, and any that are not the round's pool, of its mint and its
     /// token program, paying into a token account of `payee`.
-    pub fn check(&self, round: &Round, payee: &Pubkey) -> Result<()> {
+    pub fn check(&self, round: &RoundData, payee: &Pubkey) -> Result<()> {
         let given = [
             self.pool.is_some(),
             self.to.is_some(),
@@ -244,22 +340,25 @@ pub enum Payee<'a, 'info> {
 /// The caller has checked that the round's audits are done and, for a
 /// token round, that the accounts are the round's pool and the node's.
 pub fn pay_share<'info>(
-    round_account: &mut Account<'info, Round>,
-    submission: &mut Submission,
+    mut round: RefMut<'_, RoundData>,
+    round_info: &AccountInfo<'info>,
+    submission: &mut SubmissionView<'_>,
     payee: Payee<'_, 'info>,
 ) -> Result<u64> {
-    let share = round_account.share()?;
+    let share = round.share()?;
+    round.record_claim(share)?;
     submission.mark_claimed()?;
-    round_account.record_claim(share)?;
-    let round_info = round_account.to_account_info();
+    let (task, round_number, bump) = (round.task, round.round, round.bump);
+    // Let go of the view before paying: a token transfer's CPI borrows the
+    // round (its pool's authority).
+    drop(round);
     match payee {
-        Payee::Lamports(node) => pay_out(&round_info, node, share)?,
+        Payee::Lamports(node) => pay_out(round_info, node, share)?,
         Payee::Tokens { pool, to, token } => {
-            let task = round_account.task;
-            let round = round_account.round.to_le_bytes();
-            let bump = [round_account.bump];
+            let round = round_number.to_le_bytes();
+            let bump = [bump];
             let seeds: &[&[u8]] = &[ROUND_SEED, task.as_ref(), &round, &bump];
-            token.transfer(pool, to, &round_info, &[seeds], share)?;
+            token.transfer(pool, to, round_info, &[seeds], share)?;
         }
     }
     Ok(share)

@@ -3,6 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::MAX_ENDPOINT_LEN;
 use crate::errors::TasknetError;
 use crate::logic::{Bonded, SlashSplit};
+use crate::state::in_place::InPlace;
 use crate::state::{checked_add, checked_sub};
 
 #[account]
@@ -54,10 +55,7 @@ impl Stake {
 
     /// The node's weight in `round` if it may submit or vote on it.
     pub fn eligible_weight(&self, min_stake: u64, round: u64) -> Result<u64> {
-        Ok(self
-            .bonded
-            .eligibility(self.unbonding, min_stake, round)
-            .map_err(TasknetError::from)?)
+        eligible_weight(&self.bonded, self.unbonding, min_stake, round)
     }
 
     /// Takes a slash out of the node's buckets (`slash_split` computed it
@@ -78,5 +76,45 @@ impl Stake {
         self.bonded = Bonded::default();
         self.unbonding_frees_at = frees_at;
         bonded
+    }
+}
+
+/// A node's weight in `round` by the round's minimum stake, or why it has
+/// none.
+fn eligible_weight(bonded: &Bonded, unbonding: u64, min_stake: u64, round: u64) -> Result<u64> {
+    Ok(bonded
+        .eligibility(unbonding, min_stake, round)
+        .map_err(TasknetError::from)?)
+}
+
+/// The fixed start of a `Stake` where it lies (`state::in_place`): what
+/// `submit` and `vote` read of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, packed)]
+pub struct StakeHead {
+    pub task: Pubkey,
+    pub node: Pubkey,
+    pub bonded: Bonded,
+    pub unbonding: u64,
+    pub unbonding_frees_at: u64,
+    pub active_since: u64,
+}
+
+impl InPlace for StakeHead {
+    const DISCRIMINATOR: &'static [u8] = Stake::DISCRIMINATOR;
+}
+
+impl StakeHead {
+    /// Refuses a stake that is not `node`'s on `task`, with `Account<Stake>`
+    /// constraints' errors.
+    pub fn check_is(&self, task: &Pubkey, node: &Pubkey) -> Result<()> {
+        require_keys_eq!(self.task, *task, TasknetError::WrongTask);
+        require_keys_eq!(self.node, *node, TasknetError::WrongStake);
+        Ok(())
+    }
+
+    pub fn eligible_weight(&self, min_stake: u64, round: u64) -> Result<u64> {
+        let bonded = self.bonded;
+        eligible_weight(&bonded, self.unbonding, min_stake, round)
     }
 }

@@ -2,7 +2,11 @@ use anchor_lang::prelude::*;
 
 use crate::constants::MAX_VALUE_LEN;
 use crate::errors::TasknetError;
+use crate::state::in_place::{self, InPlace, Writer};
 use crate::state::AuditVerdict;
+use anchor_lang::error::ErrorCode;
+use std::cell::RefMut;
+use std::mem::size_of;
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubmissionStatus {
@@ -42,47 +46,60 @@ pub struct Submission {
     pub bump: u8,
 }
 
-impl Submission {
-    /// Offset of `task` in the account data (after the discriminator).
-    pub const TASK_OFFSET: usize = 8;
-    /// Offset of `round` in the account data.
-    pub const ROUND_OFFSET: usize = 8 + 32;
-    /// Offset of `node` in the account data.
-    pub const NODE_OFFSET: usize = 8 + 32 + 8;
-    /// Offset of `index` in the account data.
-    pub const INDEX_OFFSET: usize = 8 + 32 + 8 + 32;
+impl SubmissionStatus {
+    /// Its Borsh byte (the variant's index), as it lies in the account.
+    pub fn from_byte(byte: u8) -> Result<Self> {
+        use SubmissionStatus::*;
+        Ok(match byte {
+            0 => Committed,
+            1 => Revealed,
+            2 => Challenged,
+            3 => Valid,
+            4 => Invalid,
+            5 => Claimed,
+            _ => return err!(anchor_lang::error::ErrorCode::AccountDidNotDeserialize),
+        })
+    }
 
-    /// Whether its reward may be claimed (once the round's audits are done).
-    pub fn claimable(&self) -> bool {
-        matches!(
-            self.status,
-            SubmissionStatus::Revealed | SubmissionStatus::Valid
-        )
+    pub fn claimable(self) -> bool {
+        matches!(self, SubmissionStatus::Revealed | SubmissionStatus::Valid)
     }
 
     // The life cycle: Committed → Revealed → (Challenged → Valid | Invalid)
     // → Claimed. Each step refuses a submission in the wrong status with
     // its named error, so no handler writes a status by hand.
 
-    /// Refuses a submission that is not a commitment waiting for its value.
-    pub fn check_revealable(&self) -> Result<()> {
+    pub fn check_revealable(self) -> Result<()> {
         require!(
-            self.status == SubmissionStatus::Committed,
+            self == SubmissionStatus::Committed,
             TasknetError::AlreadyRevealed
         );
         Ok(())
     }
 
-    /// Its committed value is revealed (`reveal`).
-    pub fn reveal(&mut self, value: Vec<u8>) -> Result<()> {
-        self.check_revealable()?;
-        self.value = value;
-        self.status = SubmissionStatus::Revealed;
-        Ok(())
+    pub fn check_claimable(self) -> Result<()> {
+        match self {
+            _ if self.claimable() => Ok(()),
+            SubmissionStatus::Claimed => err!(TasknetError::AlreadyClaimed),
+            _ => err!(TasknetError::NotClaimable),
+        }
+    }
+}
+
+impl Submission {
+    pub const TASK_OFFSET: usize = 8;
+    pub const ROUND_OFFSET: usize = 8 + 32;
+    pub const NODE_OFFSET: usize = 8 + 32 + 8;
+    pub const INDEX_OFFSET: usize = 8 + 32 + 8 + 32;
+
+    pub fn claimable(&self) -> bool {
+        self.status.claimable()
     }
 
-    /// Refuses a submission that cannot be challenged: not revealed yet,
-    /// or already under (or past) an audit.
+    pub fn check_revealable(&self) -> Result<()> {
+        self.status.check_revealable()
+    }
+
     pub fn check_challengeable(&self) -> Result<()> {
         match self.status {
             SubmissionStatus::Revealed => Ok(()),
@@ -116,17 +133,131 @@ impl Submission {
     /// Refuses a submission that earns nothing now: paid already, or not
     /// (or not yet) valid.
     pub fn check_claimable(&self) -> Result<()> {
-        match self.status {
-            _ if self.claimable() => Ok(()),
-            SubmissionStatus::Claimed => err!(TasknetError::AlreadyClaimed),
-            _ => err!(TasknetError::NotClaimable),
-        }
+        self.status.check_claimable()
+    }
+}
+
+/// The fixed start of a `Submission` where it lies (`state::in_place`);
+/// its value (a Borsh `Vec<u8>`) and then `SubmissionTail` follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, packed)]
+pub struct SubmissionHead {
+    pub task: Pubkey,
+    pub round: u64,
+    pub node: Pubkey,
+    pub index: u32,
+    pub commitment: [u8; 32],
+}
+
+impl InPlace for SubmissionHead {
+    const DISCRIMINATOR: &'static [u8] = Submission::DISCRIMINATOR;
+}
+
+/// The fields of a `Submission` after its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, packed)]
+pub struct SubmissionTail {
+    pub slot: u64,
+    pub status: u8,
+    pub audited: u8,
+    pub bump: u8,
+}
+
+/// A `Submission` where it lies, for `reveal`, `claim` and
+/// `close_submission`: its head read in place, its value and tail found
+/// by the value's length.
+pub struct SubmissionView<'a> {
+    pub head: SubmissionHead,
+    /// The data after the head: the value's length and bytes, the tail.
+    rest: RefMut<'a, [u8]>,
+}
+
+const LEN_PREFIX: usize = 4;
+
+impl<'a> SubmissionView<'a> {
+    /// Writes a new submission, as Borsh lays it out, into the account
+    /// `pda::create_at` made for it.
+    pub fn write_new(
+        info: &AccountInfo<'_>,
+        head: &SubmissionHead,
+        value: &[u8],
+        tail: &SubmissionTail,
+    ) -> Result<()> {
+        let len = u32::try_from(value.len()).map_err(|_| TasknetError::InvalidValueLength)?;
+        let mut data = info.try_borrow_mut_data()?;
+        let mut out = Writer::new(&mut data);
+        out.put(Submission::DISCRIMINATOR)?;
+        out.put(bytemuck::bytes_of(head))?;
+        out.put(&len.to_le_bytes())?;
+        out.put(value)?;
+        out.put(bytemuck::bytes_of(tail))
     }
 
-    /// Its reward is paid (`claim`, `close_submission`).
-    pub fn mark_claimed(&mut self) -> Result<()> {
-        self.check_claimable()?;
-        self.status = SubmissionStatus::Claimed;
+    pub fn load_mut(info: &'a AccountInfo<'_>) -> Result<Self> {
+        let head = *in_place::load::<SubmissionHead>(info)?;
+        let rest = in_place::rest_mut::<SubmissionHead>(info)?;
+        Ok(Self { head, rest })
+    }
+
+    fn value_len(&self) -> Result<usize> {
+        let prefix = self
+            .rest
+            .get(..LEN_PREFIX)
+            .ok_or(ErrorCode::AccountDidNotDeserialize)?;
+        let len = u32::from_le_bytes(
+            bytemuck::try_pod_read_unaligned(prefix)
+                .map_err(|_| ErrorCode::AccountDidNotDeserialize)?,
+        );
+        usize::try_from(len).map_err(|_| ErrorCode::AccountDidNotDeserialize.into())
+    }
+
+    fn tail_bytes(&mut self) -> Result<&mut [u8]> {
+        let at = LEN_PREFIX.saturating_add(self.value_len()?);
+        self.rest
+            .get_mut(at..at.saturating_add(size_of::<SubmissionTail>()))
+            .ok_or(ErrorCode::AccountDidNotDeserialize.into())
+    }
+
+    pub fn tail(&mut self) -> Result<SubmissionTail> {
+        bytemuck::try_pod_read_unaligned(self.tail_bytes()?)
+            .map_err(|_| ErrorCode::AccountDidNotDeserialize.into())
+    }
+
+    fn set_tail(&mut self, tail: SubmissionTail) -> Result<()> {
+        self.tail_bytes()?
+            .copy_from_slice(bytemuck::bytes_of(&tail));
         Ok(())
+    }
+
+    pub fn status(&mut self) -> Result<SubmissionStatus> {
+        SubmissionStatus::from_byte(self.tail()?.status)
+    }
+
+    pub fn audited(&mut self) -> Result<bool> {
+        Ok(self.tail()?.audited != 0)
+    }
+
+    /// Writes the revealed value; the tail moves behind it.
+    pub fn reveal(&mut self, value: &[u8]) -> Result<()> {
+        let mut tail = self.tail()?;
+        SubmissionStatus::from_byte(tail.status)?.check_revealable()?;
+        let len = u32::try_from(value.len()).map_err(|_| TasknetError::InvalidValueLength)?;
+        let end = LEN_PREFIX.saturating_add(value.len());
+        let (prefix, bytes) = self
+            .rest
+            .get_mut(..end)
+            .ok_or(ErrorCode::AccountDidNotDeserialize)?
+            .split_at_mut(LEN_PREFIX);
+        prefix.copy_from_slice(&len.to_le_bytes());
+        bytes.copy_from_slice(value);
+        tail.status = SubmissionStatus::Revealed as u8;
+        self.set_tail(tail)
+    }
+
+    pub fn mark_claimed(&mut self) -> Result<()> {
+        let mut tail = self.tail()?;
+        SubmissionStatus::from_byte(tail.status)?.check_claimable()?;
+        tail.status = SubmissionStatus::Claimed as u8;
+        self.set_tail(tail)
     }
 }

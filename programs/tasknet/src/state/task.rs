@@ -4,6 +4,7 @@ use crate::constants::{MAX_CODE_URI_LEN, MAX_METADATA_URI_LEN, MAX_NAME_LEN};
 use crate::errors::TasknetError;
 use crate::instructions::CreateTaskArgs;
 use crate::logic::{Bonded, Schedule, SlashSplit, BPS_DENOMINATOR};
+use crate::state::in_place::{self, Cursor};
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskState {
@@ -13,7 +14,19 @@ pub enum TaskState {
 }
 
 /// What a task pays and how it judges.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    AnchorSerialize,
+    AnchorDeserialize,
+    InitSpace,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+#[repr(C)]
 pub struct Economics {
     /// Paid out per round, split among valid submitters: lamports, or the
     /// reward token's smallest units for a token task.
@@ -291,6 +304,31 @@ impl Task {
         self.state == TaskState::Active
     }
 
+    /// The task's state and schedule, read where they lie (after its
+    /// strings) from a task account checked as `Account<Task>` checks it
+    /// (`state::in_place`): what `submit` and `vote` need of it.
+    pub fn terms_in_place(info: &AccountInfo<'_>) -> Result<(TaskState, Schedule)> {
+        let data = info.try_borrow_data()?;
+        in_place::check(info, &data, Task::DISCRIMINATOR)?;
+        let mut at = Cursor::new(&data);
+        at.skip(Task::DISCRIMINATOR.len())?;
+        at.skip(32 + 8)?; // creator, task_id
+        at.skip_bytes()?; // name
+        at.skip_bytes()?; // metadata_uri
+        at.skip(32)?; // code_hash
+        at.skip_bytes()?; // code_uri
+        at.skip(CodeLimits::INIT_SPACE)?;
+        let schedule = at.read::<Schedule>()?;
+        at.skip(Economics::INIT_SPACE)?;
+        let state = match at.read::<u8>()? {
+            0 => TaskState::Active,
+            1 => TaskState::Paused,
+            2 => TaskState::Closed,
+            _ => return err!(anchor_lang::error::ErrorCode::AccountDidNotDeserialize),
+        };
+        Ok((state, schedule))
+    }
+
     /// The round whose submit window can hold the current slot.
     pub fn current_round(&self, slot: u64) -> Option<u64> {
         self.schedule.round_at(slot)
@@ -309,22 +347,32 @@ impl Task {
 
 /// Checked `+= 1` / `-= 1` on an account's counters, failing with the
 /// program's named error instead of panicking (SBF loses panic messages).
-pub trait Counter: Sized {
-    fn increment(&mut self) -> Result<()>;
-    fn decrement(&mut self) -> Result<()>;
+/// `plus_one` / `minus_one` for a counter in a packed account view, whose
+/// fields cannot be borrowed (`state::in_place`).
+pub trait Counter: Sized + Copy {
+    fn plus_one(self) -> Result<Self>;
+    fn minus_one(self) -> Result<Self>;
+
+    fn increment(&mut self) -> Result<()> {
+        *self = self.plus_one()?;
+        Ok(())
+    }
+
+    fn decrement(&mut self) -> Result<()> {
+        *self = self.minus_one()?;
+        Ok(())
+    }
 }
 
 macro_rules! counter {
     ($($t:ty),*) => {$(
         impl Counter for $t {
-            fn increment(&mut self) -> Result<()> {
-                *self = self.checked_add(1).ok_or(TasknetError::ArithmeticOverflow)?;
-                Ok(())
+            fn plus_one(self) -> Result<Self> {
+                Ok(self.checked_add(1).ok_or(TasknetError::ArithmeticOverflow)?)
             }
 
-            fn decrement(&mut self) -> Result<()> {
-                *self = self.checked_sub(1).ok_or(TasknetError::ArithmeticOverflow)?;
-                Ok(())
+            fn minus_one(self) -> Result<Self> {
+                Ok(self.checked_sub(1).ok_or(TasknetError::ArithmeticOverflow)?)
             }
         }
     )*};
