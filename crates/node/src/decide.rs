@@ -189,12 +189,23 @@ fn reveal(s: &RoundSnapshot<'_>) -> Vec<Action> {
         return Vec::new();
     }
     match &s.own {
+        Some(_) if waits_for_the_seed_block(s) => Vec::new(),
         Some(own) => vec![Action::Reveal {
             value: own.value.clone(),
             salt: own.salt,
         }],
         None => vec![Action::Unrevealable],
     }
+}
+
+/// The first reveal after the seed slot's block records the round's audit
+/// seed in passing (about 150 CU); a reveal sent in the seed slot itself
+/// cannot, and leaves a `record_audit_seed` transaction to someone. So a
+/// reveal waits for that block, one slot, when the window has room.
+fn waits_for_the_seed_block(s: &RoundSnapshot<'_>) -> bool {
+    let schedule = &s.view.task.schedule;
+    let seed_block = tasknet::logic::seed_slot(schedule, s.round).saturating_add(1);
+    s.view.slot < seed_block && seed_block < schedule.reveal_end(s.round)
 }
 
 /// Audits every revealed submission of others once; challenges what fails,
@@ -564,8 +575,37 @@ mod tests {
     }
 
     #[test]
+    fn a_reveal_waits_for_the_seed_slots_block_when_the_window_has_room() {
+        let mut v = view(SCHEDULE.submit_end(0));
+        let mut s = RoundSnapshot::empty(&v, 0);
+        s.mine = Some(submission(&v, v.me, SubmissionStatus::Committed).1);
+        s.own = Some(own());
+        assert_eq!(
+            decide(&s),
+            vec![],
+            "the seed slot's block does not exist yet"
+        );
+        let reveal = vec![Action::Reveal {
+            value: own().value,
+            salt: own().salt,
+        }];
+        v.slot += 1;
+        let mut s = RoundSnapshot::empty(&v, 0);
+        s.mine = Some(submission(&v, v.me, SubmissionStatus::Committed).1);
+        s.own = Some(own());
+        assert_eq!(decide(&s), reveal);
+        // A one-slot reveal window has no room to wait.
+        let mut v = view(SCHEDULE.submit_end(0));
+        v.task.schedule.reveal_slots = 1;
+        let mut s = RoundSnapshot::empty(&v, 0);
+        s.mine = Some(submission(&v, v.me, SubmissionStatus::Committed).1);
+        s.own = Some(own());
+        assert_eq!(decide(&s), reveal);
+    }
+
+    #[test]
     fn reveal_needs_the_stored_value() {
-        let v = view(SCHEDULE.submit_end(0));
+        let v = view(SCHEDULE.submit_end(0) + 1);
         let mut s = RoundSnapshot::empty(&v, 0);
         assert_eq!(s.phase, Phase::Reveal);
         assert_eq!(decide(&s), vec![], "nothing committed");

@@ -109,6 +109,10 @@ async fn main() {
 #[derive(Default, Clone, Debug)]
 struct Counts {
     transactions: u64,
+    /// Transactions sent within the rounds' periods (before the round
+    /// after the last would start): a running node's cost per round. The
+    /// rest are the last claims after the task stops.
+    transactions_running: u64,
     /// Compute units the node's transactions used.
     compute_units: u64,
     failed: u64,
@@ -198,6 +202,10 @@ impl SizeResult {
             t.failed
         );
         println!(
+            "  … while running        {:>10.2}  (sent in the rounds' periods; the rest are the last claims after the task stops)",
+            self.per_node_round(t.transactions_running),
+        );
+        println!(
             "  base fee (lamports)    {:>10.0}  (one signature a transaction)",
             self.per_node_round(t.transactions * LAMPORTS_PER_SIGNATURE)
         );
@@ -265,6 +273,10 @@ impl SizeResult {
 struct Bank {
     task: Pubkey,
     fixture: Mutex<Fixture>,
+    /// The slot the nodes are ticking at, and the first slot after the
+    /// last round's period (when the task stops starting rounds).
+    slot: AtomicU64,
+    stop_slot: u64,
     submissions: std::sync::Mutex<HashMap<(u64, u32), Pubkey>>,
     others: std::sync::Mutex<Vec<Pubkey>>,
 }
@@ -442,6 +454,8 @@ async fn run_with_offline(nodes: usize, rounds: u64, offline_pct: u32) -> SizeRe
     let bank = Bank {
         task: task_key,
         fixture: Mutex::new(fixture),
+        slot: AtomicU64::new(0),
+        stop_slot: schedule.round_start(rounds),
         submissions: Default::default(),
         others: Default::default(),
     };
@@ -452,6 +466,7 @@ async fn run_with_offline(nodes: usize, rounds: u64, offline_pct: u32) -> SizeRe
     let mut round_started: HashMap<u64, Instant> = HashMap::new();
     for slot in event_slots(&schedule, rounds) {
         bank.fixture.lock().await.warp_to(slot).await;
+        bank.slot.store(slot, Ordering::Relaxed);
         for round in 0..rounds {
             if slot == schedule.round_start(round) {
                 round_started.insert(round, Instant::now());
@@ -493,6 +508,7 @@ async fn run_with_offline(nodes: usize, rounds: u64, offline_pct: u32) -> SizeRe
     for sim in &sims {
         let c = &sim.counts;
         total.transactions += c.transactions;
+        total.transactions_running += c.transactions_running;
         total.compute_units += c.compute_units;
         total.failed += c.failed;
         total.bytes_sent += c.bytes_sent;
@@ -584,6 +600,8 @@ fn event_slots(schedule: &Schedule, rounds: u64) -> Vec<u64> {
             [
                 schedule.round_start(r),
                 schedule.submit_end(r),
+                // Where the reveals go, once the seed slot's block exists.
+                schedule.submit_end(r) + 1,
                 schedule.reveal_end(r),
                 schedule.audit_end(r),
                 // Where a claim that found no transaction to ride in goes alone.
@@ -748,6 +766,9 @@ impl NodeSim {
             return;
         };
         self.counts.transactions += 1;
+        if bank.slot.load(Ordering::Relaxed) < bank.stop_slot {
+            self.counts.transactions_running += 1;
+        }
         self.counts.compute_units += sent.compute_units;
         for round in sent.actions.iter().map(|(r, _)| *r).collect::<HashSet<_>>() {
             *self.per_round_tx.entry(round).or_default() += 1;
@@ -928,17 +949,18 @@ async fn account_sizes(
 fn summary(results: &[SizeResult]) {
     println!("\n== summary (per node per round)");
     println!(
-        "{:>7} {:>6} {:>9} {:>8} {:>9} {:>11} {:>9} {:>7} {:>7} {:>12} {:>7} {:>12} {:>12}",
+        "{:>7} {:>6} {:>8} {:>9} {:>8} {:>9} {:>11} {:>9} {:>7} {:>7} {:>12} {:>7} {:>12} {:>12}",
         "nodes",
         "sigs",
+        "running",
         "fee",
         "CU",
-        "tx bytes",
-        "rent locked",
+        "tx-bytes",
+        "rent-locked",
         "HTTP",
-        "ws sent",
-        "ws recv",
-        "bytes recv",
+        "ws-sent",
+        "ws-recv",
+        "bytes-recv",
         "audits",
         "settle",
         "close"
@@ -947,9 +969,10 @@ fn summary(results: &[SizeResult]) {
         let t = &r.total;
         let mean = |d: &[Duration]| d.iter().sum::<Duration>() / d.len().max(1) as u32;
         println!(
-            "{:>7} {:>6.2} {:>9.0} {:>8.0} {:>9.0} {:>11.0} {:>9.2} {:>7.2} {:>7.2} {:>12.0} {:>7.2} {:>12.2?} {:>12.2?}",
+            "{:>7} {:>6.2} {:>8.2} {:>9.0} {:>8.0} {:>9.0} {:>11.0} {:>9.2} {:>7.2} {:>7.2} {:>12.0} {:>7.2} {:>12.2?} {:>12.2?}",
             r.nodes,
             r.per_node_round(t.transactions),
+            r.per_node_round(t.transactions_running),
             r.per_node_round(t.transactions * LAMPORTS_PER_SIGNATURE),
             r.per_node_round(t.compute_units),
             r.per_node_round(t.bytes_sent),
