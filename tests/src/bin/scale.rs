@@ -143,6 +143,9 @@ struct SizeResult {
     total: Counts,
     /// The busiest node's transactions in one round (the opener/cranker).
     max_transactions: u64,
+    /// The round's opener's (node 0, every round's first submitter)
+    /// transactions within the rounds' periods.
+    opener_running: u64,
     settle: Vec<Duration>,
     close: Vec<Duration>,
     setup: Duration,
@@ -204,6 +207,10 @@ impl SizeResult {
         println!(
             "  … while running        {:>10.2}  (sent in the rounds' periods; the rest are the last claims after the task stops)",
             self.per_node_round(t.transactions_running),
+        );
+        println!(
+            "  … the opener's         {:>10.2}  (node 0: it opens every round, and closes it)",
+            self.opener_running as f64 / self.rounds as f64,
         );
         println!(
             "  base fee (lamports)    {:>10.0}  (one signature a transaction)",
@@ -535,6 +542,7 @@ async fn run_with_offline(nodes: usize, rounds: u64, offline_pct: u32) -> SizeRe
         round_slots: schedule.round_slots,
         total,
         max_transactions,
+        opener_running: sims.first().map_or(0, |s| s.counts.transactions_running),
         settle,
         close,
         setup,
