@@ -1,6 +1,8 @@
 //! Accounts read and written where they lie, for the instructions a node
 //! pays for every round (`submit`, `reveal`, `claim`, `vote`) and the
-//! crank that shares `claim`'s payout (`close_submission`).
+//! cranks that share their accounts (`close_submission`, which shares
+//! `claim`'s payout, and `record_audit_seed`, which shares `reveal`'s
+//! seed recording).
 //!
 //! Anchor's `Account<T>` decodes a whole account with Borsh on entry,
 //! encodes it again on exit when it is mutable, and hashes every mutable
