@@ -347,7 +347,7 @@ mod tests {
             u32::from(E::AlreadyChallenged)
         );
         assert_eq!(
-            code_of(audited.check_claimable()),
+            code_of(audited.status.check_claimable()),
             u32::from(E::NotClaimable)
         );
         assert_eq!(
@@ -357,7 +357,7 @@ mod tests {
         let mut invalid = audited.clone();
         invalid.resolve(AuditVerdict::Invalid).unwrap();
         assert_eq!(
-            code_of(invalid.check_claimable()),
+            code_of(invalid.status.check_claimable()),
             u32::from(E::NotClaimable)
         );
         audited.resolve(AuditVerdict::Valid).unwrap();

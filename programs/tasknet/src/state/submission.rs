@@ -77,6 +77,8 @@ impl SubmissionStatus {
         Ok(())
     }
 
+    /// Refuses a submission that earns nothing now: paid already, or not
+    /// (or not yet) valid.
     pub fn check_claimable(self) -> Result<()> {
         match self {
             _ if self.claimable() => Ok(()),
@@ -94,10 +96,6 @@ impl Submission {
 
     pub fn claimable(&self) -> bool {
         self.status.claimable()
-    }
-
-    pub fn check_revealable(&self) -> Result<()> {
-        self.status.check_revealable()
     }
 
     pub fn check_challengeable(&self) -> Result<()> {
@@ -128,12 +126,6 @@ impl Submission {
             AuditVerdict::Pending => return err!(TasknetError::AuditNotResolved),
         };
         Ok(())
-    }
-
-    /// Refuses a submission that earns nothing now: paid already, or not
-    /// (or not yet) valid.
-    pub fn check_claimable(&self) -> Result<()> {
-        self.status.check_claimable()
     }
 }
 
