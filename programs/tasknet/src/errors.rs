@@ -2,8 +2,91 @@ use anchor_lang::prelude::*;
 
 use crate::logic::{Ineligible, ScheduleError, StakeMathError};
 
-#[error_code]
-pub enum TasknetError {
+/// Declares `TasknetError` once, from its variants and their messages.
+///
+/// Off SBF (the native tests, the SDK, the IDL build) the enum is Anchor's
+/// `#[error_code]`. On SBF the same enum gets the same codes, names and
+/// messages from two tables instead: `#[error_code]`'s `name()` and
+/// `Display` are a 93-arm `match` each, and with jump tables unavailable on
+/// SBF they compile to compare chains that allocate a `String` in every
+/// arm, about 20 KB of the program. A unit test holds the tables to
+/// `#[error_code]`'s output for every variant.
+macro_rules! tasknet_errors {
+    ($( #[msg($message:tt)] $variant:ident, )*) => {
+        #[cfg(not(target_os = "solana"))]
+        #[error_code]
+        pub enum TasknetError {
+            $( #[msg($message)] $variant, )*
+        }
+
+        #[cfg(target_os = "solana")]
+        #[derive(Debug, Clone, Copy)]
+        #[repr(u32)]
+        pub enum TasknetError {
+            $( $variant, )*
+        }
+
+        impl TasknetError {
+            /// Every variant, in declaration (and code) order.
+            pub const ALL: &'static [TasknetError] = &[$(TasknetError::$variant),*];
+            /// The variants' names, in code order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
+            /// The variants' messages, in code order.
+            pub const MESSAGES: &'static [&'static str] = &[$($message),*];
+        }
+    };
+}
+
+#[cfg(target_os = "solana")]
+impl TasknetError {
+    /// The variant's name, as `#[error_code]` gives it.
+    pub fn name(&self) -> String {
+        Self::NAMES
+            .get(*self as usize)
+            .copied()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+#[cfg(target_os = "solana")]
+impl From<TasknetError> for u32 {
+    fn from(error: TasknetError) -> u32 {
+        (error as u32).saturating_add(anchor_lang::error::ERROR_CODE_OFFSET)
+    }
+}
+
+#[cfg(target_os = "solana")]
+impl From<TasknetError> for anchor_lang::error::Error {
+    // One call per failure site instead of a copy of this body (two
+    // allocations and a format) inlined into each of them: failures are
+    // the cold path.
+    #[cold]
+    #[inline(never)]
+    fn from(error: TasknetError) -> anchor_lang::error::Error {
+        anchor_lang::error::Error::from(anchor_lang::error::AnchorError {
+            error_name: error.name(),
+            error_code_number: error.into(),
+            error_msg: error.to_string(),
+            error_origin: None,
+            compared_values: None,
+        })
+    }
+}
+
+#[cfg(target_os = "solana")]
+impl std::fmt::Display for TasknetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            Self::MESSAGES
+                .get(*self as usize)
+                .copied()
+                .unwrap_or_default(),
+        )
+    }
+}
+
+tasknet_errors! {
     // Task set-up and inputs.
     #[msg("round, submit and audit windows must be at least one slot")]
     ScheduleEmptyWindow,
@@ -237,6 +320,26 @@ impl From<Ineligible> for TasknetError {
             Ineligible::Unbonding => Self::StakeUnbonding,
             Ineligible::NotActiveForRound => Self::StakeNotActiveForRound,
             Ineligible::BelowMinimum => Self::StakeBelowMinimum,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tables the SBF build answers from say exactly what
+    /// `#[error_code]` says, variant by variant, with the same codes.
+    #[test]
+    fn the_sbf_tables_match_error_code() {
+        assert_eq!(TasknetError::ALL.len(), TasknetError::NAMES.len());
+        assert_eq!(TasknetError::ALL.len(), TasknetError::MESSAGES.len());
+        for (index, error) in TasknetError::ALL.iter().enumerate() {
+            assert_eq!(*error as usize, index);
+            assert_eq!(TasknetError::NAMES[index], error.name());
+            assert_eq!(TasknetError::MESSAGES[index], error.to_string());
+            let code: u32 = (*error).into();
+            assert_eq!(code, anchor_lang::error::ERROR_CODE_OFFSET + index as u32);
         }
     }
 }

@@ -31,6 +31,8 @@ pub mod instructions;
 pub mod logic;
 pub mod pda;
 pub mod state;
+mod system;
+mod token_program;
 pub mod tokens;
 mod utils;
 pub mod verifier;

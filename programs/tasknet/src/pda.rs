@@ -9,9 +9,8 @@
 //! bump (one on average): a non-canonical bump would give a second address
 //! for the same seeds, and with it a second submission or vote.
 
+use crate::system;
 use anchor_lang::prelude::*;
-use anchor_lang::system_program::{allocate, assign, create_account, transfer};
-use anchor_lang::system_program::{Allocate, Assign, CreateAccount, Transfer};
 use solana_curve25519::edwards::{validate_edwards, PodEdwardsPoint};
 use solana_sha256_hasher::hashv;
 
@@ -118,20 +117,11 @@ pub fn check_canonical(seeds: &[&[u8]], bump: u8, address: &Pubkey) -> Result<()
 pub fn create_at<'info>(
     payer: &AccountInfo<'info>,
     account: &AccountInfo<'info>,
-    system_program: &AccountInfo<'info>,
     seeds: &[&[u8]],
     bump: u8,
     space: usize,
 ) -> Result<u64> {
-    create_owned_by(
-        payer,
-        account,
-        system_program,
-        seeds,
-        bump,
-        space,
-        &crate::ID,
-    )
+    create_owned_by(payer, account, seeds, bump, space, &crate::ID)
 }
 
 /// `create_at` for an account another program will own (a task's token
@@ -139,7 +129,6 @@ pub fn create_at<'info>(
 pub fn create_owned_by<'info>(
     payer: &AccountInfo<'info>,
     account: &AccountInfo<'info>,
-    system_program: &AccountInfo<'info>,
     seeds: &[&[u8]],
     bump: u8,
     space: usize,
@@ -154,44 +143,18 @@ pub fn create_owned_by<'info>(
     let signer_seeds = [signer
         .get(..seeds.len().saturating_add(1))
         .ok_or(TasknetError::WrongAddress)?];
-    let program = system_program.key();
     let space_u64 = u64::try_from(space).map_err(|_| TasknetError::ArithmeticOverflow)?;
     let held = account.lamports();
     if held == 0 {
-        let accounts = CreateAccount {
-            from: payer.clone(),
-            to: account.clone(),
-        };
-        create_account(
-            CpiContext::new_with_signer(program, accounts, &signer_seeds),
-            rent,
-            space_u64,
-            owner,
-        )?;
+        system::create_account(payer, account, rent, space_u64, owner, &signer_seeds)?;
         return Ok(0);
     }
     let shortfall = rent.saturating_sub(held);
     if shortfall > 0 {
-        let accounts = Transfer {
-            from: payer.clone(),
-            to: account.clone(),
-        };
-        transfer(CpiContext::new(program, accounts), shortfall)?;
+        system::transfer(payer, account, shortfall)?;
     }
-    let accounts = Allocate {
-        account_to_allocate: account.clone(),
-    };
-    allocate(
-        CpiContext::new_with_signer(program, accounts, &signer_seeds),
-        space_u64,
-    )?;
-    let accounts = Assign {
-        account_to_assign: account.clone(),
-    };
-    assign(
-        CpiContext::new_with_signer(program, accounts, &signer_seeds),
-        owner,
-    )?;
+    system::allocate(account, space_u64, &signer_seeds)?;
+    system::assign(account, owner, &signer_seeds)?;
     Ok(held.saturating_sub(rent))
 }
 

@@ -10,13 +10,10 @@ use anchor_spl::token_2022::spl_token_2022::extension::{
     BaseStateWithExtensions, ExtensionType, StateWithExtensions,
 };
 use anchor_spl::token_2022::spl_token_2022::state::{AccountState, Mint as MintState};
-use anchor_spl::token_interface::{
-    close_account, initialize_account3, transfer_checked, CloseAccount, InitializeAccount3,
-    TransferChecked,
-};
 
 use crate::errors::TasknetError;
 use crate::pda;
+use crate::token_program;
 
 /// A token account without extensions: what both token programs create for
 /// a mint whose extensions we accept (none of them adds an account
@@ -93,13 +90,11 @@ pub fn check_mint(mint: &AccountInfo<'_>, accept_freeze_authority: bool) -> Resu
 /// (through `pda::create_at`, so a donation to the address cannot block
 /// it). Lamports donated to the address stay in it and go where its rent
 /// goes when it closes.
-#[allow(clippy::too_many_arguments)]
 pub fn create_token_account<'info>(
     payer: &AccountInfo<'info>,
     account: &AccountInfo<'info>,
     mint: &AccountInfo<'info>,
     authority: &AccountInfo<'info>,
-    system_program: &AccountInfo<'info>,
     token_program: &AccountInfo<'info>,
     seeds: &[&[u8]],
     bump: u8,
@@ -107,20 +102,12 @@ pub fn create_token_account<'info>(
     pda::create_owned_by(
         payer,
         account,
-        system_program,
         seeds,
         bump,
         TOKEN_ACCOUNT_LEN,
         token_program.key,
     )?;
-    initialize_account3(CpiContext::new(
-        token_program.key(),
-        InitializeAccount3 {
-            account: account.clone(),
-            mint: mint.clone(),
-            authority: authority.clone(),
-        },
-    ))
+    token_program::initialize_account3(token_program.key, account, mint, authority.key)
 }
 
 /// The accounts of one token movement.
@@ -145,17 +132,13 @@ impl<'info> TokenMove<'_, 'info> {
         if amount == 0 {
             return Ok(());
         }
-        transfer_checked(
-            CpiContext::new_with_signer(
-                self.token_program.key(),
-                TransferChecked {
-                    from: from.clone(),
-                    mint: self.mint.clone(),
-                    to: to.clone(),
-                    authority: authority.clone(),
-                },
-                signer_seeds,
-            ),
+        token_program::transfer_checked(
+            self.token_program.key,
+            from,
+            self.mint,
+            to,
+            authority,
+            signer_seeds,
             amount,
             self.decimals,
         )
@@ -170,15 +153,13 @@ impl<'info> TokenMove<'_, 'info> {
         authority: &AccountInfo<'info>,
         signer_seeds: &[&[&[u8]]],
     ) -> Result<()> {
-        close_account(CpiContext::new_with_signer(
-            self.token_program.key(),
-            CloseAccount {
-                account: account.clone(),
-                destination: destination.clone(),
-                authority: authority.clone(),
-            },
+        token_program::close_account(
+            self.token_program.key,
+            account,
+            destination,
+            authority,
             signer_seeds,
-        ))
+        )
     }
 }
 

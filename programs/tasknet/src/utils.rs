@@ -2,25 +2,10 @@
 //! field is paired with exactly one of these.
 
 use anchor_lang::prelude::*;
-use anchor_lang::system_program::{transfer, Transfer};
 
 /// Moves `amount` from a signer's system account into the vault.
-pub fn deposit<'info>(
-    from: &Signer<'info>,
-    vault: &AccountInfo<'info>,
-    system_program: &Program<'info, System>,
-    amount: u64,
-) -> Result<()> {
-    transfer(
-        CpiContext::new(
-            system_program.key(),
-            Transfer {
-                from: from.to_account_info(),
-                to: vault.clone(),
-            },
-        ),
-        amount,
-    )
+pub fn deposit<'info>(from: &Signer<'info>, vault: &AccountInfo<'info>, amount: u64) -> Result<()> {
+    crate::system::transfer(&from.to_account_info(), vault, amount)
 }
 
 /// Moves `amount` out of a program-owned account (a vault or a round's

@@ -90,12 +90,9 @@ impl<'info> Challenge<'info> {
     fn create_accounts(&self, bumps: &ChallengeBumps) -> Result<()> {
         let challenger = self.challenger.key();
         let (audit_key, submission_key) = (self.audit.key(), self.submission.key());
-        let (payer, system) = (
-            self.challenger.to_account_info(),
-            self.system_program.to_account_info(),
-        );
+        let payer = self.challenger.to_account_info();
         let create = |account: &AccountInfo<'info>, seeds: &[&[u8]], bump, space| {
-            pda::create_at(&payer, account, &system, seeds, bump, space).map(|_| ())
+            pda::create_at(&payer, account, seeds, bump, space).map(|_| ())
         };
         let audit_seeds = [AUDIT_SEED, submission_key.as_ref()];
         create(
@@ -121,7 +118,6 @@ impl<'info> Challenge<'info> {
         deposit(
             &accounts.challenger,
             &accounts.vault.to_account_info(),
-            &accounts.system_program,
             bond,
         )?;
 

@@ -138,7 +138,6 @@ impl<'info> CreateTask<'info> {
             tokens.bounty_tokens,
             tokens.mint,
             &self.task.to_account_info(),
-            &self.system_program.to_account_info(),
             tokens.token_program,
             &[BOUNTY_SEED, task_key.as_ref()],
             bump,
@@ -157,17 +156,13 @@ impl<'info> CreateTask<'info> {
     pub(crate) fn handler(ctx: Context<Self>, args: CreateTaskArgs) -> Result<()> {
         let accounts = ctx.accounts;
         let (creator, task_key) = (accounts.creator.key(), accounts.task.key());
-        let (payer, system) = (
-            accounts.creator.to_account_info(),
-            accounts.system_program.to_account_info(),
-        );
+        let payer = accounts.creator.to_account_info();
         let task_id = args.task_id.to_le_bytes();
         // Lamports sent to the task's address stay with it and return to
         // the creator with its rent when it closes.
         pda::create_at(
             &payer,
             &accounts.task,
-            &system,
             &[TASK_SEED, creator.as_ref(), &task_id],
             ctx.bumps.task,
             8 + Task::INIT_SPACE,
@@ -175,7 +170,6 @@ impl<'info> CreateTask<'info> {
         let donated = pda::create_at(
             &payer,
             &accounts.vault,
-            &system,
             &[VAULT_SEED, task_key.as_ref()],
             ctx.bumps.vault,
             8 + Vault::INIT_SPACE,

@@ -93,12 +93,7 @@ impl FundTask<'_> {
             }
             _ => {
                 accounts.task.ledger.fund_bounty(amount)?;
-                deposit(
-                    &accounts.funder,
-                    &accounts.vault.to_account_info(),
-                    &accounts.system_program,
-                    amount,
-                )?;
+                deposit(&accounts.funder, &accounts.vault.to_account_info(), amount)?;
                 accounts.task.ledger.bounty_available
             }
         };

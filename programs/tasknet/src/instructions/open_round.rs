@@ -119,7 +119,6 @@ impl OpenRound<'_> {
             pool_tokens,
             &mint,
             &round_info,
-            &self.system_program.to_account_info(),
             &program,
             &[POOL_SEED, round_info.key.as_ref()],
             pool_bump.ok_or(TasknetError::TokenAccountsRequired)?,
@@ -152,7 +151,6 @@ impl OpenRound<'_> {
         let donated = pda::create_at(
             &accounts.payer.to_account_info(),
             &round_info,
-            &accounts.system_program.to_account_info(),
             &[ROUND_SEED, task_key.as_ref(), &round.to_le_bytes()],
             ctx.bumps.round_account,
             8 + Round::INIT_SPACE,

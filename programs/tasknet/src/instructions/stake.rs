@@ -55,7 +55,6 @@ impl StakeOnTask<'_> {
         pda::create_at(
             &self.node.to_account_info(),
             &self.stake,
-            &self.system_program.to_account_info(),
             &[STAKE_SEED, task.as_ref(), node.as_ref()],
             bump,
             8 + Stake::INIT_SPACE,
@@ -81,12 +80,7 @@ impl StakeOnTask<'_> {
             .add_task_stake(amount, current_round)
             .map_err(TasknetError::from)?;
         task.ledger.add_stake(amount)?;
-        deposit(
-            &accounts.node,
-            &accounts.vault.to_account_info(),
-            &accounts.system_program,
-            amount,
-        )?;
+        deposit(&accounts.node, &accounts.vault.to_account_info(), amount)?;
         pda::write(&accounts.stake, &stake)?;
         emit(Staked {
             task: task.key(),

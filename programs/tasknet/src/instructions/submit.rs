@@ -111,7 +111,6 @@ impl Submit<'_> {
         pda::create_at(
             &accounts.node.to_account_info(),
             &account,
-            &accounts.system_program.to_account_info(),
             &seeds,
             submission_bump,
             8 + Submission::INIT_SPACE,

@@ -65,7 +65,6 @@ impl CastVote<'_> {
         pda::create_at(
             &accounts.voter.to_account_info(),
             &account,
-            &accounts.system_program.to_account_info(),
             &seeds,
             vote_bump,
             8 + Vote::INIT_SPACE,
