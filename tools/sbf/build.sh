@@ -4,7 +4,15 @@
 # verifier programs/pow-verifier: target/deploy/tasknet_pow_verifier.so.
 #
 #   tools/sbf/build.sh            # build (cached; seconds when nothing changed)
-#   OPT_LEVEL=s tools/sbf/build.sh   # smaller .so, more compute units
+#   OPT_LEVEL=3 INLINE_THRESHOLD=125 tools/sbf/build.sh   # issue 21's settings
+#
+# The program crate is built for size (OPT_LEVEL, default s) and its
+# dependencies for speed (DEPS_OPT_LEVEL, default 3), except the address
+# type's base58 formatting (solana-address, five8), which only error logs
+# use; the per-node path in the program keeps speed with #[optimize(speed)];
+# and the linker's inliner only takes functions marked #[inline]
+# (INLINE_THRESHOLD 0). docs/performance.md ("Program size and deploy cost")
+# measures each choice.
 #
 # With Solana's platform-tools installed (`cargo build-sbf` works) it uses
 # them. Otherwise it takes the route verified on machines without them
@@ -26,8 +34,9 @@ CACHE=${TASKNET_SBF_CACHE:-$HOME/.cache/tasknet/sbf}
 TOOLCHAIN=${TASKNET_SBF_TOOLCHAIN:-nightly-2026-10-30}
 SBPF_LINKER_VERSION=0.2.6
 JOBS=${JOBS:-2}
-OPT_LEVEL=${OPT_LEVEL:-3}
-INLINE_THRESHOLD=${INLINE_THRESHOLD:-125}
+OPT_LEVEL=${OPT_LEVEL:-s}
+DEPS_OPT_LEVEL=${DEPS_OPT_LEVEL:-3}
+INLINE_THRESHOLD=${INLINE_THRESHOLD:-0}
 
 SCRIPT=tools/sbf/build.sh
 RETRY_HINT="cached steps are skipped; rm -rf $CACHE to start over"
@@ -76,14 +85,13 @@ fi
 # sbpf-linker loads the toolchain's own libLLVM at run time.
 export LD_LIBRARY_PATH=$TC/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
-step "build tasknet for SBPF v3 (opt-level $OPT_LEVEL, inline threshold $INLINE_THRESHOLD)"
-EXTRA=", \"-Clink-arg=--llvm-args=--inline-threshold=$INLINE_THRESHOLD\""
-if [ "$OPT_LEVEL" != 3 ]; then
-  export CARGO_PROFILE_RELEASE_OPT_LEVEL=$OPT_LEVEL
-  # rustc passes -Os/-Oz on to the linker, whose LLVM 23 pipeline rejects
-  # them; the last -O wins, and functions keep their size attributes.
-  EXTRA="$EXTRA"', "-Clink-arg=-O2"'
-fi
+step "build tasknet for SBPF v3 (opt-level $OPT_LEVEL, dependencies $DEPS_OPT_LEVEL, inline threshold $INLINE_THRESHOLD)"
+# rustc passes -Os/-Oz on to the linker, whose LLVM 23 pipeline rejects
+# them; the last -O wins, and functions keep their size attributes.
+EXTRA=", \"-Clink-arg=--llvm-args=--inline-threshold=$INLINE_THRESHOLD\", \"-Clink-arg=-O2\""
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=$DEPS_OPT_LEVEL
+# TOML: a number for 0-3, a string for s and z.
+case $OPT_LEVEL in [0-3]) CRATE_OPT=$OPT_LEVEL ;; *) CRATE_OPT="\"$OPT_LEVEL\"" ;; esac
 CONFIG=$CACHE/cargo-config.toml
 cat > "$CONFIG" <<TOML
 [build]
@@ -95,6 +103,15 @@ rustflags = ["-Zunstable-options", "-Cpanic=immediate-abort",
   "-Ctarget-cpu=v3", "-Cjump-tables=no", "-Ctarget-feature=+allows-misaligned-mem-access",
   "-Clink-arg=--arch=v3", "-Clink-arg=--llvm-args=--bpf-stack-size=4096",
   "-Clink-arg=--llvm-args=--disable-movsx", "-Clink-arg=--llvm-args=--disable-ldsx"$EXTRA]
+
+[profile.release.package.tasknet]
+opt-level = $CRATE_OPT
+
+[profile.release.package.solana-address]
+opt-level = "s"
+
+[profile.release.package.five8]
+opt-level = "s"
 
 [unstable]
 build-std = ["std", "panic_abort"]

@@ -5,6 +5,11 @@
 //! Every account is a small PDA (see `state`); no account grows with the
 //! number of nodes or rounds. The pure rules (schedule, shares, slashing,
 //! verdicts, stake activation) live in `logic` and are shared with the node.
+//!
+//! The SBF build optimises this crate for size (`tools/sbf/build.sh`): the
+//! per-node path — `submit`, `reveal`, `claim`, `vote` and the account views
+//! they use — is marked `#[cfg_attr(target_os = "solana", optimize(speed))]`
+//! because every node pays its compute every round (docs/performance.md).
 
 #![allow(unexpected_cfgs)]
 // Tests may unwrap and index; program code may not (see Cargo.toml).

@@ -40,6 +40,7 @@ struct Derivation<'a> {
 }
 
 impl<'a> Derivation<'a> {
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     fn new(seeds: &[&'a [u8]], program_id: &'a Pubkey) -> Option<Self> {
         let mut parts: [&[u8]; 8] = [&[]; 8];
         let tail: [&'a [u8]; 3] = [&[], program_id.as_ref(), PDA_MARKER];
@@ -57,6 +58,7 @@ impl<'a> Derivation<'a> {
     }
 
     /// The address with `bump`, whether or not it is off the curve.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     fn address(&mut self, bump: u8) -> [u8; 32] {
         let at = usize::from(bump);
         if let (Some(slot), Some(byte)) = (
@@ -70,6 +72,7 @@ impl<'a> Derivation<'a> {
     }
 }
 
+#[cfg_attr(target_os = "solana", optimize(speed))]
 fn on_curve(bytes: [u8; 32]) -> bool {
     validate_edwards(&PodEdwardsPoint(bytes))
 }
@@ -77,6 +80,7 @@ fn on_curve(bytes: [u8; 32]) -> bool {
 /// Whether `address` is the canonical PDA of `seeds` with `bump`: derived
 /// from them, off the curve, and every higher bump's address on it. Seeds
 /// are at most five parts (ours are at most four).
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn is_canonical(seeds: &[&[u8]], bump: u8, program_id: &Pubkey, address: &Pubkey) -> bool {
     let Some(mut derivation) = Derivation::new(seeds, program_id) else {
         return false;
@@ -93,6 +97,7 @@ pub fn is_canonical(seeds: &[&[u8]], bump: u8, program_id: &Pubkey, address: &Pu
 
 /// Refuses an `address` that is not the canonical PDA of `seeds` and the
 /// client's `bump` (checked without a search, see above).
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn check_canonical(seeds: &[&[u8]], bump: u8, address: &Pubkey) -> Result<()> {
     require!(
         is_canonical(seeds, bump, &crate::ID, address),
@@ -114,6 +119,7 @@ pub fn check_canonical(seeds: &[&[u8]], bump: u8, address: &Pubkey) -> Result<()
 /// holder moves them to its bounty; any other account keeps them and they
 /// go where its rent goes when it closes). The caller refuses an address
 /// the program already owns with its own named error.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn create_at<'info>(
     payer: &AccountInfo<'info>,
     account: &AccountInfo<'info>,
@@ -126,6 +132,7 @@ pub fn create_at<'info>(
 
 /// `create_at` for an account another program will own (a task's token
 /// accounts, owned by a token program).
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn create_owned_by<'info>(
     payer: &AccountInfo<'info>,
     account: &AccountInfo<'info>,

@@ -18,6 +18,7 @@ const ALLOCATE: u32 = 8;
 
 /// `CreateAccount`: `to` (signing with `signer_seeds`) gets `lamports`,
 /// `space` bytes and `owner`, paid by `from`.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn create_account<'info>(
     from: &AccountInfo<'info>,
     to: &AccountInfo<'info>,
@@ -60,6 +61,7 @@ pub fn assign<'info>(
     call(&instruction, std::slice::from_ref(account), signer_seeds)
 }
 
+#[cfg_attr(target_os = "solana", optimize(speed))]
 fn call(
     instruction: &Instruction,
     infos: &[AccountInfo<'_>],
@@ -68,6 +70,7 @@ fn call(
     invoke_signed(instruction, infos, signer_seeds).map_err(Into::into)
 }
 
+#[cfg_attr(target_os = "solana", optimize(speed))]
 fn instruction(variant: u32, accounts: Vec<AccountMeta>, fields: &[&[u8]]) -> Instruction {
     let mut data = Vec::with_capacity(52);
     data.extend_from_slice(&variant.to_le_bytes());
@@ -81,6 +84,7 @@ fn instruction(variant: u32, accounts: Vec<AccountMeta>, fields: &[&[u8]]) -> In
     }
 }
 
+#[cfg_attr(target_os = "solana", optimize(speed))]
 fn create_account_instruction(
     from: &Pubkey,
     to: &Pubkey,

@@ -40,6 +40,7 @@ pub struct Claim<'info> {
 }
 
 impl<'info> Claim<'info> {
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     fn pool_accounts(&self) -> PoolAccounts<'_, 'info> {
         PoolAccounts {
             pool: self.pool_tokens.as_ref(),
@@ -51,6 +52,7 @@ impl<'info> Claim<'info> {
 
     /// Checks the claim and hands the handler the accounts it checked,
     /// loaded once.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub(crate) fn validate(&self) -> Result<(RefMut<'_, RoundData>, SubmissionView<'_>)> {
         let round = in_place::load_mut::<RoundData>(&self.round_account)?;
         let mut submission = SubmissionView::load_mut(&self.submission)?;
@@ -68,6 +70,7 @@ impl<'info> Claim<'info> {
         Ok((round, submission))
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub(crate) fn handler(ctx: Context<Self>) -> Result<()> {
         let accounts = ctx.accounts;
         let (mut round, mut submission) = accounts.validate()?;

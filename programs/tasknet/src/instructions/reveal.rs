@@ -33,6 +33,7 @@ pub struct Reveal<'info> {
 impl Reveal<'_> {
     /// Checks the reveal and hands the handler the accounts it checked,
     /// loaded once.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub(crate) fn validate(
         &self,
         value: &[u8],
@@ -61,6 +62,7 @@ impl Reveal<'_> {
         Ok((round, submission))
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub(crate) fn handler(ctx: Context<Self>, value: Vec<u8>, salt: [u8; SALT_LEN]) -> Result<()> {
         let accounts = ctx.accounts;
         let (mut round, mut submission) = accounts.validate(&value, &salt)?;

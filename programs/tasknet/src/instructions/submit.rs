@@ -45,6 +45,7 @@ pub struct Submit<'info> {
 impl Submit<'_> {
     /// Checks the submission and hands the handler the round it checked,
     /// loaded once.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub(crate) fn validate(
         &self,
         round: u64,
@@ -83,6 +84,7 @@ impl Submit<'_> {
         Ok(round_data)
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub(crate) fn handler(
         ctx: Context<Self>,
         round: u64,

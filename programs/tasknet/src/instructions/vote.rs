@@ -36,6 +36,7 @@ impl CastVote<'_> {
     /// Checks the vote and hands the handler the audit it checked, loaded
     /// once, and the voter's weight in the audited round (by the round's
     /// terms: its minimum stake, copied into the audit).
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub(crate) fn validate(&self) -> Result<(RefMut<'_, AuditData>, u64)> {
         let (state, schedule) = Task::terms_in_place(&self.task)?;
         let stake = in_place::load::<StakeHead>(&self.voter_stake)?;
@@ -54,6 +55,7 @@ impl CastVote<'_> {
         Ok((audit, weight))
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub(crate) fn handler(ctx: Context<Self>, invalid: bool, vote_bump: u8) -> Result<()> {
         let accounts = ctx.accounts;
         let (mut audit, weight) = accounts.validate()?;

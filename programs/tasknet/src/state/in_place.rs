@@ -32,6 +32,7 @@ pub trait InPlace: Pod {
 }
 
 /// Where a mirror's bytes end in the account data.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 fn end_of<T: InPlace>() -> usize {
     T::DISCRIMINATOR.len().saturating_add(size_of::<T>())
 }
@@ -39,6 +40,7 @@ fn end_of<T: InPlace>() -> usize {
 /// The checks `Account<T>` makes before it decodes, in its order and with
 /// its errors: an account that does not exist, one another program owns,
 /// one of another type, and one too short are each refused by name.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn check(info: &AccountInfo<'_>, data: &[u8], discriminator: &[u8]) -> Result<()> {
     if info.owner == &system_program::ID && info.lamports() == 0 {
         return Err(
@@ -59,6 +61,7 @@ pub fn check(info: &AccountInfo<'_>, data: &[u8], discriminator: &[u8]) -> Resul
 }
 
 /// Borrows a checked account as its mirror `T`, to read.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn load<'a, T: InPlace>(info: &'a AccountInfo<'_>) -> Result<Ref<'a, T>> {
     let data = info.try_borrow_data()?;
     check(info, &data, T::DISCRIMINATOR)?;
@@ -70,6 +73,7 @@ pub fn load<'a, T: InPlace>(info: &'a AccountInfo<'_>) -> Result<Ref<'a, T>> {
 }
 
 /// Borrows a checked account as its mirror `T`, to read and write.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn load_mut<'a, T: InPlace>(info: &'a AccountInfo<'_>) -> Result<RefMut<'a, T>> {
     let data = info.try_borrow_mut_data()?;
     check(info, &data, T::DISCRIMINATOR)?;
@@ -82,6 +86,7 @@ pub fn load_mut<'a, T: InPlace>(info: &'a AccountInfo<'_>) -> Result<RefMut<'a, 
 
 /// The account data after a mirror `T`: where a variable-length field
 /// starts (checked by `load`/`load_mut` first).
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn rest_mut<'a, T: InPlace>(info: &'a AccountInfo<'_>) -> Result<RefMut<'a, [u8]>> {
     RefMut::filter_map(info.try_borrow_mut_data()?, |data| {
         data.get_mut(end_of::<T>()..)
@@ -91,6 +96,7 @@ pub fn rest_mut<'a, T: InPlace>(info: &'a AccountInfo<'_>) -> Result<RefMut<'a, 
 
 /// Closes a program account as Anchor's `close` does: its lamports to
 /// `to`, its data gone, owned by the system program.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn close<'info>(info: &AccountInfo<'info>, to: &AccountInfo<'info>) -> Result<()> {
     require_keys_neq!(*info.key, *to.key, ErrorCode::ConstraintClose);
     to.add_lamports(info.lamports())?;
@@ -107,10 +113,12 @@ pub struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn new(data: &'a mut [u8]) -> Self {
         Self { data }
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn put(&mut self, bytes: &[u8]) -> Result<()> {
         let (field, rest) = std::mem::take(&mut self.data)
             .split_at_mut_checked(bytes.len())
@@ -123,6 +131,7 @@ impl<'a> Writer<'a> {
 
 /// Writes a new fixed-size account (discriminator, then its mirror) into
 /// the data `pda::create_at` allocated.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn write_new<T: InPlace>(info: &AccountInfo<'_>, value: &T) -> Result<()> {
     let mut data = info.try_borrow_mut_data()?;
     let mut out = Writer::new(&mut data);
@@ -138,10 +147,12 @@ pub struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn new(data: &'a [u8]) -> Self {
         Self { data }
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn skip(&mut self, len: usize) -> Result<()> {
         self.data = self
             .data
@@ -151,6 +162,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skips a Borsh `String` or `Vec<u8>`: a u32 length, then the bytes.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn skip_bytes(&mut self) -> Result<()> {
         let len = self.read::<[u8; 4]>().map(u32::from_le_bytes)?;
         self.skip(usize::try_from(len).map_err(|_| ErrorCode::AccountDidNotDeserialize)?)
@@ -158,6 +170,7 @@ impl<'a> Cursor<'a> {
 
     /// Reads a fixed-size value laid out as Borsh lays it out (a `Pod`
     /// mirror of it).
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn read<T: Pod>(&mut self) -> Result<T> {
         let bytes = self
             .data

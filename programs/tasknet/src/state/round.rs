@@ -195,12 +195,14 @@ impl From<&Round> for RoundData {
 
 impl RoundData {
     /// Refuses a round that is not `round` of `task`.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn check_is(&self, task: &Pubkey, round: u64) -> Result<()> {
         require_keys_eq!(self.task, *task, TasknetError::WrongTask);
         require!(self.round == round, TasknetError::WrongRound);
         Ok(())
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn seed_recorded(&self) -> bool {
         self.seed_slot != 0
     }
@@ -208,6 +210,7 @@ impl RoundData {
     /// Records the audit seed from the `SlotHashes` sysvar's data: the
     /// first block at or after the round's seed slot, whoever records it
     /// and whenever (while that slot is in the sysvar).
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn record_seed(&mut self, slot_hashes: &[u8]) -> Result<()> {
         require!(!self.seed_recorded(), TasknetError::SeedAlreadyRecorded);
         let schedule = self.schedule;
@@ -223,20 +226,24 @@ impl RoundData {
         }
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn is_token_round(&self) -> bool {
         self.pool_tokens != Pubkey::default()
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn valid_count(&self) -> u64 {
         u64::from(self.revealed.saturating_sub(self.invalidated))
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn share(&self) -> Result<u64> {
         Ok(reward_share(self.reward_pool, self.valid_count())
             .ok_or(TasknetError::NotClaimable)?
             .share)
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn record_submission(&mut self, revealed: bool) -> Result<()> {
         self.submissions = self.submissions.plus_one()?;
         self.submissions_open = self.submissions_open.plus_one()?;
@@ -248,6 +255,7 @@ impl RoundData {
 
     /// Counts a paid share; refuses one the pool cannot cover, whatever
     /// the other counters say.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn record_claim(&mut self, share: u64) -> Result<()> {
         let claimed_sum = checked_add(self.claimed_sum, share)?;
         require!(claimed_sum <= self.reward_pool, TasknetError::PoolExhausted);
@@ -256,6 +264,7 @@ impl RoundData {
         Ok(())
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn outstanding(&self) -> Result<u64> {
         checked_sub(self.reward_pool, self.claimed_sum)
     }
@@ -276,6 +285,7 @@ impl<'a, 'info> PoolAccounts<'a, 'info> {
     /// Refuses token accounts on a SOL round, missing ones on a token
     /// round, and any that are not the round's pool, of its mint and its
     /// token program, paying into a token account of `payee`.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn check(&self, round: &RoundData, payee: &Pubkey) -> Result<()> {
         let given = [
             self.pool.is_some(),
@@ -308,6 +318,7 @@ impl<'a, 'info> PoolAccounts<'a, 'info> {
 
     /// Where a share goes: `node`'s lamports on a SOL round, the token
     /// account on a token round (checked by `check`).
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn payee(&self, node: &'a AccountInfo<'info>) -> Result<Payee<'a, 'info>> {
         Ok(match (self.pool, self.to, self.mint, self.token_program) {
             (Some(pool), Some(to), Some(mint), Some(program)) => Payee::Tokens {
@@ -339,6 +350,7 @@ pub enum Payee<'a, 'info> {
 /// claimed (`claim`, and `close_submission` for a reward left unclaimed).
 /// The caller has checked that the round's audits are done and, for a
 /// token round, that the accounts are the round's pool and the node's.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 pub fn pay_share<'info>(
     mut round: RefMut<'_, RoundData>,
     round_info: &AccountInfo<'info>,

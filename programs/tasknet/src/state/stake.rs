@@ -81,6 +81,7 @@ impl Stake {
 
 /// A node's weight in `round` by the round's minimum stake, or why it has
 /// none.
+#[cfg_attr(target_os = "solana", optimize(speed))]
 fn eligible_weight(bonded: &Bonded, unbonding: u64, min_stake: u64, round: u64) -> Result<u64> {
     Ok(bonded
         .eligibility(unbonding, min_stake, round)
@@ -107,12 +108,14 @@ impl InPlace for StakeHead {
 impl StakeHead {
     /// Refuses a stake that is not `node`'s on `task`, with `Account<Stake>`
     /// constraints' errors.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn check_is(&self, task: &Pubkey, node: &Pubkey) -> Result<()> {
         require_keys_eq!(self.task, *task, TasknetError::WrongTask);
         require_keys_eq!(self.node, *node, TasknetError::WrongStake);
         Ok(())
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn eligible_weight(&self, min_stake: u64, round: u64) -> Result<u64> {
         let bonded = self.bonded;
         eligible_weight(&bonded, self.unbonding, min_stake, round)

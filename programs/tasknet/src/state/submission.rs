@@ -48,6 +48,7 @@ pub struct Submission {
 
 impl SubmissionStatus {
     /// Its Borsh byte (the variant's index), as it lies in the account.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn from_byte(byte: u8) -> Result<Self> {
         use SubmissionStatus::*;
         Ok(match byte {
@@ -61,6 +62,7 @@ impl SubmissionStatus {
         })
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn claimable(self) -> bool {
         matches!(self, SubmissionStatus::Revealed | SubmissionStatus::Valid)
     }
@@ -69,6 +71,7 @@ impl SubmissionStatus {
     // → Claimed. Each step refuses a submission in the wrong status with
     // its named error, so no handler writes a status by hand.
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn check_revealable(self) -> Result<()> {
         require!(
             self == SubmissionStatus::Committed,
@@ -79,6 +82,7 @@ impl SubmissionStatus {
 
     /// Refuses a submission that earns nothing now: paid already, or not
     /// (or not yet) valid.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn check_claimable(self) -> Result<()> {
         match self {
             _ if self.claimable() => Ok(()),
@@ -169,6 +173,7 @@ const LEN_PREFIX: usize = 4;
 impl<'a> SubmissionView<'a> {
     /// Writes a new submission, as Borsh lays it out, into the account
     /// `pda::create_at` made for it.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn write_new(
         info: &AccountInfo<'_>,
         head: &SubmissionHead,
@@ -185,12 +190,14 @@ impl<'a> SubmissionView<'a> {
         out.put(bytemuck::bytes_of(tail))
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn load_mut(info: &'a AccountInfo<'_>) -> Result<Self> {
         let head = *in_place::load::<SubmissionHead>(info)?;
         let rest = in_place::rest_mut::<SubmissionHead>(info)?;
         Ok(Self { head, rest })
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     fn value_len(&self) -> Result<usize> {
         let prefix = self
             .rest
@@ -203,6 +210,7 @@ impl<'a> SubmissionView<'a> {
         usize::try_from(len).map_err(|_| ErrorCode::AccountDidNotDeserialize.into())
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     fn tail_bytes(&mut self) -> Result<&mut [u8]> {
         let at = LEN_PREFIX.saturating_add(self.value_len()?);
         self.rest
@@ -210,26 +218,31 @@ impl<'a> SubmissionView<'a> {
             .ok_or(ErrorCode::AccountDidNotDeserialize.into())
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn tail(&mut self) -> Result<SubmissionTail> {
         bytemuck::try_pod_read_unaligned(self.tail_bytes()?)
             .map_err(|_| ErrorCode::AccountDidNotDeserialize.into())
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     fn set_tail(&mut self, tail: SubmissionTail) -> Result<()> {
         self.tail_bytes()?
             .copy_from_slice(bytemuck::bytes_of(&tail));
         Ok(())
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn status(&mut self) -> Result<SubmissionStatus> {
         SubmissionStatus::from_byte(self.tail()?.status)
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn audited(&mut self) -> Result<bool> {
         Ok(self.tail()?.audited != 0)
     }
 
     /// Writes the revealed value; the tail moves behind it.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn reveal(&mut self, value: &[u8]) -> Result<()> {
         let mut tail = self.tail()?;
         SubmissionStatus::from_byte(tail.status)?.check_revealable()?;
@@ -246,6 +259,7 @@ impl<'a> SubmissionView<'a> {
         self.set_tail(tail)
     }
 
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn mark_claimed(&mut self) -> Result<()> {
         let mut tail = self.tail()?;
         SubmissionStatus::from_byte(tail.status)?.check_claimable()?;

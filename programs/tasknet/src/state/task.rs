@@ -307,6 +307,7 @@ impl Task {
     /// The task's state and schedule, read where they lie (after its
     /// strings) from a task account checked as `Account<Task>` checks it
     /// (`state::in_place`): what `submit` and `vote` need of it.
+    #[cfg_attr(target_os = "solana", optimize(speed))]
     pub fn terms_in_place(info: &AccountInfo<'_>) -> Result<(TaskState, Schedule)> {
         let data = info.try_borrow_data()?;
         in_place::check(info, &data, Task::DISCRIMINATOR)?;
@@ -367,10 +368,12 @@ pub trait Counter: Sized + Copy {
 macro_rules! counter {
     ($($t:ty),*) => {$(
         impl Counter for $t {
+            #[cfg_attr(target_os = "solana", optimize(speed))]
             fn plus_one(self) -> Result<Self> {
                 Ok(self.checked_add(1).ok_or(TasknetError::ArithmeticOverflow)?)
             }
 
+            #[cfg_attr(target_os = "solana", optimize(speed))]
             fn minus_one(self) -> Result<Self> {
                 Ok(self.checked_sub(1).ok_or(TasknetError::ArithmeticOverflow)?)
             }
