@@ -15,6 +15,7 @@ fn main() {
         println!("cargo:rerun-if-changed={watched}");
     }
     let cargo = std::env::var_os("CARGO").expect("set by cargo");
+    ensure_wasi_target(&root);
     let target_dir = out.join("wasm");
     let status = Command::new(&cargo)
         .args(["build", "--release", "--quiet", "--target", "wasm32-wasip1"])
@@ -34,4 +35,30 @@ fn main() {
     );
     let module = target_dir.join("wasm32-wasip1/release/iterated_hash.wasm");
     std::fs::copy(&module, out.join("iterated_hash.wasm")).expect("the module was built");
+}
+
+/// rust-toolchain.toml names `wasm32-wasip1`, but rustup adds a toolchain
+/// file's targets only when it installs the toolchain: a machine that had
+/// the toolchain before lacks it. Add it then (the pinned toolchain's
+/// rustup, in this workspace; nothing else on the machine changes).
+fn ensure_wasi_target(root: &std::path::Path) {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root)
+        .output();
+    let Ok(installed) = installed else {
+        return; // no rustup: the build below says what is missing
+    };
+    if String::from_utf8_lossy(&installed.stdout).contains("wasm32-wasip1") {
+        return;
+    }
+    println!("cargo:warning=adding the wasm32-wasip1 target (rustup target add) for the example task module");
+    let added = Command::new("rustup")
+        .args(["target", "add", "wasm32-wasip1"])
+        .current_dir(root)
+        .status();
+    assert!(
+        added.is_ok_and(|s| s.success()),
+        "rustup target add wasm32-wasip1 failed"
+    );
 }
