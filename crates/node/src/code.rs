@@ -109,6 +109,10 @@ pub trait TaskCode: Send + Sync {
     /// Checks another node's payload for the round (already checked
     /// against its submitted hash).
     fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError>;
+    /// Fuel the last call used, for code that is metered (WebAssembly).
+    fn last_fuel(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Shared code is code: a module loaded once serves many specs.
@@ -123,6 +127,10 @@ impl<T: TaskCode + ?Sized> TaskCode for std::sync::Arc<T> {
 
     fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
         (**self).audit(input, node, payload)
+    }
+
+    fn last_fuel(&self) -> Option<u64> {
+        (**self).last_fuel()
     }
 }
 

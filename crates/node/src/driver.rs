@@ -70,6 +70,10 @@ pub trait RoundHost: Sync {
 
     /// Each live round's phase, before it is read (for logs and metrics).
     fn note_phase(&self, _round: u64, _phase: Phase) {}
+
+    /// Each snapshot read, before the policy decides (for the operator's
+    /// records: challenges of our submissions).
+    fn observe(&self, _snapshot: &RoundSnapshot<'_>) {}
 }
 
 /// What the driver located in each live round, by round, kept between
@@ -145,6 +149,7 @@ pub async fn decide_round<H: RoundHost>(
     let mut on_chain = Vec::new();
     for _pass in 0..2 {
         let snapshot = read_snapshot(host, policy, view, round, memory).await?;
+        host.observe(&snapshot);
         let mut worked_off_chain = false;
         on_chain.clear();
         for action in policy.decide(&snapshot) {

@@ -87,6 +87,15 @@ impl<'a> RoundHost for TaskHost<'a> {
             .reporter
             .note_phase(&self.spec.task, round, phase);
     }
+
+    fn observe(&self, snapshot: &RoundSnapshot<'_>) {
+        let me = self.shared.pubkey();
+        for (key, audit) in snapshot.audits.iter().filter(|(_, a)| a.node == me) {
+            self.shared
+                .reporter
+                .note_challenge(&self.spec.task, snapshot.round, key, audit);
+        }
+    }
 }
 
 impl TaskHost<'_> {
@@ -158,11 +167,14 @@ impl TaskHost<'_> {
         };
         let metrics = &node.reporter.ops.metrics;
         let acted = outbox.send_all(&parts).await.inspect_err(|e| {
+            let cause = failure_name(e);
             for (action, part) in actions.iter().zip(&parts) {
                 metrics
                     .transaction_failures
-                    .with_label_values(&[part.key.kind(), &failure_name(e)])
+                    .with_label_values(&[part.key.kind(), &cause])
                     .inc();
+                node.reporter
+                    .transaction_failed(task, part.round, part.key.kind(), &cause, e);
                 if asks_verifier(action) {
                     node.mark_verifier_broken(task, e);
                 }
@@ -192,10 +204,15 @@ impl TaskHost<'_> {
         }
         match acted {
             Acted::Confirmed(_) => metrics.transactions.with_label_values(&[name]).inc(),
-            Acted::Refused(e) => metrics
-                .transaction_failures
-                .with_label_values(&[name, &chain_failure_name(e)])
-                .inc(),
+            Acted::Refused(e) => {
+                let cause = chain_failure_name(e);
+                metrics
+                    .transaction_failures
+                    .with_label_values(&[name, &cause])
+                    .inc();
+                node.reporter
+                    .transaction_failed(task, round, name, &cause, e);
+            }
             Acted::AlreadyDone => {}
         }
         if let (Some(asset), Acted::Confirmed(_) | Acted::AlreadyDone) = (asset, acted) {

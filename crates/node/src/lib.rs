@@ -19,10 +19,12 @@
 //! - [`outbox`]: store-before-send, resume-before-resign;
 //! - [`store`]: the node's SQLite state; [`payloads`]: serving and
 //!   fetching payloads; [`code`]: task code, native or external;
-//!   [`metrics`]: the operator's `/metrics` and `/status`.
+//!   [`metrics`]: the operator's `/metrics` and `/status`; [`dashboard`]:
+//!   the operator's page at `/`.
 
 pub mod action;
 pub mod code;
+pub mod dashboard;
 pub mod decide;
 pub mod driver;
 pub mod follow;

@@ -161,7 +161,34 @@ pub struct TaskStatus {
     /// The task code's standing: "ready", or why the last round's work
     /// could not run (the module is missing, ran out of fuel, …).
     pub code: String,
+    /// The hash (hex) of the code the node last ran, verified before it
+    /// ran.
+    pub code_hash: Option<String>,
+    /// Fuel the last WebAssembly call used (none for native code).
+    pub fuel_used: Option<u64>,
+    /// The node's stake weight counted in the current round.
+    pub stake_counted: Option<u64>,
+    /// The mint a token task pays in, and its decimals; none for SOL.
+    pub mint: Option<String>,
+    pub decimals: u8,
+    /// Each live round's phase, as the node last saw it.
+    pub phases: BTreeMap<u64, String>,
 }
+
+/// An error the node met, as the dashboard lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorNote {
+    /// Unix milliseconds.
+    pub at_ms: u64,
+    pub task: Option<String>,
+    pub round: Option<u64>,
+    /// A program error's name, or the kind of failure.
+    pub cause: String,
+    pub message: String,
+}
+
+/// Errors kept for the dashboard, newest first.
+pub const ERRORS_KEPT: usize = 20;
 
 /// `/status`: the node and each task it runs.
 #[derive(Clone, Debug, Serialize)]
@@ -178,6 +205,8 @@ pub struct Status {
 pub struct Ops {
     pub metrics: Arc<Metrics>,
     pub status: Arc<Mutex<Status>>,
+    /// The last [`ERRORS_KEPT`] errors, newest first.
+    pub errors: Arc<Mutex<std::collections::VecDeque<ErrorNote>>>,
 }
 
 impl Ops {
@@ -193,7 +222,41 @@ impl Ops {
                 started,
                 tasks: BTreeMap::new(),
             })),
+            errors: Default::default(),
         }
+    }
+
+    /// Keeps an error for the dashboard (the oldest beyond
+    /// [`ERRORS_KEPT`] is dropped).
+    pub fn note_error(
+        &self,
+        task: Option<&Pubkey>,
+        round: Option<u64>,
+        cause: &str,
+        message: String,
+    ) {
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        errors.push_front(ErrorNote {
+            at_ms: crate::store::unix_ms(),
+            task: task.map(Pubkey::to_string),
+            round,
+            cause: cause.to_string(),
+            message,
+        });
+        errors.truncate(ERRORS_KEPT);
+    }
+
+    /// The errors kept, newest first.
+    pub fn errors(&self) -> Vec<ErrorNote> {
+        let errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        errors.iter().cloned().collect()
+    }
+
+    /// The mean time of a tick's chain reads so far, in ms.
+    pub fn mean_rpc_latency_ms(&self) -> Option<f64> {
+        let latency = &self.metrics.rpc_latency;
+        let count = latency.get_sample_count();
+        (count > 0).then(|| latency.get_sample_sum() * 1000.0 / count as f64)
     }
 
     /// Records a task's latest look.
@@ -206,6 +269,14 @@ impl Ops {
         let mut status = status;
         if let Some(before) = all.tasks.get(&task.to_string()) {
             status.code.clone_from(&before.code);
+            status.code_hash.clone_from(&before.code_hash);
+            status.fuel_used = before.fuel_used;
+            status.phases = before
+                .phases
+                .iter()
+                .filter(|(round, _)| status.live_rounds.contains(round))
+                .map(|(round, phase)| (*round, phase.clone()))
+                .collect();
         }
         all.tasks.insert(task.to_string(), status);
     }
@@ -215,6 +286,23 @@ impl Ops {
         let mut all = self.status.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(status) = all.tasks.get_mut(&task.to_string()) {
             status.code = code;
+        }
+    }
+
+    /// Records a live round's phase.
+    pub fn set_phase(&self, task: &Pubkey, round: u64, phase: String) {
+        let mut all = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(status) = all.tasks.get_mut(&task.to_string()) {
+            status.phases.insert(round, phase);
+        }
+    }
+
+    /// Records the code the node ran and the fuel its call used.
+    pub fn set_code_run(&self, task: &Pubkey, code_hash: String, fuel_used: Option<u64>) {
+        let mut all = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(status) = all.tasks.get_mut(&task.to_string()) {
+            status.code_hash = Some(code_hash);
+            status.fuel_used = fuel_used;
         }
     }
 

@@ -3,7 +3,7 @@
 //! stake, and the `/status` and `/metrics` figures behind them.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anchor_lang::prelude::Pubkey;
 use tasknet::logic::{Ineligible, Phase};
@@ -11,10 +11,16 @@ use tasknet::state::TaskState;
 
 use crate::metrics::{Ops, TaskStatus};
 use crate::snapshot::TaskView;
+use crate::store::Store;
 
 /// The node's reporting state, shared by its task pipelines.
 pub struct Reporter {
     pub ops: Ops,
+    /// Where slashes and challenges of our submissions are kept for the
+    /// dashboard.
+    store: Arc<Store>,
+    /// The verdict last recorded of each audit of our submissions.
+    challenges: Mutex<HashMap<Pubkey, String>>,
     /// The phase each (task, round) was last seen in, to log changes.
     phases: Mutex<HashMap<(Pubkey, u64), Phase>>,
     /// What was last said about each task.
@@ -26,9 +32,11 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    pub fn new(ops: Ops) -> Self {
+    pub fn new(ops: Ops, store: Arc<Store>) -> Self {
         Self {
             ops,
+            store,
+            challenges: Default::default(),
             phases: Default::default(),
             conditions: Default::default(),
             slashed: Default::default(),
@@ -49,6 +57,8 @@ impl Reporter {
         if self.set_code(task, error.to_string()) {
             tracing::warn!(%task, "{error}");
             let kind = error.kind();
+            self.ops
+                .note_error(Some(task), None, kind, error.to_string());
             self.ops
                 .metrics
                 .code_failures
@@ -73,7 +83,54 @@ impl Reporter {
             .code_failures
             .with_label_values(&[kind])
             .inc();
+        self.ops
+            .note_error(Some(task), Some(round), kind, format!("{work}: {error}"));
         self.set_code(task, format!("round {round} {work}: {error}"));
+    }
+
+    /// The task code ran: which code (verified by its hash before it
+    /// ran) and the fuel its call used, for the dashboard.
+    pub fn code_ran(&self, task: &Pubkey, code_hash: &[u8; 32], fuel_used: Option<u64>) {
+        self.ops
+            .set_code_run(task, hex::encode(code_hash), fuel_used);
+    }
+
+    /// A transaction failed or was refused: kept for the dashboard.
+    pub fn transaction_failed(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        action: &str,
+        cause: &str,
+        error: &dyn std::fmt::Display,
+    ) {
+        self.ops
+            .note_error(Some(task), Some(round), cause, format!("{action}: {error}"));
+    }
+
+    /// An audit of our submission in `round`, as seen in a snapshot:
+    /// recorded when it is new or its verdict moved.
+    pub fn note_challenge(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        audit_key: &Pubkey,
+        audit: &tasknet::state::Audit,
+    ) {
+        let verdict = format!("{:?}", audit.verdict).to_lowercase();
+        let mut seen = self.challenges.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.get(audit_key) == Some(&verdict) {
+            return;
+        }
+        match self
+            .store
+            .note_challenge(task, round, audit_key, &audit.challenger, &verdict)
+        {
+            Ok(()) => {
+                seen.insert(*audit_key, verdict);
+            }
+            Err(e) => tracing::warn!(%task, round, "{e}"),
+        }
     }
 
     /// Records the code standing; `true` if it changed.
@@ -93,6 +150,8 @@ impl Reporter {
         let condition = Condition::of(view);
         self.note_slashes(view);
         let live = view.task.schedule.live_rounds(view.slot);
+        let round = view.task.schedule.round_at(view.slot).unwrap_or(0);
+        let token = view.task.reward_token.as_ref();
         self.ops.set_task(
             &view.task_key,
             TaskStatus {
@@ -101,6 +160,12 @@ impl Reporter {
                 slot: view.slot,
                 live_rounds: live.map(|r| r.collect()).unwrap_or_default(),
                 code: String::new(),
+                code_hash: None,
+                fuel_used: None,
+                stake_counted: view.stake.as_ref().map(|s| s.bonded.weight_at(round)),
+                mint: token.map(|t| t.mint.to_string()),
+                decimals: token.map_or(9, |t| t.decimals),
+                phases: Default::default(),
             },
         );
         self.report(&view.task_key, condition);
@@ -116,6 +181,11 @@ impl Reporter {
             Condition::Eligible { weight } => {
                 tracing::info!(%task, weight, "eligible: running its rounds")
             }
+            Condition::Failing(reason) => {
+                tracing::warn!(%task, "{reason}");
+                self.ops
+                    .note_error(Some(task), None, "chain", reason.clone());
+            }
             other => tracing::warn!(%task, "{other}"),
         }
         conditions.insert(*task, condition);
@@ -125,6 +195,9 @@ impl Reporter {
     pub fn note_phase(&self, task: &Pubkey, round: u64, phase: Phase) {
         let mut phases = self.phases.lock().unwrap_or_else(|p| p.into_inner());
         let before = phases.insert((*task, round), phase);
+        if before != Some(phase) {
+            self.ops.set_phase(task, round, format!("{phase:?}"));
+        }
         if before != Some(phase) && phase != Phase::NotStarted {
             tracing::info!(task = %task, round, phase = ?phase, "round phase");
             if before.is_none_or(|p| p == Phase::NotStarted) {
@@ -137,20 +210,39 @@ impl Reporter {
         }
     }
 
-    /// Counts what was slashed from our stake since the last look (the
-    /// first look of a run is the baseline).
+    /// Counts what was slashed from our stake since the last look, and
+    /// records it by round for the dashboard. The first look of a run
+    /// records what the store lacks (slashes while the node was down) but
+    /// counts nothing: the metric is what was slashed while it ran.
     fn note_slashes(&self, view: &TaskView) {
         let Some(stake) = &view.stake else {
             return;
         };
+        let task = &view.task_key;
         let mut seen = self.slashed.lock().unwrap_or_else(|p| p.into_inner());
-        let before = seen.insert(view.task_key, stake.slashed_total);
-        if let Some(before) = before {
-            let slashed = stake.slashed_total.saturating_sub(before);
-            if slashed > 0 {
-                tracing::warn!(task = %view.task_key, slashed, "this node's stake was slashed");
-                self.ops.metrics.slashed_lamports.inc_by(slashed);
-            }
+        let (before, running) = match seen.insert(*task, stake.slashed_total) {
+            Some(before) => (before, true),
+            None => match self.store.slashed_total(task) {
+                Ok(recorded) => (recorded, false),
+                Err(_) => (stake.slashed_total, false),
+            },
+        };
+        let slashed = stake.slashed_total.saturating_sub(before);
+        if slashed == 0 {
+            return;
+        }
+        if running {
+            tracing::warn!(%task, slashed, "this node's stake was slashed");
+            self.ops.metrics.slashed_lamports.inc_by(slashed);
+        }
+        // The slash is for the latest round whose challenge we did not
+        // win; failing that, the round at hand.
+        let round = match self.store.last_lost_challenge(task) {
+            Ok(Some(round)) => round,
+            _ => view.task.schedule.round_at(view.slot).unwrap_or(0),
+        };
+        if let Err(e) = self.store.record_slash(task, round, slashed) {
+            tracing::warn!(%task, round, "{e}");
         }
     }
 }

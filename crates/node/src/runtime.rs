@@ -57,12 +57,13 @@ impl Node {
     pub fn new(keypair: Keypair, config: NodeConfig) -> Result<Self, NodeError> {
         let lock = DbLock::acquire(&config.db_path)?;
         let ops = Ops::new(&keypair.pubkey());
+        let store = Arc::new(Store::open(&config.db_path)?);
         Ok(Self {
             _lock: lock,
             shared: Shared {
-                reporter: Reporter::new(ops),
+                reporter: Reporter::new(ops, store.clone()),
                 chain: ChainClient::new(&config.rpc_url, config.send.clone()),
-                store: Arc::new(Store::open(&config.db_path)?),
+                store,
                 http: reqwest::Client::new(),
                 keypair,
                 follower: Follower::new(config.follow),
@@ -88,7 +89,7 @@ impl Node {
     /// The same server answers `/metrics` (Prometheus) and `/status`
     /// (JSON) for the operator.
     pub async fn serve_payloads(&self, bind: SocketAddr) -> Result<SocketAddr, NodeError> {
-        payloads::serve_with(self.shared.store.clone(), bind, self.ops().router())
+        payloads::serve_with(self.shared.store.clone(), bind, self.operator_routes())
             .await
             .map_err(NodeError::PayloadServer)
     }
@@ -100,10 +101,16 @@ impl Node {
         bind: SocketAddr,
         library: &ModuleLibrary,
     ) -> Result<SocketAddr, NodeError> {
-        let routes = self.ops().router().merge(library.router());
+        let routes = self.operator_routes().merge(library.router());
         payloads::serve_with(self.shared.store.clone(), bind, routes)
             .await
             .map_err(NodeError::PayloadServer)
+    }
+
+    /// `/metrics`, `/status` and the dashboard at `/`: read-only.
+    fn operator_routes(&self) -> axum::Router {
+        let dashboard = crate::dashboard::Pages::new(self.ops().clone(), self.shared.store.clone());
+        self.ops().router().merge(dashboard.router())
     }
 
     /// The node's metrics and status, as `/metrics` and `/status` serve them.

@@ -138,6 +138,24 @@ impl Store {
         if !has_mint {
             conn.execute_batch("ALTER TABLE earnings ADD COLUMN mint TEXT NOT NULL DEFAULT ''")?;
         }
+        // The dashboard (issue 23): when each transaction was signed (0 in
+        // a store from before), challenges of our submissions, slashes.
+        let has_sent_at = conn
+            .prepare("SELECT 1 FROM pragma_table_info('outbox') WHERE name = 'sent_at'")?
+            .exists([])?;
+        if !has_sent_at {
+            conn.execute_batch("ALTER TABLE outbox ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0")?;
+        }
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS challenges (
+                 task TEXT NOT NULL, round INTEGER NOT NULL, audit TEXT NOT NULL,
+                 challenger TEXT NOT NULL, verdict TEXT NOT NULL,
+                 PRIMARY KEY (task, audit));
+             CREATE TABLE IF NOT EXISTS slashes (
+                 task TEXT NOT NULL, round INTEGER NOT NULL, amount INTEGER NOT NULL,
+                 PRIMARY KEY (task, round));
+             CREATE INDEX IF NOT EXISTS outbox_round ON outbox (task, round);",
+        )?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -331,15 +349,16 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO outbox (task, round, action, signature, tx, last_valid, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+            "INSERT INTO outbox (task, round, action, signature, tx, last_valid, state, sent_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
             params![
                 task.to_string(),
                 round as i64,
                 key.stored(),
                 signature,
                 tx,
-                last_valid_block_height as i64
+                last_valid_block_height as i64,
+                unix_ms() as i64
             ],
         )?;
         Ok(conn.last_insert_rowid())
@@ -497,6 +516,246 @@ impl Store {
     }
 }
 
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// One transaction signed for an action of a round, as the dashboard
+/// lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentRecord {
+    /// The action's kind (submit, reveal, claim, …).
+    pub action: String,
+    pub signature: String,
+    pub state: TxState,
+    /// Unix ms it was signed; `None` in a store from before.
+    pub sent_at: Option<u64>,
+}
+
+/// What the node recorded of one round.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoundRecord {
+    pub round: u64,
+    /// Oldest first.
+    pub sent: Vec<SentRecord>,
+    /// Our verdicts on others' payloads: (node, valid).
+    pub audits: Vec<(String, bool)>,
+    /// Challenges of our submission: (challenger, verdict).
+    pub challenges: Vec<(String, String)>,
+    pub earned: Option<u64>,
+    /// Lamports slashed from our stake for this round.
+    pub slashed: u64,
+}
+
+impl TxState {
+    pub fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Store {
+    /// A challenge of our submission in `round`, as last seen (its verdict
+    /// moves from pending to valid or invalid).
+    pub fn note_challenge(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        audit: &Pubkey,
+        challenger: &Pubkey,
+        verdict: &str,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO challenges (task, round, audit, challenger, verdict)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                task.to_string(),
+                round as i64,
+                audit.to_string(),
+                challenger.to_string(),
+                verdict
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Lamports slashed from our stake for `round` (added to any before).
+    pub fn record_slash(&self, task: &Pubkey, round: u64, amount: u64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO slashes (task, round, amount) VALUES (?1, ?2, ?3)
+             ON CONFLICT (task, round) DO UPDATE SET amount = amount + excluded.amount",
+            params![task.to_string(), round as i64, amount as i64],
+        )?;
+        Ok(())
+    }
+
+    /// The latest round in which a challenge of our submission was not
+    /// judged valid (lost, or still pending when last seen): what a slash
+    /// seen now is for.
+    pub fn last_lost_challenge(&self, task: &Pubkey) -> Result<Option<u64>, StoreError> {
+        let round: Option<i64> = self.conn().query_row(
+            "SELECT MAX(round) FROM challenges WHERE task = ?1 AND verdict != 'valid'",
+            params![task.to_string()],
+            |row| row.get(0),
+        )?;
+        Ok(round.map(|r| r as u64))
+    }
+
+    /// Every slash of `task` recorded, in lamports.
+    pub fn slashed_total(&self, task: &Pubkey) -> Result<u64, StoreError> {
+        let total: i64 = self.conn().query_row(
+            "SELECT COALESCE(SUM(amount), 0) FROM slashes WHERE task = ?1",
+            params![task.to_string()],
+            |row| row.get(0),
+        )?;
+        Ok(total.max(0) as u64)
+    }
+
+    /// The rounds of `task` the node took part in (it signed a transaction
+    /// for, audited in, or was paid or slashed in), newest first, at most
+    /// `limit`, with what it recorded of each.
+    pub fn recent_rounds(
+        &self,
+        task: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<RoundRecord>, StoreError> {
+        let conn = self.conn();
+        let t = task.to_string();
+        let mut rounds: Vec<RoundRecord> = {
+            let mut stmt = conn.prepare(
+                "SELECT round FROM outbox WHERE task = ?1
+                 UNION SELECT round FROM audits WHERE task = ?1
+                 UNION SELECT round FROM earnings WHERE task = ?1
+                 UNION SELECT round FROM slashes WHERE task = ?1
+                 ORDER BY round DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![t, limit as i64], |row| row.get::<_, i64>(0))?;
+            rows.map(|r| {
+                r.map(|round| RoundRecord {
+                    round: round as u64,
+                    ..Default::default()
+                })
+            })
+            .collect::<Result<_, _>>()?
+        };
+        let Some(oldest) = rounds.last().map(|r| r.round as i64) else {
+            return Ok(rounds);
+        };
+        let index: HashMap<u64, usize> = rounds
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.round, i))
+            .collect();
+        let at = |round: i64| index.get(&(round as u64)).copied();
+        let mut stmt = conn.prepare(
+            "SELECT round, action, signature, state, sent_at FROM outbox
+             WHERE task = ?1 AND round >= ?2 ORDER BY id",
+        )?;
+        let sent = stmt.query_map(params![t, oldest], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })?;
+        for row in sent {
+            let (round, action, signature, state, sent_at) = row?;
+            if let Some(i) = at(round) {
+                let kind = action.split(':').next().unwrap_or_default().to_string();
+                rounds[i].sent.push(SentRecord {
+                    action: kind,
+                    signature,
+                    state: TxState::parse(&state),
+                    sent_at: (sent_at > 0).then_some(sent_at as u64),
+                });
+            }
+        }
+        let mut stmt = conn.prepare(
+            "SELECT round, node, valid FROM audits WHERE task = ?1 AND round >= ?2 ORDER BY node",
+        )?;
+        let audits = stmt.query_map(params![t, oldest], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, bool>(2)?,
+            ))
+        })?;
+        for row in audits {
+            let (round, node, valid) = row?;
+            if let Some(i) = at(round) {
+                rounds[i].audits.push((node, valid));
+            }
+        }
+        let mut stmt = conn.prepare(
+            "SELECT round, challenger, verdict FROM challenges WHERE task = ?1 AND round >= ?2",
+        )?;
+        let challenges = stmt.query_map(params![t, oldest], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in challenges {
+            let (round, challenger, verdict) = row?;
+            if let Some(i) = at(round) {
+                rounds[i].challenges.push((challenger, verdict));
+            }
+        }
+        let mut stmt =
+            conn.prepare("SELECT round, amount FROM earnings WHERE task = ?1 AND round >= ?2")?;
+        let earned = stmt.query_map(params![t, oldest], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        for row in earned {
+            let (round, amount) = row?;
+            if let Some(i) = at(round) {
+                rounds[i].earned = Some(amount as u64);
+            }
+        }
+        let mut stmt =
+            conn.prepare("SELECT round, amount FROM slashes WHERE task = ?1 AND round >= ?2")?;
+        let slashed = stmt.query_map(params![t, oldest], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        for row in slashed {
+            let (round, amount) = row?;
+            if let Some(i) = at(round) {
+                rounds[i].slashed = amount as u64;
+            }
+        }
+        Ok(rounds)
+    }
+
+    /// Each round of `task` the node submitted in or was paid or slashed
+    /// in, oldest first: (round, earned, slashed).
+    pub fn money_by_round(&self, task: &Pubkey) -> Result<Vec<(u64, u64, u64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "WITH played AS (
+                 SELECT round FROM outbox WHERE task = ?1 AND action = 'submit' AND state = 'confirmed'
+                 UNION SELECT round FROM earnings WHERE task = ?1
+                 UNION SELECT round FROM slashes WHERE task = ?1)
+             SELECT p.round,
+                    COALESCE((SELECT amount FROM earnings e WHERE e.task = ?1 AND e.round = p.round), 0),
+                    COALESCE((SELECT amount FROM slashes s WHERE s.task = ?1 AND s.round = p.round), 0)
+             FROM played p ORDER BY p.round",
+        )?;
+        let rows = stmt.query_map(params![task.to_string()], |row| {
+            Ok((
+                row.get::<_, i64>(0)? as u64,
+                row.get::<_, i64>(1)? as u64,
+                row.get::<_, i64>(2)? as u64,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,5 +806,69 @@ mod tests {
             [(Pubkey::new_from_array([4; 32]), false)].into()
         );
         assert!(!store.round_done(&task, 2).unwrap());
+    }
+
+    #[test]
+    fn rounds_and_money_for_the_dashboard() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("node.db")).unwrap();
+        let (task, other) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let (peer, audit) = (Pubkey::new_unique(), Pubkey::new_unique());
+        for round in 1..=3 {
+            let id = store
+                .record_tx(
+                    &task,
+                    round,
+                    &OutboxKey::Submit,
+                    &format!("s{round}"),
+                    b"tx",
+                    9,
+                )
+                .unwrap();
+            store.set_tx_state(id, TxState::Confirmed).unwrap();
+        }
+        // Round 1's claim rides in round 3's submit transaction.
+        store
+            .record_tx(&task, 1, &OutboxKey::Claim, "s3", b"tx", 9)
+            .unwrap();
+        store.set_signature_state("s3", TxState::Confirmed).unwrap();
+        store.record_earning(&task, 1, 700, "s3", None).unwrap();
+        store.save_audit_verdict(&task, 2, &peer, false).unwrap();
+        store
+            .note_challenge(&task, 2, &audit, &peer, "pending")
+            .unwrap();
+        store
+            .note_challenge(&task, 2, &audit, &peer, "invalid")
+            .unwrap();
+        assert_eq!(store.last_lost_challenge(&task).unwrap(), Some(2));
+        store.record_slash(&task, 2, 40).unwrap();
+        store.record_slash(&task, 2, 2).unwrap();
+        // Another task's records stay out.
+        store.record_earning(&other, 2, 5, "x", None).unwrap();
+
+        assert_eq!(
+            store.money_by_round(&task).unwrap(),
+            vec![(1, 700, 0), (2, 0, 42), (3, 0, 0)]
+        );
+        let rounds = store.recent_rounds(&task, 2).unwrap();
+        assert_eq!(
+            rounds.iter().map(|r| r.round).collect::<Vec<_>>(),
+            vec![3, 2]
+        );
+        assert_eq!(rounds[1].audits, vec![(peer.to_string(), false)]);
+        assert_eq!(
+            rounds[1].challenges,
+            vec![(peer.to_string(), "invalid".to_string())]
+        );
+        assert_eq!(rounds[1].slashed, 42);
+        let all = store.recent_rounds(&task, 10).unwrap();
+        let first = &all[2];
+        assert_eq!(first.earned, Some(700));
+        let actions: Vec<&str> = first.sent.iter().map(|s| s.action.as_str()).collect();
+        assert_eq!(actions, ["submit", "claim"]);
+        assert!(first
+            .sent
+            .iter()
+            .all(|s| s.sent_at.is_some() && s.state == TxState::Confirmed));
     }
 }

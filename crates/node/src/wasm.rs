@@ -4,6 +4,7 @@
 //! loaded by the task's code hash, so bytes that are not the task's never
 //! compile, let alone run.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ pub struct WasmCode {
     sandbox: Arc<Sandbox>,
     module: TaskModule,
     limits: Limits,
+    /// Fuel the last call used; `u64::MAX` before the first.
+    last_fuel: AtomicU64,
 }
 
 impl WasmCode {
@@ -41,6 +44,7 @@ impl WasmCode {
             sandbox,
             module,
             limits,
+            last_fuel: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -52,6 +56,7 @@ impl WasmCode {
             seed: input.seed,
         };
         let outcome = self.sandbox.run(&self.module, &call, &self.limits)?;
+        self.last_fuel.store(outcome.fuel_used, Ordering::Relaxed);
         tracing::debug!(
             round = input.round,
             fuel = outcome.fuel_used,
@@ -122,6 +127,11 @@ impl TaskCode for WasmCode {
 
     fn audit(&self, input: &RoundInput, node: &Pubkey, payload: &[u8]) -> Result<bool, CodeError> {
         Ok(self.audit_with_usage(input, node, payload)?.0)
+    }
+
+    fn last_fuel(&self) -> Option<u64> {
+        let fuel = self.last_fuel.load(Ordering::Relaxed);
+        (fuel != u64::MAX).then_some(fuel)
     }
 }
 

@@ -45,9 +45,13 @@ pub(crate) async fn execute(
     let (task, round) = (spec.task, snapshot.round);
     let code = round_code(shared, spec, snapshot).await?;
     let input = RoundInput::new(task, round, shared.pubkey());
-    let payload = tokio::task::spawn_blocking(move || code.execute(&input))
+    let ran = code.clone();
+    let payload = tokio::task::spawn_blocking(move || ran.execute(&input))
         .await
         .map_err(|e| NodeError::CodeTask(e.to_string()))??;
+    shared
+        .reporter
+        .code_ran(&task, &code.code_hash(), code.last_fuel());
     let payload = code::check_payload(payload)?;
     let hash: [u8; 32] = Sha256::digest(&payload).into();
     let store = &shared.store;
