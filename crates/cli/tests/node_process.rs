@@ -11,10 +11,11 @@ use tasknet::logic::Schedule;
 use tasknet::state::{Submission, SubmissionStatus};
 use tasknet_node::code::file_hash;
 use tasknet_node::store::Store;
+use tasknet_sdk::defaults::FAST_SCHEDULE;
 use tasknet_sdk::keys::write_keypair;
 use tasknet_sdk::{self as sdk, pda};
 use tasknet_testkit::{
-    example_command, instruction_name, schedule_from, task_args, wait_for_slot, TestCluster, SOL,
+    example_command, instruction_name, task_args, wait_for_slot, TestCluster, SOL,
 };
 
 struct Setup {
@@ -25,19 +26,29 @@ struct Setup {
     schedule: Schedule,
 }
 
+/// Windows of seconds, not one, at 50 ms slots: a node process must start
+/// and commit in round 0 even on a loaded machine.
+const SCHEDULE: Schedule = Schedule {
+    submit_slots: 40,
+    reveal_slots: 60,
+    audit_slots: 20,
+    ..FAST_SCHEDULE
+};
+
 async fn setup(code_hash: [u8; 32]) -> Setup {
+    setup_with(code_hash, SCHEDULE).await
+}
+
+/// A task on `shape` (its start slot set 4 s ahead), funded, and a staked
+/// node.
+async fn setup_with(code_hash: [u8; 32], shape: Schedule) -> Setup {
     let cluster = TestCluster::start().await;
     let chain = &cluster.chain;
     let creator = cluster.funded(10 * SOL).await;
     let node = cluster.funded(10 * SOL).await;
-    // Windows of seconds, not one, at 50 ms slots: a node process must start
-    // and commit in round 0 even on a loaded machine.
     let schedule = Schedule {
-        submit_slots: 40,
-        // Long enough for a process restart to land inside it.
-        reveal_slots: 60,
-        audit_slots: 20,
-        ..schedule_from(chain.slot().await.unwrap() + 80)
+        start_slot: chain.slot().await.unwrap() + 80,
+        ..shape
     };
     let args = task_args(9, code_hash, schedule);
     let task = chain.create_task(&creator, args, SOL).await.unwrap();
@@ -149,7 +160,15 @@ async fn instructions_sent_by(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_restarts_reveals_and_claims_without_duplicates() {
-    let s = setup(file_hash(&example_command()).unwrap()).await;
+    // A reveal window a process restart lands inside: 3 s was not, once,
+    // with two builds running beside the suite (the restarted process
+    // took 5 s to make its first look).
+    let shape = Schedule {
+        round_slots: 120,
+        reveal_slots: 160,
+        ..SCHEDULE
+    };
+    let s = setup_with(file_hash(&example_command()).unwrap(), shape).await;
     let submission = pda::submission(&s.task, 0, &s.node.pubkey());
 
     let mut node = spawn_node(&s);
