@@ -43,7 +43,7 @@ fn log_level(command: &Command) -> Option<&'static str> {
         // Its expected refusals (the copier's reveals) are explained in the
         // report rather than logged as warnings.
         Command::Demo(_) => Some("error"),
-        Command::Localnet(_) => Some("info"),
+        Command::Localnet(_) | Command::Explore(_) => Some("info"),
         Command::Node {
             command: NodeCommand::Run(_),
         } => Some("info"),
@@ -111,6 +111,10 @@ async fn run(command: Command, global: &Global) -> Result<Option<Output>, Failur
         }
         Command::Localnet(args) => {
             commands::localnet::run(args).await?;
+            None
+        }
+        Command::Explore(args) => {
+            commands::explore::run(&ctx()?, args).await?;
             None
         }
         Command::Keygen(args) => Some(Output::record(&commands::keygen::run(args)?)),

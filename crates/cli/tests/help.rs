@@ -24,7 +24,9 @@ fn bare_commands_print_their_usage_and_subcommands() {
     let cases: [(&[&str], &[&str]); 4] = [
         (
             &[],
-            &["task", "node", "round", "demo", "localnet", "keygen"],
+            &[
+                "task", "node", "round", "demo", "explore", "localnet", "keygen",
+            ],
         ),
         (
             &["task"],
@@ -151,7 +153,7 @@ fn an_unreachable_cluster_is_named_by_every_command() {
     let task = "11111111111111111111111111111111";
     let db = dir.path().join("node.db");
     let db = db.to_str().unwrap();
-    let commands: [&[&str]; 10] = [
+    let commands: [&[&str]; 11] = [
         &["task", "show", task],
         &["task", "list"],
         &["task", "fund", task, "1"],
@@ -172,6 +174,7 @@ fn an_unreachable_cluster_is_named_by_every_command() {
         &["round", "show", task, "0"],
         &["airdrop", "1"],
         &["node", "run", "--task", task, "--db", db],
+        &["explore", "--bind", "127.0.0.1:0"],
     ];
     // In parallel: each gives up only after its transport retries (~6 s).
     let runs: Vec<_> = commands

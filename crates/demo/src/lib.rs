@@ -18,7 +18,10 @@ mod scenario;
 
 pub use report::{DemoReport, NodeRow, RoundRow};
 pub use roles::Role;
-pub use scenario::{run, run_scenario, ClusterChoice, DemoConfig, DemoError, Scenario, NODE_STAKE};
+pub use scenario::{
+    run, run_scenario, run_scenario_then, run_then, ClusterChoice, DemoConfig, DemoError, Scenario,
+    Served, NODE_STAKE,
+};
 
 /// The example task (`iterated_hash` of `crates/example-tasks`) as a
 /// WebAssembly module, built for `wasm32-wasip1` by this crate's build

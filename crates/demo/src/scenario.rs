@@ -117,22 +117,57 @@ pub enum DemoError {
 }
 
 pub async fn run(config: DemoConfig) -> Result<DemoReport, DemoError> {
-    run_scenario(&Scenario {
-        roles: config.roles(),
-        rounds: config.rounds,
-        slot_duration: config.slot_duration,
-        cluster: match config.url {
-            Some(url) => ClusterChoice::Url(url),
-            None => ClusterChoice::Embedded,
+    Ok(run_then(config, async |_, _| {}).await?.0)
+}
+
+/// [`run`], and `then` as in [`run_scenario_then`].
+pub async fn run_then<F, T>(config: DemoConfig, then: F) -> Result<(DemoReport, T), DemoError>
+where
+    F: AsyncFnOnce(&DemoReport, Served) -> T,
+{
+    run_scenario_then(
+        &Scenario {
+            roles: config.roles(),
+            rounds: config.rounds,
+            slot_duration: config.slot_duration,
+            cluster: match config.url {
+                Some(url) => ClusterChoice::Url(url),
+                None => ClusterChoice::Embedded,
+            },
+            audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
+            token: config.token,
+            verifier: config.verifier,
         },
-        audits_per_round: tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
-        token: config.token,
-        verifier: config.verifier,
-    })
+        then,
+    )
     .await
 }
 
 pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> {
+    Ok(run_scenario_then(scenario, async |_, _| {}).await?.0)
+}
+
+/// What a finished scenario still serves, before its chain stops: for a
+/// look at the nodes' dashboards and the task in the explorer.
+#[derive(Clone, Debug)]
+pub struct Served {
+    /// The chain's JSON-RPC URL.
+    pub url: String,
+    pub task: Pubkey,
+    pub creator: Pubkey,
+    /// Each node with a dashboard (its payload server): role, key, URL.
+    pub dashboards: Vec<(Role, Pubkey, String)>,
+}
+
+/// [`run_scenario`], and `then` with the report and what is still served
+/// once the rounds are played, before the chain stops.
+pub async fn run_scenario_then<F, T>(
+    scenario: &Scenario,
+    then: F,
+) -> Result<(DemoReport, T), DemoError>
+where
+    F: AsyncFnOnce(&DemoReport, Served) -> T,
+{
     let net = match &scenario.cluster {
         ClusterChoice::Embedded => Cluster::embedded(scenario.slot_duration).await?,
         ClusterChoice::FromEnv => Cluster::from_env(scenario.slot_duration).await?,
@@ -145,7 +180,7 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
     // then only loads it.
     let code = DemoCode::load(&state, scenario.verifier)?;
     let setup = Setup::create(&chain, scenario, code.hash).await?;
-    let nodes = start_nodes(
+    let (nodes, endpoints) = start_nodes(
         &chain,
         &net,
         &setup,
@@ -172,8 +207,18 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
     }
     let rows = node_rows(&chain, &setup, &nodes).await?;
     let url = net.url().to_string();
-    net.stop().await;
-    Ok(DemoReport {
+    let served = Served {
+        url: url.clone(),
+        task: setup.task,
+        creator: setup.creator.pubkey(),
+        dashboards: nodes
+            .iter()
+            .zip(&endpoints)
+            .filter(|(n, _)| matches!(n.role, Role::Honest | Role::Liar | Role::Copier))
+            .map(|(n, endpoint)| (n.role, n.node.pubkey(), endpoint.clone()))
+            .collect(),
+    };
+    let report = DemoReport {
         url,
         embedded,
         task: setup.task,
@@ -183,7 +228,10 @@ pub async fn run_scenario(scenario: &Scenario) -> Result<DemoReport, DemoError> 
         rounds: rounds?,
         problems: problems(&rows, scenario.rounds),
         nodes: rows,
-    })
+    };
+    let after = then(&report, served).await;
+    net.stop().await;
+    Ok((report, after))
 }
 
 /// The example module, kept (and compiled) in a library every demo node
@@ -369,7 +417,7 @@ impl DemoNode {
 }
 
 /// Starts each node's runtime and payload server, and stakes it with the
-/// endpoint auditors will use.
+/// endpoint auditors will use; returns the nodes and their endpoints.
 async fn start_nodes(
     chain: &ChainClient,
     net: &Cluster,
@@ -377,7 +425,7 @@ async fn start_nodes(
     state: &StateDir,
     code: &DemoCode,
     audits_per_round: u32,
-) -> Result<Vec<DemoNode>, DemoError> {
+) -> Result<(Vec<DemoNode>, Vec<String>), DemoError> {
     let mut nodes = Vec::new();
     for (i, (keypair, role)) in setup.keys.iter().enumerate() {
         let config = NodeConfig {
@@ -397,12 +445,17 @@ async fn start_nodes(
         .zip(&nodes)
         .map(|((key, _), node)| async move {
             let endpoint = node.endpoint(&code.library).await?;
-            let ix = sdk::stake(&key.pubkey(), &setup.task, NODE_STAKE, Some(endpoint));
+            let ix = sdk::stake(
+                &key.pubkey(),
+                &setup.task,
+                NODE_STAKE,
+                Some(endpoint.clone()),
+            );
             chain.send(&[ix], key, &[]).await?;
-            Ok::<_, DemoError>(())
+            Ok::<_, DemoError>(endpoint)
         });
-    futures::future::try_join_all(stakes).await?;
-    Ok(nodes)
+    let endpoints = futures::future::try_join_all(stakes).await?;
+    Ok((nodes, endpoints))
 }
 
 /// What the scenario saw of each round while it ran.

@@ -153,8 +153,13 @@ fn round_row(record: RoundRecord, status: &TaskStatus) -> RoundRow {
             .map(|s| Sent {
                 action: s.action,
                 at_ms: s.sent_at,
-                state: s.state.name().into(),
+                state: if s.by_other {
+                    "done by another node".into()
+                } else {
+                    s.state.name().into()
+                },
                 signature: s.signature,
+                tries: s.tries,
             })
             .collect(),
         audits: record.audits,

@@ -213,7 +213,11 @@ impl TaskHost<'_> {
                 node.reporter
                     .transaction_failed(task, round, name, &cause, e);
             }
-            Acted::AlreadyDone => {}
+            Acted::AlreadyDone => {
+                if let Err(e) = node.store.note_done_by_other(task, round, key) {
+                    tracing::warn!(%task, round, "{e}");
+                }
+            }
         }
         if let (Some(asset), Acted::Confirmed(_) | Acted::AlreadyDone) = (asset, acted) {
             if matches!(action, Action::Claim { .. }) {

@@ -144,7 +144,10 @@ impl Store {
             .prepare("SELECT 1 FROM pragma_table_info('outbox') WHERE name = 'sent_at'")?
             .exists([])?;
         if !has_sent_at {
-            conn.execute_batch("ALTER TABLE outbox ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0")?;
+            conn.execute_batch(
+                "ALTER TABLE outbox ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0;
+                 ALTER TABLE outbox ADD COLUMN by_other INTEGER NOT NULL DEFAULT 0;",
+            )?;
         }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS challenges (
@@ -523,8 +526,8 @@ pub fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// One transaction signed for an action of a round, as the dashboard
-/// lists it.
+/// An action of a round the node signed for, as the dashboard lists it:
+/// its latest transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SentRecord {
     /// The action's kind (submit, reveal, claim, …).
@@ -533,6 +536,12 @@ pub struct SentRecord {
     pub state: TxState,
     /// Unix ms it was signed; `None` in a store from before.
     pub sent_at: Option<u64>,
+    /// Transactions signed for the action (a bundle that failed for
+    /// another part is signed again).
+    pub tries: u32,
+    /// It failed because another node had done it first (a crank race):
+    /// nothing was lost.
+    pub by_other: bool,
 }
 
 /// What the node recorded of one round.
@@ -577,6 +586,23 @@ impl Store {
                 challenger.to_string(),
                 verdict
             ],
+        )?;
+        Ok(())
+    }
+
+    /// The action's latest transaction failed because the chain says it
+    /// was done already (another node's crank won the race).
+    pub fn note_done_by_other(
+        &self,
+        task: &Pubkey,
+        round: u64,
+        key: &OutboxKey,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE outbox SET by_other = 1 WHERE id =
+               (SELECT MAX(id) FROM outbox WHERE task = ?1 AND round = ?2 AND action = ?3)
+             AND state = 'failed'",
+            params![task.to_string(), round as i64, key.stored()],
         )?;
         Ok(())
     }
@@ -649,21 +675,26 @@ impl Store {
             .map(|(i, r)| (r.round, i))
             .collect();
         let at = |round: i64| index.get(&(round as u64)).copied();
+        // Each action's latest transaction, with how many were signed.
         let mut stmt = conn.prepare(
-            "SELECT round, action, signature, state, sent_at FROM outbox
-             WHERE task = ?1 AND round >= ?2 ORDER BY id",
+            "SELECT o.round, o.action, o.signature, o.state, o.sent_at, o.by_other, n.tries
+             FROM outbox o JOIN
+               (SELECT MAX(id) AS id, COUNT(*) AS tries FROM outbox
+                WHERE task = ?1 AND round >= ?2 GROUP BY round, action) n ON o.id = n.id
+             ORDER BY o.id",
         )?;
         let sent = stmt.query_map(params![t, oldest], |row| {
             Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
+                (row.get::<_, i64>(0)?, row.get::<_, String>(1)?),
                 row.get::<_, String>(2)?,
                 row.get::<_, String>(3)?,
                 row.get::<_, i64>(4)?,
+                row.get::<_, bool>(5)?,
+                row.get::<_, i64>(6)?,
             ))
         })?;
         for row in sent {
-            let (round, action, signature, state, sent_at) = row?;
+            let ((round, action), signature, state, sent_at, by_other, tries) = row?;
             if let Some(i) = at(round) {
                 let kind = action.split(':').next().unwrap_or_default().to_string();
                 rounds[i].sent.push(SentRecord {
@@ -671,6 +702,8 @@ impl Store {
                     signature,
                     state: TxState::parse(&state),
                     sent_at: (sent_at > 0).then_some(sent_at as u64),
+                    tries: tries.max(1) as u32,
+                    by_other,
                 });
             }
         }
@@ -870,5 +903,30 @@ mod tests {
             .sent
             .iter()
             .all(|s| s.sent_at.is_some() && s.state == TxState::Confirmed));
+
+        // A resolve signed twice: the first failed with its bundle, the
+        // second lost the race to another node's crank.
+        for signature in ["r1", "r2"] {
+            let key = OutboxKey::Resolve(peer);
+            store
+                .record_tx(&task, 3, &key, signature, b"tx", 9)
+                .unwrap();
+            store
+                .set_signature_state(signature, TxState::Failed)
+                .unwrap();
+        }
+        store
+            .note_done_by_other(&task, 3, &OutboxKey::Resolve(peer))
+            .unwrap();
+        let round3 = &store.recent_rounds(&task, 1).unwrap()[0];
+        let resolve = round3.sent.iter().find(|s| s.action == "resolve").unwrap();
+        assert_eq!(
+            (resolve.signature.as_str(), resolve.tries, resolve.by_other),
+            ("r2", 2, true)
+        );
+        assert_eq!(
+            round3.sent.iter().filter(|s| s.action == "submit").count(),
+            1
+        );
     }
 }

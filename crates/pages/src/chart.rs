@@ -143,7 +143,8 @@ pub struct Window {
     pub end: u64,
 }
 
-/// A round's windows as bars over slots, with a line at `now`.
+/// A round's windows as bars over slots, with a line at `now`: one row
+/// per window, top down, named on the axis.
 pub fn timeline(title: &str, windows: &[Window], now: u64) -> Result<Chart, ChartError> {
     let first = windows
         .iter()
@@ -158,32 +159,33 @@ pub fn timeline(title: &str, windows: &[Window], now: u64) -> Result<Chart, Char
         .unwrap_or(now)
         .max(now)
         .max(first + 1);
-    let rows = windows.len().max(1) as u64;
+    let rows = windows.len().max(1) as u32;
+    // Row r (counted from the bottom) shows window `rows - 1 - r`.
+    let name_of = |row: u32| {
+        windows
+            .get((rows - 1).saturating_sub(row) as usize)
+            .map(|w| w.name)
+            .unwrap_or_default()
+    };
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 40 + 28 * rows as u32 + 40))
-            .into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 80 + 28 * rows)).into_drawing_area();
         root.fill(&WHITE).map_err(failed)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(28)
-            .y_label_area_size(90)
-            .build_cartesian_2d(first..last, 0..rows)
+            .y_label_area_size(70)
+            .build_cartesian_2d(first..last, (0..rows - 1).into_segmented())
             .map_err(failed)?;
-        let names: Vec<&'static str> = windows.iter().map(|w| w.name).collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
             .x_desc("slot")
-            .y_labels(rows as usize + 1)
-            .y_label_formatter(&|row| {
-                // Rows are drawn top down: row 0 is the last name.
-                let index = rows.saturating_sub(1).saturating_sub(*row) as usize;
-                names
-                    .get(index)
-                    .map(|n| (*n).to_string())
-                    .unwrap_or_default()
+            .y_labels(rows as usize)
+            .y_label_formatter(&|value| match value {
+                SegmentValue::CenterOf(row) => name_of(*row).to_string(),
+                _ => String::new(),
             })
             .light_line_style(RGBColor(0xee, 0xee, 0xee))
             .draw()
@@ -191,17 +193,25 @@ pub fn timeline(title: &str, windows: &[Window], now: u64) -> Result<Chart, Char
         let bar = Tone::Earned.color();
         chart
             .draw_series(windows.iter().enumerate().map(|(i, w)| {
-                let row = rows - 1 - i as u64;
-                Rectangle::new([(w.start, row), (w.end, row + 1)], bar.mix(0.35).filled())
+                let row = rows - 1 - i as u32;
+                Rectangle::new(
+                    [
+                        (w.start, SegmentValue::Exact(row)),
+                        (w.end, SegmentValue::Exact(row + 1)),
+                    ],
+                    bar.mix(0.35).filled(),
+                )
             }))
             .map_err(failed)?;
         chart
             .draw_series(LineSeries::new(
-                [(now, 0), (now, rows)],
+                [
+                    (now, SegmentValue::Exact(0)),
+                    (now, SegmentValue::Exact(rows)),
+                ],
                 Tone::Slashed.color().stroke_width(2),
             ))
-            .map_err(failed)?
-            .label("now");
+            .map_err(failed)?;
         root.present().map_err(failed)?;
     }
     Ok(Chart { svg, points: 0 })

@@ -78,9 +78,11 @@ pub struct Sent {
     pub action: String,
     /// Unix ms it was signed, if known.
     pub at_ms: Option<u64>,
-    /// pending, confirmed, failed or expired.
+    /// pending, confirmed, failed, expired, or done by another node.
     pub state: String,
     pub signature: String,
+    /// Transactions signed for the action (this is the latest).
+    pub tries: u32,
 }
 
 /// Money in one round the node took part in.
@@ -316,7 +318,7 @@ fn rounds_table(html: &mut Html, task: &TaskPanel, now_ms: u64) {
             }
             let class: &'static str = match sent.state.as_str() {
                 "confirmed" => "ok",
-                "pending" => "muted",
+                "pending" | "done by another node" => "muted",
                 _ => "bad",
             };
             html.raw("<span class=\"")
@@ -326,6 +328,9 @@ fn rounds_table(html: &mut Html, task: &TaskPanel, now_ms: u64) {
                 .raw("\">")
                 .text(&sent.action);
             html.raw("</span> <span class=\"muted\">").text(&sent.state);
+            if sent.tries > 1 {
+                html.raw(", ").text(sent.tries).raw(" tries");
+            }
             if let Some(at) = sent.at_ms {
                 html.raw(", ").text(ago(at, now_ms));
             }
@@ -423,6 +428,7 @@ mod tests {
                     at_ms: Some(9_000),
                     state: "confirmed".into(),
                     signature: "sig".into(),
+                    tries: 1,
                 }],
                 audits: vec![("Liar1111111111111111111111111111".into(), false)],
                 challenges: vec![],

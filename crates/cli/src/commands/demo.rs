@@ -42,6 +42,11 @@ pub struct DemoArgs {
     /// liar is slashed in the challenge's own transaction with no vote.
     #[arg(long)]
     verifier: bool,
+    /// After the rounds, keep the chain and the nodes' pages up: each
+    /// node's dashboard and the task in the explorer (on 127.0.0.1), until
+    /// Ctrl-C.
+    #[arg(long)]
+    pages: bool,
 }
 
 /// Runs the demo (on an embedded chain, or on the cluster at `url`) and
@@ -57,7 +62,21 @@ pub async fn run(args: DemoArgs, url: Option<String>, json: bool) -> Result<bool
         token: args.mint,
         verifier: args.verifier,
     };
-    let report = tasknet_demo::run(config.clone()).await?;
+    let pages = args.pages;
+    let shown = config.clone();
+    let (report, shown) = tasknet_demo::run_then(config.clone(), async |report, served| {
+        if pages {
+            Some(show_pages(report, &shown, served).await)
+        } else {
+            None
+        }
+    })
+    .await?;
+    if let Some(shown) = shown {
+        // The report was printed before the pages opened.
+        shown?;
+        return Ok(report.problems.is_empty());
+    }
     let text = if json {
         let mut text = serde_json::to_string_pretty(&json_report(&report))
             .map_err(|e| CliError::Input(e.to_string()))?;
@@ -68,6 +87,32 @@ pub async fn run(args: DemoArgs, url: Option<String>, json: bool) -> Result<bool
     };
     out.write_all(text.as_bytes())?;
     Ok(report.problems.is_empty())
+}
+
+/// Prints the report and where to look, and serves the explorer until
+/// Ctrl-C (the nodes' dashboards are their payload servers, still up).
+async fn show_pages(
+    report: &DemoReport,
+    config: &DemoConfig,
+    served: tasknet_demo::Served,
+) -> Result<(), CliError> {
+    let mut out = std::io::stdout();
+    let mut text = render(report, config);
+    let chain = tasknet_sdk::chain::ChainClient::new(&served.url, Default::default());
+    let explorer = super::explore::Explorer::new(chain);
+    let start = tasknet_pages::explorer::task_path(&served.task.to_string());
+    let addr = explorer
+        .serve("127.0.0.1:0".parse().expect("an address"), start.clone())
+        .await?;
+    text.push_str("\nPages (read-only; Ctrl-C to stop):\n");
+    text.push_str(&format!("  explorer   http://{addr}{start}\n"));
+    for (role, node, url) in &served.dashboards {
+        text.push_str(&format!("  {:<10} {url}/   (node {node})\n", role.name()));
+    }
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    tokio::signal::ctrl_c().await?;
+    Ok(())
 }
 
 /// The report for scripts (`-o json`): amounts in lamports.

@@ -5,6 +5,7 @@ pub mod balance;
 pub mod crank;
 pub mod create;
 pub mod demo;
+pub mod explore;
 pub mod keygen;
 pub mod localnet;
 pub mod manifest;
@@ -60,6 +61,10 @@ pub enum Command {
         #[command(subcommand)]
         command: round::RoundCommand,
     },
+    /// Serve a read-only task explorer over the cluster: a task's
+    /// schedule, economics, bounty runway, staked nodes and rounds, and a
+    /// creator's tasks (on 127.0.0.1:8890 unless --bind says otherwise).
+    Explore(explore::ExploreArgs),
     /// Make a token to pay tasks in (local chains and devnet).
     #[command(arg_required_else_help = true)]
     Token {

@@ -258,9 +258,11 @@ pub struct RunArgs {
     #[arg(long, default_value_t = tasknet::logic::DEFAULT_AUDITS_PER_ROUND,
           value_parser = clap::value_parser!(u32).range(1..))]
     audits_per_round: u32,
-    /// Serve this node's payloads to auditors on this address (host:port); the
-    /// endpoint staked with `node stake --endpoint` must reach it.
-    #[arg(long)]
+    /// Serve this node's payloads to auditors on this address (host:port;
+    /// 127.0.0.1:9000 if given without one); the endpoint staked with
+    /// `node stake --endpoint` must reach it. The same address serves the
+    /// operator's dashboard at /, /metrics and /status, all read-only.
+    #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:9000")]
     serve: Option<SocketAddr>,
 }
 
@@ -314,7 +316,7 @@ async fn run_node(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     });
     if let Some(bind) = args.serve {
         let addr = node.serve_payloads_and_code(bind, &library).await?;
-        tracing::info!(%addr, "serving payloads, modules, /metrics and /status");
+        tracing::info!(%addr, "serving payloads, modules, the dashboard at http://{addr}/, /metrics and /status");
     }
     tracing::info!(node = %node.pubkey(), "node running");
     node.run(specs, stopped).await?;
