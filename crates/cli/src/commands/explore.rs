@@ -70,6 +70,13 @@ pub async fn run(ctx: &Ctx, args: ExploreArgs) -> Result<(), CliError> {
         (None, None) => "/".into(),
     };
     let explorer = Explorer::new(ChainClient::new(&ctx.chain.url(), ctx.chain.config.clone()));
+    if let Some(task) = args.task {
+        // The first view is then served from memory too.
+        explorer
+            .task_data(task)
+            .await
+            .map_err(|e| CliError::Input(e.to_string()))?;
+    }
     let addr = explorer.serve(args.bind, start.clone()).await?;
     println!(
         "tasknet explorer for {} at http://{addr}{start} (read-only; Ctrl-C to stop)",
@@ -87,14 +94,22 @@ pub struct Explorer {
 
 struct Inner {
     chain: ChainClient,
-    cache: Mutex<HashMap<String, (Instant, Arc<Cached>)>>,
+    cache: Mutex<HashMap<String, Entry>>,
+}
+
+/// A cached read: when it was read, and whether a newer read is under way.
+struct Entry {
+    at: Instant,
+    value: Arc<Cached>,
+    refreshing: bool,
 }
 
 /// One cached read.
 enum Cached {
     TaskData(TaskData),
     RoundData(RoundData),
-    Tasks(Vec<(Pubkey, Task)>),
+    /// Tasks as the list shows them.
+    Tasks(Vec<TaskRow>),
 }
 
 /// What a task's page reads.
@@ -194,29 +209,66 @@ impl Explorer {
         self.inner.chain.url()
     }
 
-    /// A cached answer for `key`, read by `read` when missing or stale.
+    /// A cached answer for `key`. A fresh one is served as is; a stale
+    /// one is served too, while `read` refreshes it in the background
+    /// (one refresh at a time per key); only a key never read waits for
+    /// `read`. So a page views in milliseconds after its first view, and
+    /// the chain is read at most once per [`CACHE_TTL`] per key viewed.
     async fn cached<F, Fut>(&self, key: String, read: F) -> Result<Arc<Cached>, PageError>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Cached, PageError>>,
+        Fut: std::future::Future<Output = Result<Cached, PageError>> + Send + 'static,
     {
         {
-            let cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, value)) = cache.get(&key) {
-                if at.elapsed() < CACHE_TTL {
-                    return Ok(value.clone());
+            let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(entry) = cache.get_mut(&key) {
+                if entry.at.elapsed() >= CACHE_TTL && !entry.refreshing {
+                    entry.refreshing = true;
+                    let (this, key, read) = (self.clone(), key.clone(), read());
+                    tokio::spawn(async move {
+                        let read = read.await;
+                        if let Err(e) = &read {
+                            tracing::warn!("explorer: refreshing {key}: {e}");
+                        }
+                        this.store(key, read.ok());
+                    });
                 }
+                return Ok(entry.value.clone());
             }
         }
-        let value = Arc::new(read().await?);
+        let value = read().await?;
+        Ok(self
+            .store(key, Some(value))
+            .unwrap_or_else(|| Arc::new(Cached::Tasks(Vec::new()))))
+    }
+
+    /// Keeps a read (or, without one, ends the refresh under way so the
+    /// next view tries again); returns what is kept.
+    fn store(&self, key: String, value: Option<Cached>) -> Option<Arc<Cached>> {
         let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
-        // Old entries go when the cache grows: it never holds more than a
-        // few hundred reads.
+        // Entries not viewed for a while go when the cache grows: it holds
+        // what a few hundred pages read.
         if cache.len() > 512 {
-            cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            cache.retain(|_, entry| entry.at.elapsed() < 30 * CACHE_TTL);
         }
-        cache.insert(key, (Instant::now(), value.clone()));
-        Ok(value)
+        match value {
+            Some(value) => {
+                let value = Arc::new(value);
+                let entry = Entry {
+                    at: Instant::now(),
+                    value: value.clone(),
+                    refreshing: false,
+                };
+                cache.insert(key, entry);
+                Some(value)
+            }
+            None => {
+                if let Some(entry) = cache.get_mut(&key) {
+                    entry.refreshing = false;
+                }
+                None
+            }
+        }
     }
 
     async fn unit_of(&self, task: &Task) -> Result<Unit, ChainError> {
@@ -241,13 +293,14 @@ impl Explorer {
     }
 
     async fn task_data(&self, task_key: Pubkey) -> Result<Arc<Cached>, PageError> {
+        let this = self.clone();
         self.cached(format!("task:{task_key}"), || async move {
-            let chain = &self.inner.chain;
+            let chain = &this.inner.chain;
             let task: Task = chain.account(&task_key).await?.ok_or_else(|| {
                 PageError::NotFound(format!("task {task_key} does not exist on this cluster"))
             })?;
             let slot = chain.slot().await?;
-            let unit = self.unit_of(&task).await?;
+            let unit = this.unit_of(&task).await?;
             let mut stakes: Vec<(Pubkey, Stake)> = chain
                 .program_accounts(&filters::task_stakes(&task_key))
                 .await?;
@@ -287,8 +340,9 @@ impl Explorer {
     }
 
     async fn round_data(&self, task_key: Pubkey, number: u64) -> Result<Arc<Cached>, PageError> {
+        let this = self.clone();
         self.cached(format!("round:{task_key}:{number}"), || async move {
-            let chain = &self.inner.chain;
+            let chain = &this.inner.chain;
             let task: Task = chain
                 .account(&task_key)
                 .await?
@@ -299,7 +353,7 @@ impl Explorer {
                 ))
             })?;
             let slot = chain.slot().await?;
-            let unit = self.unit_of(&task).await?;
+            let unit = this.unit_of(&task).await?;
             let mut submissions: Vec<Submission> = chain
                 .program_accounts::<Submission>(&filters::round_submissions(&task_key, number))
                 .await?
@@ -327,25 +381,25 @@ impl Explorer {
             Some(creator) => format!("creator:{creator}"),
             None => "tasks".into(),
         };
+        let this = self.clone();
         let cached = self
             .cached(key, || async move {
                 let filter = creator
                     .map(|c| filters::creator_tasks(&c))
                     .unwrap_or_default();
-                let tasks = self.inner.chain.program_accounts::<Task>(&filter).await?;
-                Ok(Cached::Tasks(tasks))
+                let mut rows = Vec::new();
+                for (key, task) in this.inner.chain.program_accounts::<Task>(&filter).await? {
+                    let unit = this.unit_of(&task).await?;
+                    rows.push(task_row(&key, &task, unit));
+                }
+                rows.sort_by(|a, b| a.task.cmp(&b.task));
+                Ok(Cached::Tasks(rows))
             })
             .await?;
-        let Cached::Tasks(tasks) = cached.as_ref() else {
-            return Ok(Vec::new());
-        };
-        let mut rows = Vec::new();
-        for (key, task) in tasks {
-            let unit = self.unit_of(task).await?;
-            rows.push(task_row(key, task, unit));
+        match cached.as_ref() {
+            Cached::Tasks(rows) => Ok(rows.clone()),
+            _ => Ok(Vec::new()),
         }
-        rows.sort_by(|a, b| a.task.cmp(&b.task));
-        Ok(rows)
     }
 
     async fn home(&self) -> Response {
