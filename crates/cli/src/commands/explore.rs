@@ -48,10 +48,10 @@ pub struct ExploreArgs {
     /// 127.0.0.1 only to share it.
     #[arg(long, default_value = "127.0.0.1:8890")]
     bind: SocketAddr,
-    /// Open on this task's page.
+    /// Open on the page of the task at this address.
     #[arg(long, conflicts_with = "creator")]
     task: Option<Pubkey>,
-    /// Open on this creator's tasks.
+    /// Open on the tasks of the creator at this address.
     #[arg(long)]
     creator: Option<Pubkey>,
 }
