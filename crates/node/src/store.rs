@@ -519,6 +519,59 @@ impl Store {
     }
 }
 
+/// Runs `sql` (`?1` the task, `?2` the oldest of `rounds`; each row's
+/// first column its round) and hands what `read` takes from each row of a
+/// round in `rounds` to `put`.
+fn fill_rounds<T>(
+    conn: &Connection,
+    sql: &str,
+    task: &str,
+    rounds: &mut [RoundRecord],
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    mut put: impl FnMut(&mut RoundRecord, T),
+) -> Result<(), StoreError> {
+    let Some(oldest) = rounds.last().map(|r| r.round as i64) else {
+        return Ok(());
+    };
+    let index: HashMap<u64, usize> = rounds
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.round, i))
+        .collect();
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map(params![task, oldest], |row| {
+        Ok((row.get::<_, i64>(0)?, read(row)?))
+    })?;
+    for row in rows {
+        let (round, value) = row?;
+        if let Some(&i) = index.get(&(round as u64)) {
+            put(&mut rounds[i], value);
+        }
+    }
+    Ok(())
+}
+
+/// A row's second and third columns.
+fn second_and_third<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql>(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(A, B)> {
+    Ok((row.get(1)?, row.get(2)?))
+}
+
+/// Maps `SELECT round, action, signature, state, sent_at, by_other, tries`.
+fn sent_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<SentRecord> {
+    let action: String = row.get(1)?;
+    let sent_at: i64 = row.get(4)?;
+    Ok(SentRecord {
+        action: action.split(':').next().unwrap_or_default().to_string(),
+        signature: row.get(2)?,
+        state: TxState::parse(&row.get::<_, String>(3)?),
+        sent_at: (sent_at > 0).then_some(sent_at as u64),
+        tries: row.get::<_, i64>(6)?.max(1) as u32,
+        by_other: row.get(5)?,
+    })
+}
+
 /// Milliseconds since the Unix epoch (0 if the clock is before it).
 pub fn unix_ms() -> u64 {
     std::time::SystemTime::now()
@@ -666,101 +719,45 @@ impl Store {
             })
             .collect::<Result<_, _>>()?
         };
-        let Some(oldest) = rounds.last().map(|r| r.round as i64) else {
-            return Ok(rounds);
-        };
-        let index: HashMap<u64, usize> = rounds
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.round, i))
-            .collect();
-        let at = |round: i64| index.get(&(round as u64)).copied();
         // Each action's latest transaction, with how many were signed.
-        let mut stmt = conn.prepare(
+        let sent_sql =
             "SELECT o.round, o.action, o.signature, o.state, o.sent_at, o.by_other, n.tries
              FROM outbox o JOIN
                (SELECT MAX(id) AS id, COUNT(*) AS tries FROM outbox
                 WHERE task = ?1 AND round >= ?2 GROUP BY round, action) n ON o.id = n.id
-             ORDER BY o.id",
+             ORDER BY o.id";
+        fill_rounds(&conn, sent_sql, &t, &mut rounds, sent_record, |r, sent| {
+            r.sent.push(sent)
+        })?;
+        let audits_sql =
+            "SELECT round, node, valid FROM audits WHERE task = ?1 AND round >= ?2 ORDER BY node";
+        fill_rounds(
+            &conn,
+            audits_sql,
+            &t,
+            &mut rounds,
+            second_and_third,
+            |r, a| r.audits.push(a),
         )?;
-        let sent = stmt.query_map(params![t, oldest], |row| {
-            Ok((
-                (row.get::<_, i64>(0)?, row.get::<_, String>(1)?),
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, i64>(4)?,
-                row.get::<_, bool>(5)?,
-                row.get::<_, i64>(6)?,
-            ))
-        })?;
-        for row in sent {
-            let ((round, action), signature, state, sent_at, by_other, tries) = row?;
-            if let Some(i) = at(round) {
-                let kind = action.split(':').next().unwrap_or_default().to_string();
-                rounds[i].sent.push(SentRecord {
-                    action: kind,
-                    signature,
-                    state: TxState::parse(&state),
-                    sent_at: (sent_at > 0).then_some(sent_at as u64),
-                    tries: tries.max(1) as u32,
-                    by_other,
-                });
-            }
-        }
-        let mut stmt = conn.prepare(
-            "SELECT round, node, valid FROM audits WHERE task = ?1 AND round >= ?2 ORDER BY node",
+        let challenges_sql =
+            "SELECT round, challenger, verdict FROM challenges WHERE task = ?1 AND round >= ?2";
+        fill_rounds(
+            &conn,
+            challenges_sql,
+            &t,
+            &mut rounds,
+            second_and_third,
+            |r, c| r.challenges.push(c),
         )?;
-        let audits = stmt.query_map(params![t, oldest], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, bool>(2)?,
-            ))
+        let amount = |row: &rusqlite::Row<'_>| Ok(row.get::<_, i64>(1)? as u64);
+        let earned_sql = "SELECT round, amount FROM earnings WHERE task = ?1 AND round >= ?2";
+        fill_rounds(&conn, earned_sql, &t, &mut rounds, amount, |r, a| {
+            r.earned = Some(a)
         })?;
-        for row in audits {
-            let (round, node, valid) = row?;
-            if let Some(i) = at(round) {
-                rounds[i].audits.push((node, valid));
-            }
-        }
-        let mut stmt = conn.prepare(
-            "SELECT round, challenger, verdict FROM challenges WHERE task = ?1 AND round >= ?2",
-        )?;
-        let challenges = stmt.query_map(params![t, oldest], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
+        let slashed_sql = "SELECT round, amount FROM slashes WHERE task = ?1 AND round >= ?2";
+        fill_rounds(&conn, slashed_sql, &t, &mut rounds, amount, |r, a| {
+            r.slashed = a
         })?;
-        for row in challenges {
-            let (round, challenger, verdict) = row?;
-            if let Some(i) = at(round) {
-                rounds[i].challenges.push((challenger, verdict));
-            }
-        }
-        let mut stmt =
-            conn.prepare("SELECT round, amount FROM earnings WHERE task = ?1 AND round >= ?2")?;
-        let earned = stmt.query_map(params![t, oldest], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
-        })?;
-        for row in earned {
-            let (round, amount) = row?;
-            if let Some(i) = at(round) {
-                rounds[i].earned = Some(amount as u64);
-            }
-        }
-        let mut stmt =
-            conn.prepare("SELECT round, amount FROM slashes WHERE task = ?1 AND round >= ?2")?;
-        let slashed = stmt.query_map(params![t, oldest], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
-        })?;
-        for row in slashed {
-            let (round, amount) = row?;
-            if let Some(i) = at(round) {
-                rounds[i].slashed = amount as u64;
-            }
-        }
         Ok(rounds)
     }
 

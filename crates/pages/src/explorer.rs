@@ -217,7 +217,16 @@ fn task_table(html: &mut Html, tasks: &[TaskRow]) {
 
 pub fn render_task(cluster: &str, task: &TaskPage) -> String {
     let mut main = Html::new();
-    let unit = &task.unit;
+    identity_section(&mut main, task);
+    schedule_section(&mut main, task);
+    economics_section(&mut main, task);
+    rounds_section(&mut main, task);
+    nodes_section(&mut main, task);
+    let subtitle = format!("cluster {cluster}");
+    page("tasknet explorer", &subtitle, Some(REFRESH_SECS), main)
+}
+
+fn identity_section(main: &mut Html, task: &TaskPage) {
     main.raw("<section><h2>").text(if task.name.is_empty() {
         "task"
     } else {
@@ -226,20 +235,20 @@ pub fn render_task(cluster: &str, task: &TaskPage) -> String {
     main.raw(" <span class=\"key\">")
         .text(&task.task)
         .raw("</span></h2><dl class=\"facts\">");
-    fact(&mut main, "state", |h| {
+    fact(main, "state", |h| {
         h.text(&task.state);
     });
-    fact(&mut main, "creator", |h| {
+    fact(main, "creator", |h| {
         h.raw("<span class=\"key\">")
             .link(&creator_path(&task.creator), &task.creator)
             .raw("</span>");
     });
-    fact(&mut main, "metadata", |h| {
+    fact(main, "metadata", |h| {
         h.raw("<span class=\"key\">")
             .text(&task.metadata_uri)
             .raw("</span>");
     });
-    fact(&mut main, "code", |h| {
+    fact(main, "code", |h| {
         h.raw("<code>")
             .text(&task.code_hash)
             .raw("</code><br><span class=\"key\">")
@@ -247,7 +256,9 @@ pub fn render_task(cluster: &str, task: &TaskPage) -> String {
             .raw("</span>");
     });
     main.raw("</dl></section>");
+}
 
+fn schedule_section(main: &mut Html, task: &TaskPage) {
     main.raw("<section class=\"schedule\"><h2>Schedule</h2><p>slot ")
         .text(task.slot);
     if let Some(round) = task.current_round {
@@ -274,22 +285,25 @@ pub fn render_task(cluster: &str, task: &TaskPage) -> String {
     }
     main.raw("<dl class=\"facts\">");
     for (what, value) in &task.terms {
-        fact(&mut main, what, |h| {
+        fact(main, what, |h| {
             h.text(value);
         });
     }
     main.raw("</dl></section>");
+}
 
+fn economics_section(main: &mut Html, task: &TaskPage) {
+    let unit = &task.unit;
     main.raw("<section class=\"economics\"><h2>Bounty and ledger</h2><dl class=\"facts\">");
-    fact(&mut main, "bounty available", |h| {
+    fact(main, "bounty available", |h| {
         h.raw("<span class=\"bounty\">")
             .text(unit.with_symbol(task.bounty))
             .raw("</span>");
     });
-    fact(&mut main, "reward per round", |h| {
+    fact(main, "reward per round", |h| {
         h.text(unit.with_symbol(task.reward_per_round));
     });
-    fact(&mut main, "runway", |h| {
+    fact(main, "runway", |h| {
         match task.runway_rounds() {
             Some(rounds) => h
                 .raw("<span class=\"runway\">")
@@ -298,23 +312,18 @@ pub fn render_task(cluster: &str, task: &TaskPage) -> String {
             None => h.raw("<span class=\"muted\">no reward set</span>"),
         };
     });
-    fact(&mut main, "paid to nodes", |h| {
+    fact(main, "paid to nodes", |h| {
         h.text(unit.with_symbol(task.total_paid));
     });
-    fact(&mut main, "slashed", |h| {
+    fact(main, "slashed", |h| {
         h.text(Unit::sol().with_symbol(task.total_slashed));
     });
     for (what, value) in &task.ledger {
-        fact(&mut main, what, |h| {
+        fact(main, what, |h| {
             h.text(value);
         });
     }
     main.raw("</dl></section>");
-
-    rounds_section(&mut main, task);
-    nodes_section(&mut main, task);
-    let subtitle = format!("cluster {cluster}");
-    page("tasknet explorer", &subtitle, Some(REFRESH_SECS), main)
 }
 
 fn rounds_section(html: &mut Html, task: &TaskPage) {
@@ -488,15 +497,26 @@ pub fn render_round(cluster: &str, round: &RoundPage) -> String {
         }
         main.raw("</tbody></table></div>");
     }
-    main.raw("</section><section><h2>Audits and votes</h2>");
-    if round.audits.is_empty() {
+    main.raw("</section>");
+    audits_section(&mut main, &round.audits);
+    page(
+        "tasknet explorer",
+        &format!("cluster {cluster}"),
+        Some(REFRESH_SECS),
+        main,
+    )
+}
+
+fn audits_section(main: &mut Html, audits: &[AuditRow]) {
+    main.raw("<section><h2>Audits and votes</h2>");
+    if audits.is_empty() {
         main.raw("<p class=\"muted\">Nobody challenged a submission of this round.</p>");
     } else {
         main.raw(
             "<div class=\"scroll\"><table class=\"audits\"><thead><tr><th>accused</th><th>challenger</th>\
              <th>verdict</th><th class=\"num\">votes valid / invalid</th><th>voters</th></tr></thead><tbody>",
         );
-        for audit in &round.audits {
+        for audit in audits {
             main.raw("<tr><td class=\"key\">")
                 .text(short(&audit.node))
                 .raw("</td><td class=\"key\">")
@@ -520,12 +540,6 @@ pub fn render_round(cluster: &str, round: &RoundPage) -> String {
         main.raw("</tbody></table></div>");
     }
     main.raw("</section>");
-    page(
-        "tasknet explorer",
-        &format!("cluster {cluster}"),
-        Some(REFRESH_SECS),
-        main,
-    )
 }
 
 fn fact(html: &mut Html, name: &str, value: impl FnOnce(&mut Html)) {

@@ -500,28 +500,7 @@ fn task_page_model(key: &Pubkey, data: &TaskData, page: usize) -> TaskPage {
     let schedule = &task.schedule;
     let current = schedule.round_at(data.slot);
     let shown = current.unwrap_or(0);
-    let mut windows = vec![Window {
-        name: "submit",
-        start: schedule.round_start(shown),
-        end: schedule.submit_end(shown),
-    }];
-    if schedule.commit_reveal() {
-        windows.push(Window {
-            name: "reveal",
-            start: schedule.submit_end(shown),
-            end: schedule.reveal_end(shown),
-        });
-    }
-    windows.push(Window {
-        name: "audit",
-        start: schedule.reveal_end(shown),
-        end: schedule.audit_end(shown),
-    });
-    windows.push(Window {
-        name: "settle",
-        start: schedule.audit_end(shown),
-        end: schedule.claim_deadline(shown),
-    });
+    let windows = windows_of(schedule, shown);
     let round_now = current.unwrap_or(0);
     let page = page.min(data.stakes.len().saturating_sub(1) / NODES_PER_PAGE);
     let rows = data
@@ -555,24 +534,7 @@ fn task_page_model(key: &Pubkey, data: &TaskData, page: usize) -> TaskPage {
             phase_name(schedule.phase(r, data.slot))
         }),
         windows,
-        terms: vec![
-            ("starts at slot", schedule.start_slot.to_string()),
-            ("round", format!("{} slots", schedule.round_slots)),
-            ("submit window", format!("{} slots", schedule.submit_slots)),
-            ("reveal window", format!("{} slots", schedule.reveal_slots)),
-            ("audit window", format!("{} slots", schedule.audit_slots)),
-            ("claim for", format!("{} rounds", schedule.claim_rounds)),
-            ("minimum stake", sol.with_symbol(economics.min_stake)),
-            ("challenge bond", sol.with_symbol(economics.challenge_bond)),
-            (
-                "slash",
-                format!("{}%", f64::from(economics.slash_bps) / 100.0),
-            ),
-            (
-                "vote threshold",
-                format!("{}%", f64::from(economics.vote_threshold_bps) / 100.0),
-            ),
-        ],
+        terms: terms_of(task),
         bounty: bounty_of(task),
         reward_per_round: economics.reward_per_round,
         ledger: vec![
@@ -594,6 +556,56 @@ fn task_page_model(key: &Pubkey, data: &TaskData, page: usize) -> TaskPage {
             .map(|(_, r)| round_summary(r, data.slot))
             .collect(),
     }
+}
+
+/// A round's windows, in slots, as the timeline draws them.
+fn windows_of(schedule: &tasknet::logic::Schedule, shown: u64) -> Vec<Window> {
+    let mut windows = vec![Window {
+        name: "submit",
+        start: schedule.round_start(shown),
+        end: schedule.submit_end(shown),
+    }];
+    if schedule.commit_reveal() {
+        windows.push(Window {
+            name: "reveal",
+            start: schedule.submit_end(shown),
+            end: schedule.reveal_end(shown),
+        });
+    }
+    windows.push(Window {
+        name: "audit",
+        start: schedule.reveal_end(shown),
+        end: schedule.audit_end(shown),
+    });
+    windows.push(Window {
+        name: "settle",
+        start: schedule.audit_end(shown),
+        end: schedule.claim_deadline(shown),
+    });
+    windows
+}
+
+/// A task's schedule and economics as (what, value) lines.
+fn terms_of(task: &Task) -> Vec<(&'static str, String)> {
+    let (schedule, economics, sol) = (&task.schedule, &task.economics, Unit::sol());
+    vec![
+        ("starts at slot", schedule.start_slot.to_string()),
+        ("round", format!("{} slots", schedule.round_slots)),
+        ("submit window", format!("{} slots", schedule.submit_slots)),
+        ("reveal window", format!("{} slots", schedule.reveal_slots)),
+        ("audit window", format!("{} slots", schedule.audit_slots)),
+        ("claim for", format!("{} rounds", schedule.claim_rounds)),
+        ("minimum stake", sol.with_symbol(economics.min_stake)),
+        ("challenge bond", sol.with_symbol(economics.challenge_bond)),
+        (
+            "slash",
+            format!("{}%", f64::from(economics.slash_bps) / 100.0),
+        ),
+        (
+            "vote threshold",
+            format!("{}%", f64::from(economics.vote_threshold_bps) / 100.0),
+        ),
+    ]
 }
 
 fn round_summary(round: &Round, slot: u64) -> RoundSummary {
