@@ -405,7 +405,19 @@ async fn a_node_killed_around_its_claim_claims_once_and_records_it() {
             })
             .unwrap_or(0)
     };
+    let submission = pda::submission(&s.task, 0, &s.node.pubkey());
     let mut node = spawn_node(&s);
+    s.cluster
+        .wait_for("the commitment", 600, || async {
+            let mine = s.cluster.chain.raw_account(&submission).await.unwrap();
+            mine.is_some()
+        })
+        .await;
+    // No new rounds: only round 0's claim is in question. Paused now, long
+    // before round 1, so that the claim does not ride in a later round's
+    // submit transaction, which a pause landing between its simulation and
+    // its execution would fail whole (the claim would be retried alone).
+    pause(&s).await;
     s.cluster
         .wait_for("the claim in the outbox", 2_000, || async {
             claims_in_outbox() > 0
@@ -413,8 +425,6 @@ async fn a_node_killed_around_its_claim_claims_once_and_records_it() {
         .await;
     node.kill().unwrap(); // SIGKILL, around the claim
     node.wait().unwrap();
-    // No new rounds: only round 0's claim is in question.
-    pause(&s).await;
 
     let mut node = spawn_node(&s);
     s.cluster
