@@ -129,14 +129,10 @@ fn token_accounts_where(
     offset: usize,
     key: &Pubkey,
 ) -> Vec<(Pubkey, Account)> {
-    ledger
-        .program_accounts(program)
-        .into_iter()
-        .filter(|(_, a)| {
-            TokenAccount::valid_account_data(&a.data)
-                && a.data.get(offset..offset + 32) == Some(key.as_ref())
-        })
-        .collect()
+    ledger.program_accounts(program, |data| {
+        TokenAccount::valid_account_data(data)
+            && data.get(offset..offset + 32) == Some(key.as_ref())
+    })
 }
 
 /// `getTokenLargestAccounts`: the largest holders of a mint, largest
