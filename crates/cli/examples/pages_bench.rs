@@ -1,6 +1,7 @@
 //! How fast the pages load: the operator's dashboard with 1,000 rounds in
 //! the node's store, and the task explorer with 10,000 staked nodes on the
-//! task (real stakes on the embedded chain). Prints one line per figure;
+//! task, every one of which submitted to the round on chain (real stakes
+//! and submissions on the embedded chain). Prints one line per figure;
 //! docs/pages.md records them.
 //!
 //! ```sh
@@ -21,6 +22,10 @@ use tasknet_node::dashboard::Pages;
 use tasknet_node::metrics::{Ops, TaskStatus};
 use tasknet_node::store::{Store, TxState};
 use tasknet_sdk::chain::{ChainClient, SendConfig};
+use tasknet_sdk::tasknet::instructions::SubmissionPayload;
+
+/// The embedded chain's slot.
+const SLOT: Duration = Duration::from_millis(50);
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -40,72 +45,71 @@ async fn main() {
 
     let net = Localnet::start(LocalnetConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
-        slot_duration: Duration::from_millis(50),
+        slot_duration: SLOT,
     })
     .await
     .unwrap();
     let chain = ChainClient::new(&net.url, SendConfig::fast_polling());
     let started = Instant::now();
-    let task = task_with_stakes(&chain, nodes).await;
+    let task = task_with_submissions(&chain, nodes).await;
     println!(
-        "setup: a task with {nodes} stakes on the embedded chain in {:.1} s",
+        "setup: a task with {nodes} stakes and {nodes} submissions to its round 0 on the embedded chain in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    // The first view of a task waits for its reads (each a new explorer,
-    // so nothing is cached).
-    let mut first = Vec::new();
-    let mut bytes = 0;
-    for _ in 0..5 {
-        let explorer = Explorer::new(ChainClient::new(&net.url, SendConfig::default()));
-        let addr = explorer
-            .serve("127.0.0.1:0".parse().unwrap(), "/".into())
-            .await
-            .unwrap();
-        let started = Instant::now();
-        let response = http
-            .get(format!("http://{addr}/task/{task}"))
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
-        bytes = response.bytes().await.unwrap().len();
-        first.push(started.elapsed());
-    }
-    report(
-        &format!("explorer task page, {nodes} staked nodes, first view (chain reads)"),
-        &first,
-        bytes,
-    );
+    let task_page = format!("/task/{task}");
+    let round_page = format!("/task/{task}/round/0");
+    first_views(
+        &http,
+        &net.url,
+        &task_page,
+        &format!("explorer task page, {nodes} staked nodes"),
+    )
+    .await;
+    first_views(
+        &http,
+        &net.url,
+        &round_page,
+        &format!("explorer round page, {nodes} submissions"),
+    )
+    .await;
+
     let explorer = Explorer::new(ChainClient::new(&net.url, SendConfig::default()));
     let addr = explorer
         .serve("127.0.0.1:0".parse().unwrap(), "/".into())
         .await
         .unwrap();
-    let page = format!("http://{addr}/task/{task}");
-    // Later views: every one past the cache's life (the reads refresh in
-    // the background), and views in quick succession.
-    let (times, bytes) = load(&http, &page, 10, CACHE_TTL + Duration::from_millis(100)).await;
-    report(
-        &format!(
-            "explorer task page, {nodes} staked nodes, a view every {:.1} s",
-            (CACHE_TTL + Duration::from_millis(100)).as_secs_f64()
+    let last = nodes.saturating_sub(1) / 100;
+    for (path, what) in [
+        (
+            task_page.clone(),
+            format!("explorer task page, {nodes} staked nodes"),
         ),
-        &times,
-        bytes,
-    );
-    let (times, bytes) = load(&http, &page, 30, Duration::ZERO).await;
-    report(
-        &format!("explorer task page, {nodes} staked nodes, views back to back"),
-        &times,
-        bytes,
-    );
-    let last = format!("{page}?page={}", nodes.saturating_sub(1) / 100);
-    let (times, bytes) = load(&http, &last, 30, Duration::ZERO).await;
-    report(
-        "explorer task page, last page of nodes, views back to back",
-        &times,
-        bytes,
-    );
+        (
+            format!("{task_page}?page={last}"),
+            "explorer task page, last page of nodes".into(),
+        ),
+        (
+            round_page.clone(),
+            format!("explorer round page, {nodes} submissions"),
+        ),
+        (
+            format!("{round_page}?page={last}"),
+            "explorer round page, last page of submissions".into(),
+        ),
+    ] {
+        let url = format!("http://{addr}{path}");
+        // Later views: every one past the cache's life (the reads refresh
+        // in the background), and views in quick succession.
+        let pause = CACHE_TTL + Duration::from_millis(100);
+        let (times, bytes) = load(&http, &url, 10, pause).await;
+        report(
+            &format!("{what}, a view every {:.1} s", pause.as_secs_f64()),
+            &times,
+            bytes,
+        );
+        let (times, bytes) = load(&http, &url, 30, Duration::ZERO).await;
+        report(&format!("{what}, views back to back"), &times, bytes);
+    }
     net.stop().await;
 }
 
@@ -169,23 +173,47 @@ async fn dashboard_with(rounds: u64, dir: &std::path::Path) -> String {
     format!("http://{addr}/")
 }
 
-/// A funded task with `nodes` stakes, sent 4 stakes to a transaction.
-async fn task_with_stakes(chain: &ChainClient, nodes: usize) -> Pubkey {
+/// The first view of `path`, each on a new explorer (so nothing is
+/// cached): what a person opening a task or round nobody looked at waits.
+async fn first_views(http: &reqwest::Client, chain_url: &str, path: &str, what: &str) {
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..5 {
+        let explorer = Explorer::new(ChainClient::new(chain_url, SendConfig::default()));
+        let addr = explorer
+            .serve("127.0.0.1:0".parse().unwrap(), "/".into())
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let response = http
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        bytes = response.bytes().await.unwrap().len();
+        times.push(started.elapsed());
+    }
+    report(&format!("{what}, first view (chain reads)"), &times, bytes);
+}
+
+/// A plain task with `nodes` stakes (4 to a transaction), each node's
+/// value submitted to round 0 (4 to a transaction). The task starts once
+/// the stakes are in, so they count in round 0: its start is set from the
+/// speed at which the nodes were funded.
+async fn task_with_submissions(chain: &ChainClient, nodes: usize) -> Pubkey {
     let creator = Keypair::new();
     chain
         .airdrop(&creator.pubkey(), 1_000_000 * 1_000_000_000)
         .await
         .unwrap();
-    let slot = chain.slot().await.unwrap();
-    let args = tasknet_testkit::task_args(1, [7; 32], tasknet_testkit::schedule_from(slot + 10));
-    let stake = args.economics.min_stake;
-    let task = chain
-        .create_task(&creator, args, 1_000_000_000_000)
-        .await
-        .unwrap();
     let keys: Vec<Keypair> = (0..nodes).map(|_| Keypair::new()).collect();
-    // Fund them, 20 transfers to a transaction.
-    let fund = stake + 10_000_000;
+    let fund = 100_000_000;
+    let funding = Instant::now();
     let sends = keys.chunks(20).map(|chunk| {
         let ixs: Vec<_> = chunk
             .iter()
@@ -195,19 +223,55 @@ async fn task_with_stakes(chain: &ChainClient, nodes: usize) -> Pubkey {
         async move { chain.send(&ixs, creator, &[]).await.unwrap() }
     });
     in_batches(sends).await;
+    // Stake transactions are 5 for each funding one; give them twice that
+    // time, and 5 s more.
+    let per_fund_tx = funding.elapsed() / nodes.div_ceil(20).max(1) as u32;
+    let staking = per_fund_tx * 2 * nodes.div_ceil(4) as u32 + Duration::from_secs(5);
+    let slot = chain.slot().await.unwrap();
+    let start = slot + (staking.as_millis() / SLOT.as_millis()) as u64;
+    let args = tasknet_testkit::open_plain_task(1, start);
+    let task = chain
+        .create_task(&creator, args, 1_000_000_000_000)
+        .await
+        .unwrap();
     let sends = keys.chunks(4).map(|chunk| {
         let ixs: Vec<_> = chunk
             .iter()
             .map(|k| {
-                tasknet_sdk::stake(
-                    &k.pubkey(),
-                    &task,
-                    stake,
-                    Some(format!(
-                        "http://10.0.0.1:{}",
-                        1000 + k.pubkey().to_bytes()[0] as u32
-                    )),
-                )
+                let endpoint =
+                    format!("http://10.0.0.1:{}", 1000 + k.pubkey().to_bytes()[0] as u32);
+                tasknet_sdk::stake(&k.pubkey(), &task, 1_000_000, Some(endpoint))
+            })
+            .collect();
+        async move {
+            let (payer, others) = chunk.split_first().unwrap();
+            let others: Vec<&Keypair> = others.iter().collect();
+            chain.send(&ixs, payer, &others).await.unwrap()
+        }
+    });
+    in_batches(sends).await;
+    let now = chain.slot().await.unwrap();
+    assert!(
+        now < start,
+        "staking ran past the task's start (slot {now} >= {start}): the stakes would not count in round 0"
+    );
+    while chain.slot().await.unwrap() < start {
+        tokio::time::sleep(SLOT).await;
+    }
+    chain
+        .send(
+            &[tasknet_sdk::open_round(&creator.pubkey(), &task, 0)],
+            &creator,
+            &[],
+        )
+        .await
+        .unwrap();
+    let sends = keys.chunks(4).map(|chunk| {
+        let ixs: Vec<_> = chunk
+            .iter()
+            .map(|k| {
+                let value = SubmissionPayload::Value(k.pubkey().to_bytes()[..8].to_vec());
+                tasknet_sdk::submit(&k.pubkey(), &task, 0, value)
             })
             .collect();
         async move {

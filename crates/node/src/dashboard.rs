@@ -9,17 +9,15 @@ use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;
 use axum::extract::State;
-use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
-};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use tasknet_pages::dashboard::{
     self, CodePanel, Dashboard, ErrorLine, RoundMoney, RoundRow, Sent, TaskPanel,
 };
 use tasknet_pages::format::Unit;
+use tasknet_pages::serve;
 
 use crate::metrics::{Ops, TaskStatus};
 use crate::store::{unix_ms, RoundRecord, Store, StoreError};
@@ -43,8 +41,7 @@ impl Pages {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", get(page))
-            .route("/assets/pages.css", get(style))
-            .route("/assets/refresh.js", get(script))
+            .merge(serve::assets())
             .with_state(self.clone())
     }
 
@@ -168,40 +165,14 @@ fn round_row(record: RoundRecord, status: &TaskStatus) -> RoundRow {
     }
 }
 
-/// Headers of every page and asset: no caching of live figures, no
-/// sniffing, and the pages' content security policy.
-fn respond(content_type: &'static str, body: String) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(tasknet_pages::CONTENT_SECURITY_POLICY),
-    );
-    response
-}
-
 async fn page(State(pages): State<Pages>) -> Response {
     // SQLite reads are quick but blocking: off the async threads.
     let gathered = tokio::task::spawn_blocking(move || pages.gather()).await;
     match gathered {
-        Ok(Ok(model)) => respond("text/html; charset=utf-8", dashboard::render(&model)),
-        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Ok(Ok(model)) => serve::html(dashboard::render(&model)),
+        Ok(Err(e)) => serve::plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => serve::plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
-}
-
-async fn style() -> Response {
-    respond("text/css; charset=utf-8", tasknet_pages::STYLE.into())
-}
-
-async fn script() -> Response {
-    respond(
-        "text/javascript; charset=utf-8",
-        tasknet_pages::REFRESH_SCRIPT.into(),
-    )
 }
 
 #[cfg(test)]

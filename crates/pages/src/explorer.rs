@@ -115,7 +115,12 @@ pub struct RoundPage {
     pub task: String,
     pub unit: Unit,
     pub summary: RoundSummary,
+    /// One page of the round's submissions, in submission order.
     pub submissions: Vec<SubmissionRow>,
+    /// 0-based.
+    pub page: usize,
+    /// Submissions on chain.
+    pub total: usize,
     pub audits: Vec<AuditRow>,
 }
 
@@ -414,29 +419,30 @@ fn nodes_section(html: &mut Html, task: &TaskPage) {
         }
         html.raw("</tbody></table></div>");
     }
-    let pages = nodes.total.div_ceil(NODES_PER_PAGE);
-    if pages > 1 {
-        html.raw("<nav class=\"pages\">");
-        if nodes.page > 0 {
-            html.link(
-                &format!("{}?page={}", task_path(&task.task), nodes.page - 1),
-                "← previous",
-            );
-        }
-        html.raw("<span>page ")
-            .text(nodes.page + 1)
-            .raw(" of ")
-            .text(pages)
-            .raw("</span>");
-        if nodes.page + 1 < pages {
-            html.link(
-                &format!("{}?page={}", task_path(&task.task), nodes.page + 1),
-                "next →",
-            );
-        }
-        html.raw("</nav>");
-    }
+    pager(html, &task_path(&task.task), nodes.page, nodes.total);
     html.raw("</section>");
+}
+
+/// Links to the previous and next pages of a list of `total` rows shown
+/// [`NODES_PER_PAGE`] at a time, when there is more than one.
+fn pager(html: &mut Html, path: &str, page: usize, total: usize) {
+    let pages = total.div_ceil(NODES_PER_PAGE);
+    if pages <= 1 {
+        return;
+    }
+    html.raw("<nav class=\"pages\">");
+    if page > 0 {
+        html.link(&format!("{path}?page={}", page - 1), "← previous");
+    }
+    html.raw("<span>page ")
+        .text(page + 1)
+        .raw(" of ")
+        .text(pages)
+        .raw("</span>");
+    if page + 1 < pages {
+        html.link(&format!("{path}?page={}", page + 1), "next →");
+    }
+    html.raw("</nav>");
 }
 
 pub fn render_round(cluster: &str, round: &RoundPage) -> String {
@@ -497,6 +503,12 @@ pub fn render_round(cluster: &str, round: &RoundPage) -> String {
         }
         main.raw("</tbody></table></div>");
     }
+    pager(
+        &mut main,
+        &round_path(&round.task, s.round),
+        round.page,
+        round.total,
+    );
     main.raw("</section>");
     audits_section(&mut main, &round.audits);
     page(
@@ -623,5 +635,47 @@ mod tests {
             "a URI is text, never a link"
         );
         assert!(page.contains("hash &lt;race&gt;"));
+    }
+
+    #[test]
+    fn a_round_lists_one_page_of_submissions_with_links_to_the_others() {
+        let round = RoundPage {
+            task: "Task1".into(),
+            unit: Unit::sol(),
+            summary: RoundSummary {
+                round: 4,
+                phase: "Audit".into(),
+                submissions: 250,
+                revealed: 250,
+                invalidated: 1,
+                open_audits: 0,
+                reward_pool: 3_000_000_000,
+                claimed_count: 0,
+                claimed_sum: 0,
+            },
+            submissions: (100..200)
+                .map(|i| SubmissionRow {
+                    node: format!("Node{i}"),
+                    index: i,
+                    status: "<b>Revealed</b>".into(),
+                    value: "ab".repeat(20),
+                    slot: 1_000 + u64::from(i),
+                    paid: (i % 2 == 0).then_some(12_000_000),
+                })
+                .collect(),
+            page: 1,
+            total: 250,
+            audits: vec![],
+        };
+        let page = render_round("c", &round);
+        assert_eq!(page.matches("<tr><td class=\"num\">").count(), 100);
+        assert!(page.contains("page 2 of 3"));
+        assert!(page.contains("href=\"/task/Task1/round/4?page=0\""));
+        assert!(page.contains("href=\"/task/Task1/round/4?page=2\""));
+        assert!(
+            page.contains("<code>abababababababab</code>"),
+            "values are cut to 16 hex digits"
+        );
+        assert!(!page.contains("<b>Revealed"), "a status is text");
     }
 }

@@ -18,5 +18,6 @@ pub mod explorer;
 pub mod format;
 pub mod html;
 pub mod layout;
+pub mod serve;
 
 pub use layout::{CONTENT_SECURITY_POLICY, REFRESH_SCRIPT, STYLE};

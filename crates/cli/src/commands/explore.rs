@@ -3,11 +3,14 @@
 //! `tasknet-pages`; this module gathers their models from the chain.
 //!
 //! Bounded RPC use: every read is an indexed `getProgramAccounts` (a task's
-//! stakes, rounds, a round's submissions, audits and votes; a creator's
-//! tasks) or a single account, and each answer is cached for
-//! [`CACHE_TTL`]: any number of page views costs at most one set of reads
-//! per page kind and task every interval. The node list is paged
-//! ([`NODES_PER_PAGE`]) so a task with 10,000 stakes renders 100 rows.
+//! rounds, a round's audits and votes; a creator's tasks), one for a list
+//! of thousands that returns only the bytes that rank it (a task's stakes
+//! by weight, a round's submissions by index: `dataSlice`), or
+//! `getMultipleAccounts` for the rows of one page ([`NODES_PER_PAGE`]).
+//! Each answer is cached for [`CACHE_TTL`] and served stale while one
+//! background read refreshes it: any number of page views costs at most
+//! one set of reads per page every interval, and a task with 10,000 stakes
+//! reads 100 of them whole.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,16 +18,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AnchorDeserialize, Space};
 use axum::extract::{Path, Query, State};
-use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, X_CONTENT_TYPE_OPTIONS,
-};
+use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use clap::Args;
 use serde::Deserialize;
+use tasknet::logic::Bonded;
 use tasknet::logic::Phase;
 use tasknet::state::{Audit, AuditVerdict, Round, Stake, Submission, SubmissionStatus, Task, Vote};
 use tasknet_pages::chart::Window;
@@ -33,8 +36,9 @@ use tasknet_pages::explorer::{
     TaskPage, TaskRow, NODES_PER_PAGE,
 };
 use tasknet_pages::format::Unit;
+use tasknet_pages::serve::{self, html};
 use tasknet_sdk::accounts::filters;
-use tasknet_sdk::chain::{ChainClient, ChainError};
+use tasknet_sdk::chain::{decode_account, ChainClient, ChainError};
 use tasknet_sdk::pda;
 
 use crate::context::{CliError, Ctx};
@@ -56,6 +60,10 @@ pub struct ExploreArgs {
     creator: Option<Pubkey>,
 }
 
+fn page_error(error: PageError) -> CliError {
+    CliError::Input(error.to_string())
+}
+
 /// Serves until Ctrl-C.
 pub async fn run(ctx: &Ctx, args: ExploreArgs) -> Result<(), CliError> {
     // A cluster that does not answer, or a task that is not there, is said
@@ -72,10 +80,11 @@ pub async fn run(ctx: &Ctx, args: ExploreArgs) -> Result<(), CliError> {
     let explorer = Explorer::new(ChainClient::new(&ctx.chain.url(), ctx.chain.config.clone()));
     if let Some(task) = args.task {
         // The first view is then served from memory too.
+        let data = explorer.task_data(task).await.map_err(page_error)?;
         explorer
-            .task_data(task)
+            .node_rows(task, data, 0)
             .await
-            .map_err(|e| CliError::Input(e.to_string()))?;
+            .map_err(page_error)?;
     }
     let addr = explorer.serve(args.bind, start.clone()).await?;
     println!(
@@ -107,31 +116,46 @@ struct Entry {
 /// One cached read.
 enum Cached {
     TaskData(TaskData),
+    /// One page of a task's staked nodes.
+    Nodes(Vec<NodeRow>),
     RoundData(RoundData),
     /// Tasks as the list shows them.
     Tasks(Vec<TaskRow>),
 }
 
-/// What a task's page reads.
+/// What a task's page reads, besides the page of nodes it shows.
 struct TaskData {
     slot: u64,
     task: Task,
     unit: Unit,
-    /// Sorted by stake, largest first.
-    stakes: Vec<(Pubkey, Stake)>,
+    /// Every stake's address, node and weight now, largest first: read as
+    /// slices, so ranking 10,000 stakes moves 56 bytes of each.
+    ranked: Vec<RankedStake>,
     rounds: Vec<(Pubkey, Round)>,
-    /// Each on-chain round's submissions, by node.
-    records: HashMap<Pubkey, Vec<(u64, String)>>,
 }
 
-/// What a round's page reads.
+struct RankedStake {
+    address: Pubkey,
+    node: Pubkey,
+    weight: u64,
+}
+
+/// What a round's page reads: the round, one page of its submissions and
+/// its audits.
 struct RoundData {
     slot: u64,
     unit: Unit,
     round: Round,
+    page: usize,
+    total: usize,
     submissions: Vec<Submission>,
     audits: Vec<(Audit, Vec<Vote>)>,
 }
+
+/// The bytes of a stake that rank it: its node and bonded buckets.
+const STAKE_RANK: (usize, usize) = (Stake::NODE_OFFSET, 32 + Bonded::INIT_SPACE);
+/// The bytes of a submission that order it: its index in the round.
+const SUBMISSION_ORDER: (usize, usize) = (Submission::INDEX_OFFSET, 4);
 
 #[derive(Debug, thiserror::Error)]
 enum PageError {
@@ -189,19 +213,7 @@ impl Explorer {
             .route("/task/{task}", get(task_page))
             .route("/task/{task}/round/{round}", get(round_page))
             .route("/creator/{creator}", get(creator_page))
-            .route(
-                "/assets/pages.css",
-                get(|| async { respond("text/css; charset=utf-8", tasknet_pages::STYLE.into()) }),
-            )
-            .route(
-                "/assets/refresh.js",
-                get(|| async {
-                    respond(
-                        "text/javascript; charset=utf-8",
-                        tasknet_pages::REFRESH_SCRIPT.into(),
-                    )
-                }),
-            )
+            .merge(serve::assets())
             .with_state(self.clone())
     }
 
@@ -296,57 +308,132 @@ impl Explorer {
         let this = self.clone();
         self.cached(format!("task:{task_key}"), || async move {
             let chain = &this.inner.chain;
-            let task: Task = chain.account(&task_key).await?.ok_or_else(|| {
-                PageError::NotFound(format!("task {task_key} does not exist on this cluster"))
-            })?;
+            let task = this.task_account(&task_key).await?;
             let slot = chain.slot().await?;
             let unit = this.unit_of(&task).await?;
-            let mut stakes: Vec<(Pubkey, Stake)> = chain
-                .program_accounts(&filters::task_stakes(&task_key))
-                .await?;
             let round_now = task.schedule.round_at(slot).unwrap_or(0);
-            stakes.sort_by(|a, b| {
-                b.1.bonded
-                    .weight_at(round_now)
-                    .cmp(&a.1.bonded.weight_at(round_now))
-                    .then(a.1.node.cmp(&b.1.node))
-            });
+            let (offset, length) = STAKE_RANK;
+            let mut ranked = Vec::new();
+            for (address, slice) in chain
+                .program_account_slices(
+                    &filters::task_stakes(&task_key),
+                    8 + Stake::INIT_SPACE,
+                    offset,
+                    length,
+                )
+                .await?
+            {
+                let (node, bonded) = slice.split_at(32.min(slice.len()));
+                let (Ok(node), Ok(bonded)) =
+                    (Pubkey::try_from(node), Bonded::try_from_slice(bonded))
+                else {
+                    return Err(ChainError::Decode {
+                        address,
+                        kind: "Stake",
+                        detail: "a stake's node and bonded bytes do not decode".into(),
+                    }
+                    .into());
+                };
+                let weight = bonded.weight_at(round_now);
+                ranked.push(RankedStake {
+                    address,
+                    node,
+                    weight,
+                });
+            }
+            ranked.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.node.cmp(&b.node)));
             let mut rounds: Vec<(Pubkey, Round)> = chain
                 .program_accounts(&filters::task_rounds(&task_key))
                 .await?;
             rounds.sort_by_key(|r| std::cmp::Reverse(r.1.round));
-            let mut records: HashMap<Pubkey, Vec<(u64, String)>> = HashMap::new();
-            for (_, round) in &rounds {
-                let submissions: Vec<(Pubkey, Submission)> = chain
-                    .program_accounts(&filters::round_submissions(&task_key, round.round))
-                    .await?;
-                for (_, s) in submissions {
-                    records
-                        .entry(s.node)
-                        .or_default()
-                        .push((s.round, format!("{:?}", s.status)));
-                }
-            }
             Ok(Cached::TaskData(TaskData {
                 slot,
                 task,
                 unit,
-                stakes,
+                ranked,
                 rounds,
-                records,
             }))
         })
         .await
     }
 
-    async fn round_data(&self, task_key: Pubkey, number: u64) -> Result<Arc<Cached>, PageError> {
+    /// Page `page` of the task's nodes (ranked by `data`): their stakes and
+    /// their submissions to the rounds on chain, read by address — a
+    /// `getMultipleAccounts` for the stakes and one per round, whatever
+    /// the number of nodes.
+    async fn node_rows(
+        &self,
+        task_key: Pubkey,
+        data: Arc<Cached>,
+        page: usize,
+    ) -> Result<Arc<Cached>, PageError> {
         let this = self.clone();
-        self.cached(format!("round:{task_key}:{number}"), || async move {
+        self.cached(format!("nodes:{task_key}:{page}"), || async move {
+            let Cached::TaskData(data) = data.as_ref() else {
+                return Ok(Cached::Nodes(Vec::new()));
+            };
             let chain = &this.inner.chain;
-            let task: Task = chain
-                .account(&task_key)
-                .await?
-                .ok_or_else(|| PageError::NotFound(format!("task {task_key} does not exist on this cluster")))?;
+            let shown: Vec<&RankedStake> = data
+                .ranked
+                .iter()
+                .skip(page * NODES_PER_PAGE)
+                .take(NODES_PER_PAGE)
+                .collect();
+            let addresses: Vec<Pubkey> = shown.iter().map(|s| s.address).collect();
+            let mut records: HashMap<Pubkey, Vec<(u64, String)>> = HashMap::new();
+            for (_, round) in &data.rounds {
+                let keys: Vec<Pubkey> = shown
+                    .iter()
+                    .map(|s| pda::submission(&task_key, round.round, &s.node))
+                    .collect();
+                for (key, account) in keys.iter().zip(chain.raw_accounts(&keys).await?) {
+                    if let Some(account) = account {
+                        let submission: Submission = decode_account(key, &account.data)?;
+                        records
+                            .entry(submission.node)
+                            .or_default()
+                            .push((submission.round, format!("{:?}", submission.status)));
+                    }
+                }
+            }
+            let round_now = data.task.schedule.round_at(data.slot).unwrap_or(0);
+            let mut rows = Vec::new();
+            for (address, account) in addresses.iter().zip(chain.raw_accounts(&addresses).await?) {
+                // A stake withdrawn since the ranking is left out.
+                let Some(account) = account else { continue };
+                let stake: Stake = decode_account(address, &account.data)?;
+                rows.push(NodeRow {
+                    node: stake.node.to_string(),
+                    stake: stake.bonded.weight_at(round_now),
+                    unbonding: stake.unbonding,
+                    slashed_total: stake.slashed_total,
+                    endpoint: stake.endpoint.clone(),
+                    record: records.remove(&stake.node).unwrap_or_default(),
+                });
+            }
+            Ok(Cached::Nodes(rows))
+        })
+        .await
+    }
+
+    async fn task_account(&self, task_key: &Pubkey) -> Result<Task, PageError> {
+        self.inner.chain.account(task_key).await?.ok_or_else(|| {
+            PageError::NotFound(format!("task {task_key} does not exist on this cluster"))
+        })
+    }
+
+    /// A round and page `page` of its submissions: their order read as
+    /// 4-byte slices, the page's submissions by address.
+    async fn round_data(
+        &self,
+        task_key: Pubkey,
+        number: u64,
+        page: usize,
+    ) -> Result<Arc<Cached>, PageError> {
+        let this = self.clone();
+        self.cached(format!("round:{task_key}:{number}:{page}"), || async move {
+            let chain = &this.inner.chain;
+            let task = this.task_account(&task_key).await?;
             let round: Round = chain.account(&pda::round(&task_key, number)).await?.ok_or_else(|| {
                 PageError::NotFound(format!(
                     "round {number} of task {task_key} has no account (no submission yet, or already closed)"
@@ -354,13 +441,36 @@ impl Explorer {
             })?;
             let slot = chain.slot().await?;
             let unit = this.unit_of(&task).await?;
-            let mut submissions: Vec<Submission> = chain
-                .program_accounts::<Submission>(&filters::round_submissions(&task_key, number))
+            let (offset, length) = SUBMISSION_ORDER;
+            let mut order: Vec<(u32, Pubkey)> = chain
+                .program_account_slices(
+                    &filters::round_submissions(&task_key, number),
+                    8 + Submission::INIT_SPACE,
+                    offset,
+                    length,
+                )
                 .await?
                 .into_iter()
-                .map(|(_, s)| s)
+                .map(|(key, slice)| {
+                    let index = slice.try_into().map_or(u32::MAX, u32::from_le_bytes);
+                    (index, key)
+                })
                 .collect();
-            submissions.sort_by_key(|s| s.index);
+            order.sort_unstable();
+            let total = order.len();
+            let page = page.min(total.saturating_sub(1) / NODES_PER_PAGE);
+            let keys: Vec<Pubkey> = order
+                .iter()
+                .skip(page * NODES_PER_PAGE)
+                .take(NODES_PER_PAGE)
+                .map(|(_, key)| *key)
+                .collect();
+            let mut submissions = Vec::new();
+            for (key, account) in keys.iter().zip(chain.raw_accounts(&keys).await?) {
+                if let Some(account) = account {
+                    submissions.push(decode_account::<Submission>(key, &account.data)?);
+                }
+            }
             let mut audits = Vec::new();
             for (key, audit) in chain.program_accounts::<Audit>(&filters::round_audits(&task_key, number)).await? {
                 let votes = chain
@@ -371,7 +481,7 @@ impl Explorer {
                     .collect();
                 audits.push((audit, votes));
             }
-            Ok(Cached::RoundData(RoundData { slot, unit, round, submissions, audits }))
+            Ok(Cached::RoundData(RoundData { slot, unit, round, page, total, submissions, audits }))
         })
         .await
     }
@@ -423,14 +533,24 @@ async fn task_page(
     let Ok(task_key) = task.parse::<Pubkey>() else {
         return not_found(format!("{task} is not an address"));
     };
-    match explorer.task_data(task_key).await {
-        Ok(cached) => match cached.as_ref() {
-            Cached::TaskData(data) => {
-                let page = task_page_model(&task_key, data, query.page.unwrap_or(0));
-                html(explorer::render_task(&explorer.cluster(), &page))
-            }
-            _ => not_found(task),
-        },
+    let data = match explorer.task_data(task_key).await {
+        Ok(data) => data,
+        Err(e) => return failure(e),
+    };
+    let Cached::TaskData(task_data) = data.as_ref() else {
+        return not_found(task);
+    };
+    let last_page = task_data.ranked.len().saturating_sub(1) / NODES_PER_PAGE;
+    let page = query.page.unwrap_or(0).min(last_page);
+    match explorer.node_rows(task_key, data.clone(), page).await {
+        Ok(rows) => {
+            let rows = match rows.as_ref() {
+                Cached::Nodes(rows) => rows.clone(),
+                _ => Vec::new(),
+            };
+            let model = task_page_model(&task_key, task_data, page, rows);
+            html(explorer::render_task(&explorer.cluster(), &model))
+        }
         Err(e) => failure(e),
     }
 }
@@ -438,11 +558,15 @@ async fn task_page(
 async fn round_page(
     State(explorer): State<Explorer>,
     Path((task, round)): Path<(String, u64)>,
+    Query(query): Query<PageQuery>,
 ) -> Response {
     let Ok(task_key) = task.parse::<Pubkey>() else {
         return not_found(format!("{task} is not an address"));
     };
-    match explorer.round_data(task_key, round).await {
+    match explorer
+        .round_data(task_key, round, query.page.unwrap_or(0))
+        .await
+    {
         Ok(cached) => match cached.as_ref() {
             Cached::RoundData(data) => html(explorer::render_round(
                 &explorer.cluster(),
@@ -495,28 +619,12 @@ fn phase_name(phase: Phase) -> String {
 }
 
 /// The task page's model from what was read.
-fn task_page_model(key: &Pubkey, data: &TaskData, page: usize) -> TaskPage {
+fn task_page_model(key: &Pubkey, data: &TaskData, page: usize, rows: Vec<NodeRow>) -> TaskPage {
     let task = &data.task;
     let schedule = &task.schedule;
     let current = schedule.round_at(data.slot);
     let shown = current.unwrap_or(0);
     let windows = windows_of(schedule, shown);
-    let round_now = current.unwrap_or(0);
-    let page = page.min(data.stakes.len().saturating_sub(1) / NODES_PER_PAGE);
-    let rows = data
-        .stakes
-        .iter()
-        .skip(page * NODES_PER_PAGE)
-        .take(NODES_PER_PAGE)
-        .map(|(_, stake)| NodeRow {
-            node: stake.node.to_string(),
-            stake: stake.bonded.weight_at(round_now),
-            unbonding: stake.unbonding,
-            slashed_total: stake.slashed_total,
-            endpoint: stake.endpoint.clone(),
-            record: data.records.get(&stake.node).cloned().unwrap_or_default(),
-        })
-        .collect();
     let sol = Unit::sol();
     let economics = &task.economics;
     TaskPage {
@@ -548,7 +656,7 @@ fn task_page_model(key: &Pubkey, data: &TaskData, page: usize) -> TaskPage {
         nodes: NodeList {
             rows,
             page,
-            total: data.stakes.len(),
+            total: data.ranked.len(),
         },
         rounds: data
             .rounds
@@ -643,6 +751,8 @@ fn round_page_model(key: &Pubkey, data: &RoundData) -> RoundPage {
                     .flatten(),
             })
             .collect(),
+        page: data.page,
+        total: data.total,
         audits: data
             .audits
             .iter()
@@ -665,39 +775,16 @@ fn round_page_model(key: &Pubkey, data: &RoundData) -> RoundPage {
     }
 }
 
-fn respond(content_type: &'static str, body: String) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(tasknet_pages::CONTENT_SECURITY_POLICY),
-    );
-    response
-}
-
-fn html(body: String) -> Response {
-    respond("text/html; charset=utf-8", body)
-}
-
 fn not_found(what: String) -> Response {
-    let mut response = respond("text/plain; charset=utf-8", what);
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    response
+    serve::plain(StatusCode::NOT_FOUND, what)
 }
 
 fn failure(error: PageError) -> Response {
     match error {
         PageError::NotFound(what) => not_found(what),
-        PageError::Chain(e) => {
-            let mut response = respond(
-                "text/plain; charset=utf-8",
-                format!("reading the cluster failed: {e}"),
-            );
-            *response.status_mut() = StatusCode::BAD_GATEWAY;
-            response
-        }
+        PageError::Chain(e) => serve::plain(
+            StatusCode::BAD_GATEWAY,
+            format!("reading the cluster failed: {e}"),
+        ),
     }
 }
