@@ -28,6 +28,7 @@ h3 { font-size:15px; margin:14px 0 6px; }
 .facts dt { color:var(--muted); font-size:12px; }
 .facts dd { margin:0; overflow-wrap:anywhere; }
 .scroll { overflow-x:auto; -webkit-overflow-scrolling:touch; }
+.scroll > table { min-width:600px; }
 table { border-collapse:collapse; width:100%; font-size:14px; }
 th, td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { color:var(--muted); font-weight:600; font-size:12px; white-space:nowrap; }
@@ -41,7 +42,7 @@ code, .key { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:
 a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
 nav.pages { margin-top:8px; display:flex; gap:12px; }
 ul.errors { margin:0; padding-left:18px; }
-@media (max-width:600px) { main { padding:6px; } section { padding:10px; } th, td { padding:4px 6px; } }
+@media (max-width:600px) { main { padding:6px; } section { padding:10px; } th, td { padding:4px 6px; } .facts { grid-template-columns:repeat(2,minmax(0,1fr)); } }
 "#;
 
 /// Refreshes the page's `<main>` every `data-refresh` seconds by fetching
