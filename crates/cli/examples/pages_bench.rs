@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::system_instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tasknet_cli::commands::explore::{Explorer, CACHE_TTL};
@@ -23,6 +22,7 @@ use tasknet_node::metrics::{Ops, TaskStatus};
 use tasknet_node::store::{Store, TxState};
 use tasknet_sdk::chain::{ChainClient, SendConfig};
 use tasknet_sdk::tasknet::instructions::SubmissionPayload;
+use tasknet_testkit::send_for_each;
 
 /// The embedded chain's slot.
 const SLOT: Duration = Duration::from_millis(50);
@@ -214,15 +214,7 @@ async fn task_with_submissions(chain: &ChainClient, nodes: usize) -> Pubkey {
     let keys: Vec<Keypair> = (0..nodes).map(|_| Keypair::new()).collect();
     let fund = 100_000_000;
     let funding = Instant::now();
-    let sends = keys.chunks(20).map(|chunk| {
-        let ixs: Vec<_> = chunk
-            .iter()
-            .map(|k| system_instruction::transfer(&creator.pubkey(), &k.pubkey(), fund))
-            .collect();
-        let creator = &creator;
-        async move { chain.send(&ixs, creator, &[]).await.unwrap() }
-    });
-    in_batches(sends).await;
+    tasknet_testkit::fund_each(chain, &creator, &keys, fund).await;
     // Stake transactions are 5 for each funding one; give them twice that
     // time, and 5 s more.
     let per_fund_tx = funding.elapsed() / nodes.div_ceil(20).max(1) as u32;
@@ -234,22 +226,11 @@ async fn task_with_submissions(chain: &ChainClient, nodes: usize) -> Pubkey {
         .create_task(&creator, args, 1_000_000_000_000)
         .await
         .unwrap();
-    let sends = keys.chunks(4).map(|chunk| {
-        let ixs: Vec<_> = chunk
-            .iter()
-            .map(|k| {
-                let endpoint =
-                    format!("http://10.0.0.1:{}", 1000 + k.pubkey().to_bytes()[0] as u32);
-                tasknet_sdk::stake(&k.pubkey(), &task, 1_000_000, Some(endpoint))
-            })
-            .collect();
-        async move {
-            let (payer, others) = chunk.split_first().unwrap();
-            let others: Vec<&Keypair> = others.iter().collect();
-            chain.send(&ixs, payer, &others).await.unwrap()
-        }
-    });
-    in_batches(sends).await;
+    send_for_each(chain, &keys, 4, |_, node| {
+        let endpoint = format!("http://10.0.0.1:{}", 1000 + node.to_bytes()[0] as u32);
+        tasknet_sdk::stake(node, &task, 1_000_000, Some(endpoint))
+    })
+    .await;
     let now = chain.slot().await.unwrap();
     assert!(
         now < start,
@@ -266,31 +247,12 @@ async fn task_with_submissions(chain: &ChainClient, nodes: usize) -> Pubkey {
         )
         .await
         .unwrap();
-    let sends = keys.chunks(4).map(|chunk| {
-        let ixs: Vec<_> = chunk
-            .iter()
-            .map(|k| {
-                let value = SubmissionPayload::Value(k.pubkey().to_bytes()[..8].to_vec());
-                tasknet_sdk::submit(&k.pubkey(), &task, 0, value)
-            })
-            .collect();
-        async move {
-            let (payer, others) = chunk.split_first().unwrap();
-            let others: Vec<&Keypair> = others.iter().collect();
-            chain.send(&ixs, payer, &others).await.unwrap()
-        }
-    });
-    in_batches(sends).await;
+    send_for_each(chain, &keys, 4, |_, node| {
+        let value = SubmissionPayload::Value(node.to_bytes()[..8].to_vec());
+        tasknet_sdk::submit(node, &task, 0, value)
+    })
+    .await;
     task
-}
-
-/// Runs the futures 16 at a time.
-async fn in_batches<F: std::future::Future>(futures: impl Iterator<Item = F>) {
-    use futures::stream::StreamExt;
-    futures::stream::iter(futures)
-        .buffer_unordered(16)
-        .collect::<Vec<_>>()
-        .await;
 }
 
 /// `n` GETs of `url`, `pause` apart (after one unmeasured): each one's

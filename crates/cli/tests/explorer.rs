@@ -7,16 +7,13 @@
 
 use std::time::Duration;
 
-use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::system_instruction;
-use futures::stream::StreamExt;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tasknet::instructions::SubmissionPayload;
 use tasknet_cli::commands::explore::Explorer;
 use tasknet_sdk as sdk;
 use tasknet_sdk::chain::{ChainClient, SendConfig};
-use tasknet_testkit::{open_plain_task, wait_for_slot, TestCluster, SOL};
+use tasknet_testkit::{fund_each, open_plain_task, send_for_each, wait_for_slot, TestCluster, SOL};
 
 const NODES: usize = 150;
 /// What node `i` stakes: more for each, so the list's order is known.
@@ -30,16 +27,7 @@ async fn the_explorer_pages_through_a_round_of_150_nodes() {
     let chain = &cluster.chain;
     let creator = cluster.funded(10 * SOL).await;
     let nodes: Vec<Keypair> = (0..NODES).map(|_| Keypair::new()).collect();
-    let transfers: Vec<_> = nodes
-        .iter()
-        .map(|k| system_instruction::transfer(&creator.pubkey(), &k.pubkey(), SOL / 50))
-        .collect();
-    concurrently(
-        transfers
-            .chunks(20)
-            .map(|ixs| chain.send(ixs, &creator, &[])),
-    )
-    .await;
+    fund_each(chain, &creator, &nodes, SOL / 50).await;
 
     // Stakes placed before the task starts count in round 0; 10 s of
     // slots is ample for 38 transactions sent 16 at a time.
@@ -48,7 +36,7 @@ async fn the_explorer_pages_through_a_round_of_150_nodes() {
         .create_task(&creator, open_plain_task(1, start), SOL)
         .await
         .unwrap();
-    each_four(chain, &nodes, |i, node| {
+    send_for_each(chain, &nodes, 4, |i, node| {
         sdk::stake(
             node,
             &task,
@@ -70,7 +58,7 @@ async fn the_explorer_pages_through_a_round_of_150_nodes() {
         )
         .await
         .unwrap();
-    each_four(chain, &nodes, |i, node| {
+    send_for_each(chain, &nodes, 4, |i, node| {
         sdk::submit(node, &task, 0, SubmissionPayload::Value(vec![i as u8]))
     })
     .await;
@@ -130,40 +118,6 @@ async fn the_explorer_pages_through_a_round_of_150_nodes() {
 
 fn slots_in(cluster: &TestCluster, wall: Duration) -> u64 {
     (wall.as_millis() / cluster.net.slot_duration().as_millis().max(1)) as u64
-}
-
-/// Sends `build(i, node)` for every node, 4 to a transaction (signed by
-/// the 4 nodes), 16 transactions at a time.
-async fn each_four(
-    chain: &ChainClient,
-    nodes: &[Keypair],
-    build: impl Fn(usize, &Pubkey) -> anchor_lang::solana_program::instruction::Instruction,
-) {
-    let sends = nodes.chunks(4).enumerate().map(|(c, chunk)| {
-        let ixs: Vec<_> = chunk
-            .iter()
-            .enumerate()
-            .map(|(j, k)| build(c * 4 + j, &k.pubkey()))
-            .collect();
-        async move {
-            let (payer, others) = chunk.split_first().unwrap();
-            let others: Vec<&Keypair> = others.iter().collect();
-            chain.send(&ixs, payer, &others).await
-        }
-    });
-    concurrently(sends).await;
-}
-
-async fn concurrently<T, E: std::fmt::Debug>(
-    sends: impl Iterator<Item = impl std::future::Future<Output = Result<T, E>>>,
-) {
-    let results: Vec<_> = futures::stream::iter(sends)
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    for result in results {
-        result.expect("transaction lands");
-    }
 }
 
 /// A task page's list of staked nodes.

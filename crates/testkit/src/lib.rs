@@ -7,6 +7,9 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::system_instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tasknet::instructions::CreateTaskArgs;
@@ -143,6 +146,58 @@ impl TestCluster {
 pub async fn wait_for_slot(chain: &ChainClient, slot: u64) {
     while chain.slot().await.expect("slot") < slot {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Sends `build(i, key)` for each of `keys`, `per_transaction` to a
+/// transaction signed by their keys (the first pays), 16 transactions in
+/// flight: many nodes staking or submitting at once. Panics if one does not
+/// land.
+pub async fn send_for_each(
+    chain: &ChainClient,
+    keys: &[Keypair],
+    per_transaction: usize,
+    build: impl Fn(usize, &Pubkey) -> Instruction,
+) {
+    let sends = keys.chunks(per_transaction).enumerate().map(|(c, chunk)| {
+        let ixs: Vec<Instruction> = chunk
+            .iter()
+            .enumerate()
+            .map(|(j, key)| build(c * per_transaction + j, &key.pubkey()))
+            .collect();
+        async move {
+            let (payer, others) = chunk.split_first().expect("chunks are not empty");
+            let others: Vec<&Keypair> = others.iter().collect();
+            chain.send(&ixs, payer, &others).await
+        }
+    });
+    land_all(sends).await;
+}
+
+/// Gives each of `keys` `lamports` from `payer`, 20 transfers to a
+/// transaction, 16 transactions in flight.
+pub async fn fund_each(chain: &ChainClient, payer: &Keypair, keys: &[Keypair], lamports: u64) {
+    let sends = keys.chunks(20).map(|chunk| {
+        let ixs: Vec<Instruction> = chunk
+            .iter()
+            .map(|key| system_instruction::transfer(&payer.pubkey(), &key.pubkey(), lamports))
+            .collect();
+        async move { chain.send(&ixs, payer, &[]).await }
+    });
+    land_all(sends).await;
+}
+
+/// Awaits the sends, 16 in flight; panics if one failed.
+async fn land_all<T, E: std::fmt::Debug>(
+    sends: impl Iterator<Item = impl Future<Output = Result<T, E>>>,
+) {
+    use futures::stream::StreamExt;
+    let sent: Vec<_> = futures::stream::iter(sends)
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for result in sent {
+        result.expect("transaction lands");
     }
 }
 
