@@ -852,4 +852,42 @@ mod tests {
         // Two backoffs: 100 ms, then 200 ms.
         assert!(started.elapsed() >= Duration::from_millis(300));
     }
+
+    #[test]
+    fn a_listed_account_decodes_to_its_address_and_data_and_nothing_else() {
+        // As a validator lists it, fields the SDK does not read included.
+        let key = Pubkey::new_unique();
+        let listed: Vec<ListedAccount> = serde_json::from_value(serde_json::json!([{
+            "pubkey": key.to_string(),
+            "account": {
+                "data": ["AQID", "base64"],
+                "executable": false,
+                "lamports": 1_000_000,
+                "owner": PROGRAM_ID.to_string(),
+                "rentEpoch": u64::MAX,
+                "space": 3
+            }
+        }]))
+        .unwrap();
+        let decoded: Vec<_> = listed.into_iter().map(ListedAccount::decode).collect();
+        assert_eq!(decoded.len(), 1);
+        assert_eq!(decoded[0].as_ref().unwrap(), &(key, vec![1, 2, 3]));
+
+        let other = ListedAccount {
+            pubkey: key.to_string(),
+            account: ListedData {
+                data: ("AQID".into(), "base58".into()),
+            },
+        };
+        assert!(
+            matches!(other.decode(), Err(ChainError::Decode { address, .. }) if address == key)
+        );
+        let unnamed = ListedAccount {
+            pubkey: "not a key".into(),
+            account: ListedData {
+                data: ("AQID".into(), "base64".into()),
+            },
+        };
+        assert!(unnamed.decode().is_err());
+    }
 }
