@@ -236,9 +236,7 @@ async fn task_with_submissions(chain: &ChainClient, nodes: usize) -> Pubkey {
         now < start,
         "staking ran past the task's start (slot {now} >= {start}): the stakes would not count in round 0"
     );
-    while chain.slot().await.unwrap() < start {
-        tokio::time::sleep(SLOT).await;
-    }
+    tasknet_testkit::wait_for_slot(chain, start).await;
     chain
         .send(
             &[tasknet_sdk::open_round(&creator.pubkey(), &task, 0)],
